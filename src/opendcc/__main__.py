@@ -1,0 +1,5 @@
+"""`python -m opendcc` is the CLI."""
+
+from opendcc.cli.main import app
+
+app()

@@ -1,0 +1,33 @@
+"""The `opendcc` command line: one typer app, each area contributing its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from opendcc.cli import duis_cmds, gbcs_cmds, serve_cmd, smki_cmds
+
+app = typer.Typer(
+    name="opendcc",
+    help="opendcc: a runnable model of the GB smart-metering DCC (DUIS, GBCS, SMKI).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.command()
+def version() -> None:
+    """Print the opendcc version."""
+    from opendcc import __version__
+
+    typer.echo(__version__)
+
+
+serve_cmd.register(app)
+duis_cmds.register(app)
+gbcs_cmds.register(app)
+smki_cmds.register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

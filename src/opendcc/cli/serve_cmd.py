@@ -1,0 +1,9 @@
+"""CLI commands: serve (filled in by its owning package's work)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the main app."""

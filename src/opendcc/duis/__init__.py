@@ -1,0 +1,1 @@
+"""DUIS XML: safe parsing, XSD validation, XMLDSig, the SRV catalogue, response building."""

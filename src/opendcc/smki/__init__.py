@@ -1,0 +1,1 @@
+"""SMKI: certificate authorities, organisation and device certificates, revocation, key store."""
