@@ -15,6 +15,11 @@ app = typer.Typer(
 
 
 
+@app.callback()
+def main() -> None:
+    """opendcc: a runnable model of the GB smart-metering DCC."""
+
+
 @app.command()
 def version() -> None:
     """Print the opendcc version."""
