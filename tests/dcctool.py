@@ -46,8 +46,19 @@ import java.nio.charset.StandardCharsets;
 import uk.co.smartdcc.boxed.xmldsig.*;
 
 public class DccToolDriver {
+    static final class Exit extends SecurityException {
+        final int status;
+        Exit(int status) { super("exit " + status); this.status = status; }
+    }
+
     public static void main(String[] a) throws Exception {
         PrintStream realOut = System.out;
+        // The tool calls System.exit on some failures: turn that into an exception.
+        System.setSecurityManager(new SecurityManager() {
+            @Override public void checkExit(int status) { throw new Exit(status); }
+            @Override public void checkPermission(java.security.Permission p) { }
+            @Override public void checkPermission(java.security.Permission p, Object c) { }
+        });
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         while ((line = in.readLine()) != null) {
@@ -61,6 +72,8 @@ public class DccToolDriver {
             try {
                 ResultCode r = parts[0].equals("Sign") ? Sign.main_aux(args) : Validate.main_aux(args);
                 rc = r.value();
+            } catch (Exit e) {
+                rc = e.status;
             } catch (Throwable t) {
                 t.printStackTrace(System.err);
                 rc = 99;
@@ -87,7 +100,7 @@ class _Driver:
         source = self._dir / "DccToolDriver.java"
         source.write_text(_DRIVER)
         self._proc = subprocess.Popen(
-            ["java", *JVM_FLAGS, "-cp", str(JAR), str(source)],
+            ["java", *JVM_FLAGS, "-Djava.security.manager=allow", "-cp", str(JAR), str(source)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._lock = threading.Lock()

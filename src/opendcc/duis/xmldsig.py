@@ -1,0 +1,291 @@
+"""XML Signature as DUIS uses it, interoperable with the DCC's own signer (`dcc-xmldsig.jar`).
+
+DUIS 5.4 §2.4 (and W3C XMLDSig 1.0): one enveloped `ds:Signature`, the last child of the root,
+with a single `Reference URI=""` whose only transform is enveloped-signature, so the digest
+(SHA-256) is over inclusive C14N 1.0 without comments of the document minus the Signature.
+`SignedInfo` is canonicalised with the method it names (exclusive C14N in DUIS) and signed with
+ECDSA P-256/SHA-256; `SignatureValue` is the raw r||s pair in base64. `KeyInfo` carries only
+`X509Data/X509IssuerSerial`, by which the verifier finds the signer's SMKI certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from lxml import etree
+
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.response_codes import (
+    CertificateExpired,
+    CertificateUnknown,
+    SignatureInvalid,
+    SignatureMissing,
+)
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+EXC_C14N_COMMENTS = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+C14N_COMMENTS = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
+ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+_SIGNATURE = f"{{{DS}}}Signature"
+_COORD = 32  # P-256 coordinate length: SignatureValue is 64 octets
+
+# (exclusive, with_comments) for each canonicalisation method SignedInfo may name.
+_C14N_METHODS = {
+    EXC_C14N: (True, False),
+    EXC_C14N_COMMENTS: (True, True),
+    C14N: (False, False),
+    C14N_COMMENTS: (False, True),
+}
+
+CertificateLookup = Callable[[str, int], x509.Certificate | None]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSignature:
+    """A signature that checked out: the certificate it was made with, as KeyInfo named it."""
+
+    certificate: x509.Certificate
+    issuer: str
+    serial: int
+
+
+def _ds(name: str) -> str:
+    return f"{{{DS}}}{name}"
+
+
+# --- canonicalisation ------------------------------------------------------------------------
+
+def strip_whitespace(root: etree._Element) -> None:
+    """Remove whitespace-only text between elements, as the DCC tool's parser does (in place).
+
+    DUIS content has no mixed content, so whitespace-only text beside child elements is
+    formatting; text of leaf elements is kept as it is.
+    """
+    for node in root.iter():
+        if len(node) and node.text is not None and not node.text.strip():
+            node.text = None
+        if node is not root and node.tail is not None and not node.tail.strip():
+            node.tail = None
+
+
+def _document_digest(root: etree._Element, signature: etree._Element | None) -> bytes:
+    """SHA-256 of inclusive C14N 1.0 (no comments) of the document without the Signature."""
+    return hashlib.sha256(_c14n_without(root, signature)).digest()
+
+
+def _c14n_without(root: etree._Element, signature: etree._Element | None) -> bytes:
+    """The enveloped-signature transform followed by C14N 1.0, leaving the tree untouched.
+
+    Detaching the element from an lxml tree would re-home its namespace declarations (and
+    rename its prefix), so instead canonicalise the whole document and cut the Signature's
+    span out of the output: C14N escapes `<` in text, so the last `<ds:Signature` start tag and
+    the last end tag of that name delimit exactly the Signature element.
+    """
+    if signature is None:
+        return _c14n_document(root)
+    following = signature.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    if following is None and signature.getparent() is root:
+        qname = (f"{signature.prefix}:Signature" if signature.prefix else "Signature").encode()
+        full = _c14n_document(root)
+        begin = max(full.rfind(b"<" + qname + b" "), full.rfind(b"<" + qname + b">"))
+        close = b"</" + qname + b">"
+        finish = full.rfind(close)
+        if 0 <= begin < finish:
+            return full[:begin] + full[finish + len(close):]
+    # Unusual placement: canonicalise a copy with the Signature removed (tail text kept).
+    copy = etree.fromstring(etree.tostring(root.getroottree()), parser=_trusted_parser())
+    path = root.getroottree().getpath(signature)
+    found = copy.getroottree().xpath(path)
+    assert isinstance(found, list) and found and isinstance(found[0], etree._Element)
+    victim = found[0]
+    parent = victim.getparent()
+    assert parent is not None
+    if victim.tail:
+        previous = victim.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + victim.tail
+        else:
+            previous.tail = (previous.tail or "") + victim.tail
+    parent.remove(victim)
+    return _c14n_document(copy)
+
+
+def _trusted_parser() -> etree.XMLParser:
+    # Re-parsing our own serialisation of an already safely parsed tree.
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True,
+                           huge_tree=False)
+
+
+def _c14n_document(root: etree._Element) -> bytes:
+    return etree.tostring(root.getroottree(), method="c14n", exclusive=False, with_comments=False)
+
+
+def _c14n_signed_info(signed_info: etree._Element, method: str) -> bytes:
+    try:
+        exclusive, comments = _C14N_METHODS[method]
+    except KeyError:
+        raise SignatureInvalid(f"unsupported CanonicalizationMethod {method!r}") from None
+    return etree.tostring(signed_info, method="c14n", exclusive=exclusive, with_comments=comments)
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+def sign(root: etree._Element, private_key: ec.EllipticCurvePrivateKey,
+         certificate: x509.Certificate) -> etree._Element:
+    """Sign a DUIS document in place (DUIS §2.4): drop any old Signature, strip formatting, append ds:Signature."""
+    for old in root.findall(_SIGNATURE):
+        root.remove(old)
+    strip_whitespace(root)
+    digest = hashlib.sha256(_c14n_document(root)).digest()
+
+    nsmap = {"ds": DS}
+    sig = etree.SubElement(root, _SIGNATURE, nsmap=nsmap if root.nsmap.get("ds") != DS else None)
+    signed_info = etree.SubElement(sig, _ds("SignedInfo"))
+    etree.SubElement(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
+    etree.SubElement(signed_info, _ds("SignatureMethod"), Algorithm=ECDSA_SHA256)
+    ref = etree.SubElement(signed_info, _ds("Reference"), URI="")
+    transforms = etree.SubElement(ref, _ds("Transforms"))
+    etree.SubElement(transforms, _ds("Transform"), Algorithm=ENVELOPED)
+    etree.SubElement(ref, _ds("DigestMethod"), Algorithm=SHA256)
+    etree.SubElement(ref, _ds("DigestValue")).text = base64.b64encode(digest).decode("ascii")
+
+    der = private_key.sign(_c14n_signed_info(signed_info, EXC_C14N), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    raw = r.to_bytes(_COORD, "big") + s.to_bytes(_COORD, "big")
+    etree.SubElement(sig, _ds("SignatureValue")).text = base64.b64encode(raw).decode("ascii")
+
+    key_info = etree.SubElement(sig, _ds("KeyInfo"))
+    issuer_serial = etree.SubElement(etree.SubElement(key_info, _ds("X509Data")),
+                                     _ds("X509IssuerSerial"))
+    etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = keyinfo_issuer(certificate)
+    etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = str(certificate.serial_number)
+    return root
+
+
+def sign_bytes(xml: bytes, private_key: ec.EllipticCurvePrivateKey,
+               certificate: x509.Certificate) -> bytes:
+    """Parse (safely), sign and serialise a DUIS document."""
+    root = sign(parse_xml(xml), private_key, certificate)
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def keyinfo_issuer(certificate: x509.Certificate) -> str:
+    """The issuer as the DCC tool writes X509IssuerName (RFC 2253 order, e.g. `CN=Z1,OU=07`)."""
+    return certificate.issuer.rfc4514_string()
+
+
+# --- verification ----------------------------------------------------------------------------
+
+def verify(root: etree._Element, lookup: CertificateLookup, *,
+           at: datetime | None = None) -> VerifiedSignature:
+    """Verify the enveloped DUIS signature of a document; the certificate comes from `lookup`.
+
+    DUIS §2.4: raises SignatureMissing (no ds:Signature), CertificateUnknown (KeyInfo lacks
+    X509IssuerSerial or lookup finds nothing), CertificateExpired (when `at` is given and falls
+    outside the certificate's validity) or SignatureInvalid (detail says digest or signature).
+    The tree is left as it was.
+    """
+    signature = root.find(_SIGNATURE)
+    if signature is None:
+        raise SignatureMissing("the message has no ds:Signature")
+    signed_info = signature.find(_ds("SignedInfo"))
+    if signed_info is None:
+        raise SignatureInvalid("ds:Signature has no ds:SignedInfo")
+
+    issuer, serial = _key_info(signature)
+    certificate = lookup(issuer, serial)
+    if certificate is None:
+        raise CertificateUnknown(f"no certificate issued by {issuer!r} with serial {serial}")
+    if at is not None and not (certificate.not_valid_before_utc <= at
+                               <= certificate.not_valid_after_utc):
+        raise CertificateExpired(
+            f"certificate serial {serial} is valid {certificate.not_valid_before_utc:%Y-%m-%d} "
+            f"to {certificate.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}"
+        )
+
+    expected_digest = _reference_digest(signed_info)
+    if _document_digest(root, signature) != expected_digest:
+        raise SignatureInvalid("digest mismatch: the signed content was changed after signing")
+
+    method = signed_info.find(_ds("CanonicalizationMethod"))
+    sig_method = signed_info.find(_ds("SignatureMethod"))
+    if sig_method is None or sig_method.get("Algorithm") != ECDSA_SHA256:
+        raise SignatureInvalid("SignatureMethod must be ecdsa-sha256")
+    signed = _c14n_signed_info(signed_info, method.get("Algorithm", "") if method is not None
+                               else "")
+    raw = _b64(signature.findtext(_ds("SignatureValue")), "SignatureValue")
+    if len(raw) != 2 * _COORD:
+        raise SignatureInvalid(f"SignatureValue is {len(raw)} octets; ECDSA P-256 r||s is 64")
+    der = encode_dss_signature(int.from_bytes(raw[:_COORD], "big"),
+                               int.from_bytes(raw[_COORD:], "big"))
+    public_key = certificate.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise SignatureInvalid(f"certificate serial {serial} does not hold an EC key")
+    try:
+        public_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise SignatureInvalid(
+            f"signature mismatch: SignatureValue does not verify with certificate serial {serial}"
+        ) from None
+    return VerifiedSignature(certificate=certificate, issuer=issuer, serial=serial)
+
+
+def _key_info(signature: etree._Element) -> tuple[str, int]:
+    issuer_serial = signature.find(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509IssuerSerial')}")
+    if issuer_serial is None:
+        raise CertificateUnknown("KeyInfo has no X509Data/X509IssuerSerial")
+    issuer = (issuer_serial.findtext(_ds("X509IssuerName")) or "").strip()
+    serial_text = (issuer_serial.findtext(_ds("X509SerialNumber")) or "").strip()
+    if not issuer or not serial_text.isdigit():
+        raise CertificateUnknown(
+            f"KeyInfo X509IssuerSerial lacks issuer name or decimal serial (got {serial_text!r})"
+        )
+    return issuer, int(serial_text)
+
+
+def _reference_digest(signed_info: etree._Element) -> bytes:
+    refs = signed_info.findall(_ds("Reference"))
+    if len(refs) != 1 or refs[0].get("URI") != "":
+        raise SignatureInvalid('SignedInfo must hold exactly one Reference with URI=""')
+    ref = refs[0]
+    transforms = [t.get("Algorithm") for t in ref.iterfind(f"{_ds('Transforms')}/{_ds('Transform')}")]
+    # Only the enveloped transform changes what is digested; a trailing C14N 1.0 (no comments)
+    # transform is the default anyway.
+    if ENVELOPED not in transforms or any(t not in (ENVELOPED, C14N) for t in transforms):
+        raise SignatureInvalid(f"unsupported Reference transforms {transforms}")
+    digest_method = ref.find(_ds("DigestMethod"))
+    if digest_method is None or digest_method.get("Algorithm") != SHA256:
+        raise SignatureInvalid("DigestMethod must be sha256")
+    digest = _b64(ref.findtext(_ds("DigestValue")), "DigestValue")
+    if len(digest) != 32:
+        raise SignatureInvalid(f"DigestValue is {len(digest)} octets; SHA-256 gives 32")
+    return digest
+
+
+def _b64(text: str | None, what: str) -> bytes:
+    # Java wraps base64 with CR LF (serialised as &#13;): ignore all whitespace.
+    compact = "".join((text or "").split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureInvalid(f"{what} is not base64") from None
