@@ -92,6 +92,16 @@ class Catalogue:
     def __init__(self, rows: list[ServiceRequestVariant]) -> None:
         self._by_variant = {row.variant: row for row in rows}
 
+    def for_request(self, service_reference: str, variant: str) -> ServiceRequestVariant:
+        """The SRV named by a request header; the variant must belong to the Service Reference."""
+        srv = self.get(variant)
+        if srv.service_reference != service_reference:
+            raise UnknownServiceRequestVariant(
+                f"Service Reference Variant {variant} does not belong to Service Reference "
+                f"{service_reference} (it is in {srv.service_reference})"
+            )
+        return srv
+
     def get(self, variant: str) -> ServiceRequestVariant:
         """The SRV for a Service Reference Variant; raise UnknownServiceRequestVariant if none."""
         try:
@@ -115,6 +125,15 @@ def _yes(value: str) -> bool:
     return value.strip().lower() == "yes"
 
 
+def service_reference_of(variant: str) -> str:
+    """The Service Reference a variant belongs to: its first two components ("6.20.2" -> "6.20").
+
+    Derived rather than read, because request-matrix.json writes "6.2" for 6.20.1 and 6.20.2
+    (a number-formatting slip in the source data).
+    """
+    return ".".join(variant.split(".")[:2])
+
+
 def _row(raw: dict[str, object]) -> ServiceRequestVariant:
     pattern = str(raw["Future Dated Response Pattern"])
     roles = raw["Eligible User Roles"]
@@ -122,7 +141,7 @@ def _row(raw: dict[str, object]) -> ServiceRequestVariant:
     return ServiceRequestVariant(
         variant=str(raw["Service Reference Variant"]),
         name=str(raw["Service Request Name"]),
-        service_reference=str(raw["Service Reference"]),
+        service_reference=service_reference_of(str(raw["Service Reference Variant"])),
         critical=_yes(str(raw["Critical"])),
         on_demand=_yes(str(raw["On Demand"])),
         future_dated_pattern=None if pattern == "No" else pattern,
