@@ -43,3 +43,7 @@ class Oversize(GbcsError):
 
 class Malformed(GbcsError):
     """A tag or value that GBCS does not allow at this place."""
+
+
+class MissingKey(GbcsError):
+    """Encoding was asked to sign or MAC, but the key lookup holds no private key for it."""
