@@ -1,0 +1,138 @@
+"""Opening the store: an SQLAlchemy engine on SQLite (embedded) or PostgreSQL (scale-out),
+migrated to the current schema before first use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
+
+from opendcc.config import data_dir
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+# SQLite waits this long for another writer before failing with "database is locked".
+_SQLITE_BUSY_SECONDS = 30
+
+
+class StoreError(Exception):
+    """The store could not be opened or migrated."""
+
+
+class Store:
+    """A migrated database: `begin()` gives a transaction, committed when the block ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # One in-memory SQLite connection is shared by every thread, so transactions on it
+        # must not interleave.
+        self._serialise = threading.RLock() if _is_memory_sqlite(engine) else None
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        if self._serialise is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._serialise, self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads (each statement sees committed data)."""
+        with self.begin() as conn:
+            yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        with self.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(_MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def default_url() -> str:
+    """The embedded default: an SQLite file under `opendcc.config.data_dir()`."""
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'opendcc.sqlite3'}"
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (creating and migrating if needed) the store at `url`.
+
+    `None` means the SQLite file under the data directory; `sqlite://` is a private in-memory
+    database (tests); `postgresql+psycopg://user@host/db` is PostgreSQL.
+    """
+    url = url or default_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        engine = _create_engine(url)
+        store = Store(engine)
+        store.migrate()
+    except Exception as exc:
+        raise StoreError(f"cannot open store at {url.split('@')[-1]}: {exc}") from exc
+    return store
+
+
+def _is_memory_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def _create_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = url.rstrip("/") in ("sqlite:", "sqlite://") or ":memory:" in url
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["connect_args"]["timeout"] = _SQLITE_BUSY_SECONDS
+    engine = create_engine(url, **kwargs)
+    _sqlite_transactions(engine, wal=not memory)
+    return engine
+
+
+def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
+    """Give SQLite real transactions: the driver's own BEGIN is deferred and skips SELECTs.
+
+    Every transaction starts with BEGIN IMMEDIATE, taking the write lock up front, so two
+    writers queue on the busy timeout instead of failing when both try to upgrade a read lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,218 @@
+"""Smart Metering Inventory and registration data in the store: devices, their status
+changes (checked against the SMI lifecycle table), and who is registered for each meter point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+from opendcc.ids import EUI64, MPxN
+from opendcc.inventory.lifecycle import DeviceStatus, DeviceType, check_move
+from opendcc.inventory.model import Device, Registration
+from opendcc.store._sql import as_utc, insert_for, require_utc
+from opendcc.store.tables import inventory, registration
+
+_d = inventory
+_r = registration
+
+
+class DeviceNotInInventory(LookupError):
+    """No device with this ID is in the Smart Metering Inventory."""
+
+
+def _eui(value: str | None) -> EUI64 | None:
+    return None if value is None else EUI64.parse(value)
+
+
+def _mpxn(value: str | None) -> MPxN | None:
+    return None if value is None else MPxN.parse(value)
+
+
+def _device(row: RowMapping) -> Device:
+    commissioned = as_utc(row["date_commissioned"])
+    return Device(
+        device_id=EUI64.parse(row["device_id"]),
+        device_type=DeviceType(row["device_type"]),
+        status=DeviceStatus(row["status"]),
+        manufacturer=row["manufacturer"],
+        model=row["model"],
+        firmware=row["firmware"],
+        chf_id=_eui(row["chf_id"]),
+        mpxn=_mpxn(row["mpxn"]),
+        secondary_import_mpan=_mpxn(row["secondary_import_mpan"]),
+        export_mpan=_mpxn(row["export_mpan"]),
+        smets=row["smets"],
+        csp_region=row["csp_region"],
+        uprn=row["uprn"],
+        postcode=row["postcode"],
+        address_identifier=row["address_identifier"],
+        date_commissioned=None if commissioned is None else commissioned.date(),
+    )
+
+
+def _row(device: Device) -> dict[str, object]:
+    def s(value: object | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "device_id": device.device_id.hyphenated,
+        "device_type": device.device_type.value,
+        "status": device.status.value,
+        "manufacturer": device.manufacturer,
+        "model": device.model,
+        "firmware": device.firmware,
+        "chf_id": s(device.chf_id),
+        "mpxn": s(device.mpxn),
+        "secondary_import_mpan": s(device.secondary_import_mpan),
+        "export_mpan": s(device.export_mpan),
+        "smets": device.smets,
+        "csp_region": device.csp_region,
+        "uprn": device.uprn,
+        "postcode": device.postcode,
+        "address_identifier": device.address_identifier,
+        "date_commissioned": None
+        if device.date_commissioned is None
+        else datetime.combine(device.date_commissioned, time(0), tzinfo=UTC),
+    }
+
+
+def put_device(conn: Connection, device: Device) -> None:
+    """Add a device, or replace its record wholesale (loading an estate; no lifecycle check)."""
+    values = _row(device)
+    stmt = insert_for(conn, _d).values(**values)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[_d.c.device_id],
+            set_={k: stmt.excluded[k] for k in values if k != "device_id"},
+        )
+    )
+
+
+def get_device(conn: Connection, device_id: EUI64) -> Device | None:
+    """The inventory record of one device, or None."""
+    row = conn.execute(select(_d).where(_d.c.device_id == device_id.hyphenated)).mappings().first()
+    return None if row is None else _device(row)
+
+
+def devices_on_hub(conn: Connection, chf_id: EUI64) -> list[Device]:
+    """The comms hub and every device recorded on its HAN."""
+    key = chf_id.hyphenated
+    rows = conn.execute(
+        select(_d).where(or_(_d.c.chf_id == key, _d.c.device_id == key)).order_by(_d.c.device_id)
+    ).mappings()
+    return [_device(r) for r in rows]
+
+
+def devices_for_mpxn(conn: Connection, mpxn: MPxN) -> list[Device]:
+    """Devices measuring `mpxn`, with every device on the same comms hub (DUIS 8.2 by MPxN)."""
+    v = str(mpxn)
+    meters = conn.execute(
+        select(_d).where(
+            or_(_d.c.mpxn == v, _d.c.secondary_import_mpan == v, _d.c.export_mpan == v)
+        )
+    ).mappings()
+    return _with_hubs(conn, [_device(r) for r in meters])
+
+
+def devices_for_uprn(conn: Connection, uprn: str) -> list[Device]:
+    """Devices at a property by UPRN, with every device on the same comms hubs."""
+    rows = conn.execute(select(_d).where(_d.c.uprn == uprn)).mappings()
+    return _with_hubs(conn, [_device(r) for r in rows])
+
+
+def devices_for_address(conn: Connection, postcode: str, address_identifier: str) -> list[Device]:
+    """Devices at a property by post code and address identifier (DUIS PropertyFilter)."""
+    rows = conn.execute(
+        select(_d).where(_d.c.postcode == postcode, _d.c.address_identifier == address_identifier)
+    ).mappings()
+    return _with_hubs(conn, [_device(r) for r in rows])
+
+
+def _with_hubs(conn: Connection, found: list[Device]) -> list[Device]:
+    out: dict[str, Device] = {}
+    for device in found:
+        out[device.device_id.hex] = device
+        if device.chf_id is not None:
+            for other in devices_on_hub(conn, device.chf_id):
+                out[other.device_id.hex] = other
+    return [out[k] for k in sorted(out)]
+
+
+def set_status(conn: Connection, device_id: EUI64, new: DeviceStatus) -> Device:
+    """Move a device to `new`, if the SMI lifecycle allows it from its current status.
+
+    The status is compared in the UPDATE itself, so two racing changes cannot both apply.
+    """
+    device = get_device(conn, device_id)
+    if device is None:
+        raise DeviceNotInInventory(f"device {device_id} is not in the inventory")
+    check_move(device_id.hyphenated, device.status, new)
+    changed = conn.execute(
+        update(_d)
+        .where(_d.c.device_id == device_id.hyphenated, _d.c.status == device.status.value)
+        .values(status=new.value)
+    ).rowcount
+    if changed != 1:
+        current = get_device(conn, device_id)
+        assert current is not None
+        check_move(device_id.hyphenated, current.status, new)
+        return set_status(conn, device_id, new)
+    return get_device(conn, device_id)  # type: ignore[return-value]
+
+
+def register(conn: Connection, record: Registration) -> None:
+    """Record (or restate) who serves a meter point from `effective_from`."""
+    values = {
+        "mpxn": str(record.mpxn),
+        "supplier_id": record.supplier_id.hyphenated,
+        "network_operator_id": record.network_operator_id.hyphenated,
+        "effective_from": require_utc(record.effective_from),
+    }
+    stmt = insert_for(conn, _r).values(**values)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[_r.c.mpxn, _r.c.effective_from],
+            set_={
+                "supplier_id": stmt.excluded.supplier_id,
+                "network_operator_id": stmt.excluded.network_operator_id,
+            },
+        )
+    )
+
+
+def registration_at(conn: Connection, mpxn: MPxN, when: datetime) -> Registration | None:
+    """The registration in force for `mpxn` at `when`, or None if the meter point has none."""
+    row = conn.execute(
+        select(_r)
+        .where(_r.c.mpxn == str(mpxn), _r.c.effective_from <= require_utc(when))
+        .order_by(_r.c.effective_from.desc())
+        .limit(1)
+    ).mappings().first()
+    if row is None:
+        return None
+    return Registration(
+        mpxn=MPxN.parse(row["mpxn"]),
+        supplier_id=EUI64.parse(row["supplier_id"]),
+        network_operator_id=EUI64.parse(row["network_operator_id"]),
+        effective_from=as_utc(row["effective_from"]),  # type: ignore[arg-type]
+    )
+
+
+def responsible_mpxns(conn: Connection, device: Device) -> tuple[MPxN, ...]:
+    """The meter points whose registered parties may address `device`.
+
+    A meter's own MPxNs; for a device without one (comms hub, GPF, PPMID, HCALCS, IHD) those
+    of the meters on the same comms hub.
+    """
+    if device.mpxns:
+        return device.mpxns
+    hub = device.chf_id or (device.device_id if device.device_type is DeviceType.CHF else None)
+    if hub is None:
+        return ()
+    seen: dict[str, MPxN] = {}
+    for other in devices_on_hub(conn, hub):
+        for m in other.mpxns:
+            seen[m.value] = m
+    return tuple(seen[k] for k in sorted(seen))

@@ -1,0 +1,1 @@
+"""Alembic migrations for the DCC Data Service tables, run programmatically by `open_store`."""

@@ -1,0 +1,39 @@
+"""Alembic migrations: an empty database upgrades to exactly the schema of `store.tables`."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from opendcc.store.engine import Store, open_store
+from opendcc.store.tables import metadata
+
+
+def _diff(store: Store) -> list[object]:
+    with store.begin() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def test_empty_database_migrates_to_the_model_schema(any_store: Store) -> None:
+    assert _diff(any_store) == []
+    with any_store.begin() as conn:
+        tables = set(inspect(conn).get_table_names())
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert set(metadata.tables) <= tables
+    assert version == "0001"
+
+
+def test_opening_twice_migrates_once(sqlite_url: str) -> None:
+    open_store(sqlite_url).close()
+    store = open_store(sqlite_url)
+    assert _diff(store) == []
+    store.close()
+
+
+def test_in_memory_store_is_private() -> None:
+    a, b = open_store("sqlite://"), open_store("sqlite://")
+    with a.begin() as conn:
+        conn.execute(text("INSERT INTO users VALUES ('x', 'n', 'IS', NULL)"))
+    with b.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
