@@ -1,0 +1,86 @@
+"""The gateway's views of the store: the durable outbox for the delivery worker, and the users
+with their Receive Response Service URLs for the admin endpoint and the worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from opendcc.gateway.delivery import PendingResponse
+from opendcc.ids import EUI64
+from opendcc.store import outbox as outbox_repo
+from opendcc.store import users as users_repo
+from opendcc.store.engine import Store
+
+# A refused response (the user's receiver answered 400) is parked this far ahead: recorded,
+# never retried, still visible in the outbox for an operator.
+_PARKED = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class StoreOutbox:
+    """The worker's view of the durable outbox table (`opendcc.store.outbox`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def enqueue(self, user_id: str, request_id: str, sequence: int, body: bytes, url: str,
+                now: datetime) -> None:
+        """Queue one signed response (idempotent per RequestID and sequence)."""
+        with self.store.begin() as conn:
+            outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url,
+                                body=body, now=now, sequence=sequence)
+
+    def due(self, now: datetime, limit: int) -> list[PendingResponse]:
+        """Rows due for an attempt."""
+        with self.store.begin() as conn:
+            items = outbox_repo.due(conn, now, limit)
+        return [PendingResponse(i.id, i.user_id, i.request_id, i.body, i.attempts, i.url)
+                for i in items]
+
+    def mark_delivered(self, item_id: int, now: datetime) -> None:
+        """The endpoint accepted it."""
+        with self.store.begin() as conn:
+            outbox_repo.mark_delivered(conn, item_id, now)
+
+    def mark_retry(self, item_id: int, next_attempt: datetime, error: str) -> None:
+        """Try again later."""
+        with self.store.begin() as conn:
+            outbox_repo.mark_retry(conn, item_id, next_attempt, error)
+
+    def mark_refused(self, item_id: int, now: datetime, reason: str) -> None:
+        """The endpoint refused it: record why and never retry."""
+        with self.store.begin() as conn:
+            outbox_repo.mark_retry(conn, item_id, _PARKED, f"refused at {now.isoformat()}: {reason}")
+
+    def depth(self) -> int:
+        """Responses not yet delivered."""
+        with self.store.connect() as conn:
+            return outbox_repo.pending_count(conn)
+
+
+class StoreUsers:
+    """DUIS users and their Receive Response Service URLs (`opendcc.store.users`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self) -> list[dict[str, object]]:
+        """Every user as a JSON-ready dict."""
+        with self.store.connect() as conn:
+            users = users_repo.list_users(conn)
+        return [{"user_id": u.user_id.hyphenated, "name": u.name, "roles": sorted(u.roles),
+                 "response_url": u.response_url} for u in users]
+
+    def response_url(self, user_id: str) -> str | None:
+        """Where this user's async responses go, or None."""
+        with self.store.connect() as conn:
+            user = users_repo.get_user(conn, EUI64.parse(user_id))
+        return user.response_url if user else None
+
+    def set_response_url(self, user_id: str, url: str | None) -> None:
+        """Register a user's response URL; KeyError if there is no such user."""
+        try:
+            eui = EUI64.parse(user_id)
+            with self.store.begin() as conn:
+                users_repo.set_response_url(conn, eui, url)
+        except (users_repo.UnknownUser, ValueError) as exc:
+            raise KeyError(user_id) from exc
