@@ -418,6 +418,19 @@ class DeviceNotReachable(DuisError):
     http_status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class UserUnknown(DuisError):
+    """The signer is not a DUIS user of the DCC (E1: not a valid SEC Party / User Role)."""
+
+    code = ResponseCode.E1
+    http_status = HTTPStatus.FORBIDDEN
+
+
+class ServiceNotImplemented(DuisError):
+    """opendcc does not provide this Service Request yet (no DUIS code: HTTP 501)."""
+
+    http_status = HTTPStatus.NOT_IMPLEMENTED
+
+
 def all_error_classes() -> list[type[DuisError]]:
     """Every concrete DuisError subclass: the table docs/duis.md documents."""
     out: list[type[DuisError]] = []
