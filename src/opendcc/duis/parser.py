@@ -6,14 +6,27 @@ document that declares a DTD is refused before anything in it is resolved (XXE, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from opendcc.duis.response_codes import ForbiddenDtd, MalformedXml, Oversize
 
+if TYPE_CHECKING:
+    from lxml.etree._docloader import _InputDocument
+
 DEFAULT_MAX_BYTES = 1_000_000
 
+class _NothingResolver(etree.Resolver):
+    """Answers every external reference (DTD, entity) with an empty document: nothing is read."""
+
+    def resolve(self, system_url: str | None, public_id: str | None,
+                context: object) -> _InputDocument | None:
+        return self.resolve_string("", context)
+
+
 def _make_parser() -> etree.XMLParser:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
         dtd_validation=False,
@@ -23,6 +36,10 @@ def _make_parser() -> etree.XMLParser:
         remove_pis=False,
         collect_ids=False,
     )
+    # libxml2 still asks for an external DTD subset even with load_dtd off: answer it empty
+    # so that no local file is ever opened on behalf of a message.
+    parser.resolvers.add(_NothingResolver())
+    return parser
 
 
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:

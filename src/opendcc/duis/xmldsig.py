@@ -114,10 +114,10 @@ def _c14n_without(root: etree._Element, signature: etree._Element | None) -> byt
             return full[:begin] + full[finish + len(close):]
     # Unusual placement: canonicalise a copy with the Signature removed (tail text kept).
     copy = etree.fromstring(etree.tostring(root.getroottree()), parser=_trusted_parser())
-    path = root.getroottree().getpath(signature)
-    found = copy.getroottree().xpath(path)
-    assert isinstance(found, list) and found and isinstance(found[0], etree._Element)
-    victim = found[0]
+    parent_path = [p.index(c) for c, p in _ancestry(signature)]
+    victim = copy
+    for index in parent_path:
+        victim = victim[index]
     parent = victim.getparent()
     assert parent is not None
     if victim.tail:
@@ -128,6 +128,16 @@ def _c14n_without(root: etree._Element, signature: etree._Element | None) -> byt
             previous.tail = (previous.tail or "") + victim.tail
     parent.remove(victim)
     return _c14n_document(copy)
+
+
+def _ancestry(node: etree._Element) -> list[tuple[etree._Element, etree._Element]]:
+    """(child, parent) pairs from the root down to `node`."""
+    pairs = []
+    parent = node.getparent()
+    while parent is not None:
+        pairs.append((node, parent))
+        node, parent = parent, parent.getparent()
+    return pairs[::-1]
 
 
 def _trusted_parser() -> etree.XMLParser:
