@@ -188,7 +188,8 @@ def describe(frame: Frame, table: UseCaseTable | None = None, *, strict: bool = 
     apdu = frame.apdu if isinstance(frame, GeneralCiphering) else frame
     use_case = (table or default_table()).for_message_code(apdu.message_code)
     if strict and not use_case.known:
-        at = _offsets(frame)[0] + 30 + (12 if apdu.date_time else 0)
+        oi_len = len(encode_length(len(bytes(apdu.other_information))))
+        at = _offsets(frame)[0] + 30 + (12 if apdu.date_time else 0) + oi_len
         raise UnknownUseCase("Message Code", at, f"0x{apdu.message_code:04X} names no GBCS use case")
     return use_case, decode_payload(payload_kind(apdu.content), apdu.content)
 
