@@ -1,0 +1,66 @@
+"""The Parse and Correlate tables, loaded once from `tables.json` (data, not code).
+
+- `smets_data`: SRV variant -> the SMETSData element of MMC Schema V5.4 that carries its answer.
+- `schema_has_fields`: SRV variants whose SMETSData type has child elements (values to fill);
+  the others carry only the `MessageSuccess` attribute (ra:ServiceRequestBaseType).
+- `use_case_srv`: GBCS use case -> the SRV variants whose commands it carries (RTDS naming).
+- `alert_descriptions`: GBCS alert code (hex) -> AlertDescription text.
+- `builders`: SRV variant or use case -> name of the SMETSData builder that fills it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class MmcTables:
+    """The tables of `tables.json`, read into dictionaries."""
+
+    smets_data: dict[str, str]
+    schema_has_fields: frozenset[str]
+    use_case_srv: dict[str, tuple[str, ...]]
+    alert_descriptions: dict[int, str]
+    builders: dict[str, str]
+
+    def element_for(self, srv: str | None) -> str | None:
+        """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
+        return self.smets_data.get(srv or "")
+
+    def srvs_for(self, use_case: str) -> tuple[str, ...]:
+        """The SRV variants a GBCS use case serves (empty when none is known)."""
+        return self.use_case_srv.get(use_case, ())
+
+    def default_srv(self, use_case: str) -> str | None:
+        """The SRV variant to assume for a use case when the caller does not say (first listed)."""
+        srvs = self.srvs_for(use_case)
+        return srvs[0] if srvs else None
+
+    def builder_for(self, srv: str | None, use_case: str) -> str | None:
+        """The SMETSData builder for this use case (first) or SRV variant, if one is tabled."""
+        return self.builders.get(use_case) or self.builders.get(srv or "")
+
+    def alert_description(self, code: int) -> str:
+        """GBCS alert code -> AlertDescription (a generic text for codes not in the table)."""
+        return self.alert_descriptions.get(code, f"GBCS alert 0x{code:04X}")
+
+
+@cache
+def tables() -> MmcTables:
+    """The tables, read from the package on first use and kept."""
+    raw = json.loads(resources.files(__package__).joinpath("tables.json").read_text("utf-8"))
+    return MmcTables(
+        smets_data=dict(raw["smets_data"]),
+        schema_has_fields=frozenset(raw["schema_has_fields"]),
+        use_case_srv={k: tuple(v) for k, v in raw["use_case_srv"].items()},
+        alert_descriptions={int(k, 16): v for k, v in raw["alert_descriptions"].items()},
+        builders=dict(raw.get("builders", {})),
+    )
+
+
+def service_reference(srv: str) -> str:
+    """DUIS: the Service Reference of a variant is its first two numbers (4.1.1 -> 4.1)."""
+    return ".".join(srv.split(".")[:2])
