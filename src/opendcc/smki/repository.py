@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine, create_engine, event, insert, select, update
@@ -27,7 +29,7 @@ from opendcc.config import data_dir
 from opendcc.ids import EUI64
 from opendcc.smki import tables
 from opendcc.smki.errors import RepositoryError
-from opendcc.smki.keystore import KeyStore, KeyUsage
+from opendcc.smki.keystore import KeyStore, KeyUsage, normalise_issuer
 from opendcc.smki.profile import CertificateKind, SmkiCertificate, parse_certificate
 from opendcc.smki.revocation import Revocation, RevocationList, bump_version
 from opendcc.smki.validation import TrustStore, Validator, reference_certificates
@@ -159,16 +161,8 @@ class CertificateRepository:
         """Publish a certificate (idempotent: a known issuer+serial keeps its row, gaining the
         private key if it had none)."""
         smki = cert if isinstance(cert, SmkiCertificate) else parse_certificate(cert)
-        key_pem = None if private_key is None else private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
-        values = {
-            "serial_hex": smki.serial_hex, "issuer": smki.issuer_text, "kind": smki.kind.value,
-            "entity": smki.entity.hex if smki.entity else None, "role": smki.role,
-            "usage": smki.usage.value if smki.usage else None, "common_name": smki.common_name,
-            "not_before": _naive(smki.not_before), "not_after": _naive(smki.not_after),
-            "der": smki.der, "private_key": key_pem, "name": name, "source": source,
-        }
+        values = self._row(smki, name=name, private_key=private_key, source=source)
+        key_pem = values["private_key"]
         c = tables.certificates.c
         with self.engine.begin() as conn:
             existing = conn.execute(select(c.id, c.der, c.private_key).where(
@@ -189,6 +183,20 @@ class CertificateRepository:
         found = self.get(smki.serial, issuer=smki.issuer_text)
         assert found is not None
         return found
+
+    @staticmethod
+    def _row(smki: SmkiCertificate, *, name: str | None,
+             private_key: ec.EllipticCurvePrivateKey | None, source: str) -> dict[str, Any]:
+        key_pem = None if private_key is None else private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+        return {
+            "serial_hex": smki.serial_hex, "issuer": smki.issuer_text, "kind": smki.kind.value,
+            "entity": smki.entity.hex if smki.entity else None, "role": smki.role,
+            "usage": smki.usage.value if smki.usage else None, "common_name": smki.common_name,
+            "not_before": _naive(smki.not_before), "not_after": _naive(smki.not_after),
+            "der": smki.der, "private_key": key_pem, "name": name, "source": source,
+        }
 
     def get(self, serial: int | str, *, issuer: str | None = None) -> StoredCertificate | None:
         """The certificate with this serial (hex text or int), optionally from one issuer."""
@@ -220,6 +228,30 @@ class CertificateRepository:
             rows = conn.execute(query).all()
         revoked = {(r.issuer, r.serial_hex): r for r in self.revocations()}
         return [self._stored(row, revoked) for row in rows]
+
+    def lookup(self, issuer: str, serial: int) -> x509.Certificate | None:
+        """XMLDSig KeyInfo lookup (DUIS §2.4): the certificate by X509IssuerName and serial,
+        whatever order or spacing the issuer name is written in."""
+        wanted = normalise_issuer(issuer)
+        for stored in self.search(serial=serial):
+            if normalise_issuer(stored.certificate.issuer) == wanted:
+                return stored.certificate.certificate
+        return None
+
+    def verified_lookup(self, validator: Validator, *, at: datetime,
+                        usage: KeyUsage | str = KeyUsage.DS,
+                        ) -> Callable[[str, int], x509.Certificate | None]:
+        """A KeyInfo lookup for `opendcc.duis.xmldsig.verify` that returns a certificate only
+        after `validator` accepted it at `at` for `usage` (else CertificateRejected propagates)."""
+
+        def lookup(issuer: str, serial: int) -> x509.Certificate | None:
+            found = self.lookup(issuer, serial)
+            if found is None:
+                return None
+            validator.validate(found, at=at, usage=usage)
+            return found
+
+        return lookup
 
     def _stored(self, row: Row[Any], revoked: dict[tuple[str, str], Revocation]) -> StoredCertificate:
         return StoredCertificate(
@@ -292,12 +324,21 @@ class CertificateRepository:
         """Publish the ZAZ1 test certificates of the reference artefacts (with the test private
         keys they ship); returns how many certificates the repository now holds from it."""
         keys = KeyStore.from_reference(root)
+        c = tables.certificates.c
+        with self.engine.connect() as conn:
+            known = {(r.issuer, r.serial_hex) for r in conn.execute(select(c.issuer, c.serial_hex))}
+        rows = []
         for cert in reference_certificates(root):
+            if (cert.issuer_text, cert.serial_hex) in known:
+                continue
+            known.add((cert.issuer_text, cert.serial_hex))
             cred = keys.by_issuer_serial(cert.issuer, cert.serial)
-            key = cred.private_key if cred is not None and cred.certificate.serial_number \
-                == cert.serial else None
-            self.add(cert, name=cred.name if cred else None, private_key=key,
-                     source=SOURCE_REFERENCE)
+            rows.append(self._row(cert, name=cred.name if cred else None,
+                                  private_key=cred.private_key if cred else None,
+                                  source=SOURCE_REFERENCE))
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(tables.certificates), rows)
         return len(self.search(source=SOURCE_REFERENCE))
 
     def trust_store(self) -> TrustStore:
