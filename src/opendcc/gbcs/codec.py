@@ -36,6 +36,7 @@ from opendcc.gbcs.payloads import (
     RawPayload,
     decode_payload,
     encode_payload,
+    payload_from_json,
     payload_json,
     payload_kind,
 )
@@ -191,7 +192,8 @@ def describe(frame: Frame, table: UseCaseTable | None = None, *, strict: bool = 
         oi_len = len(encode_length(len(bytes(apdu.other_information))))
         at = _offsets(frame)[0] + 30 + (12 if apdu.date_time else 0) + oi_len
         raise UnknownUseCase("Message Code", at, f"0x{apdu.message_code:04X} names no GBCS use case")
-    return use_case, decode_payload(payload_kind(apdu.content), apdu.content)
+    return use_case, decode_payload(payload_kind(apdu.content), apdu.content,
+                                    use_case.code if use_case.known else None)
 
 
 def decode(data: bytes, keys: KeyLookup | None = None, *, acb: EUI64 = DEFAULT_ACB,
@@ -368,11 +370,17 @@ def from_json(obj: dict[str, Any]) -> GbcsMessage:
         )
         dt = gh.get("Date Time")
         signature = obj.get("Signature")
+        content = _unhex(obj["Payload"].get("Content"), "Content")
+        if obj["Payload"].get("Decoded") is not None:
+            # The decoded view wins, so that an edited JSON payload is what gets encoded.
+            rebuilt = payload_from_json(obj["Payload"]["Decoded"])
+            if rebuilt is not None:
+                content = encode_payload(rebuilt)
         apdu = GeneralSigning(
             CraFlag[str(gh["CRA Flag"]).upper()], int(gh["Originator Counter"]),
             EUI64.parse(gh["Originator System Title"]), EUI64.parse(gh["Recipient System Title"]),
             DateTime.from_bytes(_unhex(dt, "Date Time")) if dt else None, other,
-            _unhex(obj["Payload"]["Content"], "Content"),
+            content,
             None if signature is None else _unhex(signature, "Signature"),
         )
         frame: Frame = apdu

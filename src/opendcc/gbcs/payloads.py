@@ -8,6 +8,7 @@ data-notification 0x0F), GBZ (ZigBee ZCL, starting 0x01 0x09), or ASN.1 DER stru
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -56,7 +57,16 @@ def _functions() -> tuple[Any, Any, Any] | None:
     return mod.decode_payload, mod.encode_payload, getattr(mod, "PayloadKind", None)
 
 
-def decode_payload(kind: str, data: bytes) -> object:
+@lru_cache(maxsize=1)
+def _takes_use_case() -> bool:
+    fns = _functions()
+    try:
+        return fns is not None and "use_case" in inspect.signature(fns[0]).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def decode_payload(kind: str, data: bytes, use_case: str | None = None) -> object:
     """The payload package's decoding of `data`, or a RawPayload saying why not."""
     fns = _functions()
     if fns is None:
@@ -64,6 +74,8 @@ def decode_payload(kind: str, data: bytes) -> object:
     decode, _, kind_type = fns
     arg: Any = kind_type(kind) if isinstance(kind_type, type) and issubclass(kind_type, Enum) else kind
     try:
+        if use_case is not None and _takes_use_case():
+            return decode(arg, data, use_case=use_case)
         return decode(arg, data)
     except Exception as exc:  # a payload the codec cannot read stays opaque
         return RawPayload(kind, data, f"{type(exc).__name__}: {exc}")
@@ -78,6 +90,14 @@ def encode_payload(payload: object) -> bytes:
         raise TypeError(f"cannot encode {type(payload).__name__} without opendcc.gbcs.payload")
     out = fns[1](payload)
     return bytes(out)
+
+
+def payload_from_json(view: object) -> object | None:
+    """Rebuild a decoded payload from its JSON view (None when the payload package cannot)."""
+    mod = _codec()
+    payload_type = getattr(mod, "Payload", None) if mod is not None else None
+    build = getattr(payload_type, "from_json", None)
+    return build(view) if callable(build) else None
 
 
 def payload_json(payload: object) -> object:
