@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from opendcc.cli import duis_cmds, gbcs_cmds, serve_cmd, smki_cmds
+from opendcc.cli import duis_cmds, gbcs_cmds, serve_cmd, smki_cmds, users_cmds
 
 app = typer.Typer(
     name="opendcc",
@@ -32,6 +32,7 @@ serve_cmd.register(app)
 duis_cmds.register(app)
 gbcs_cmds.register(app)
 smki_cmds.register(app)
+users_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,95 @@
-"""CLI commands: serve (filled in by its owning package's work)."""
+"""`opendcc serve`: the whole DCC in one process, with the embedded defaults.
+
+SQLite under ./var (or `--store postgresql://...`), the ZAZ1 users and the demo estate seeded,
+the DUIS gateway on port 8079 (DCC Boxed's), the delivery worker for async responses, and the
+SMKI repository on 8083 when that service is present.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+DEFAULT_PORT = 8079
+DEFAULT_SMKI_PORT = 8083
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add `opendcc serve`."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="DUIS gateway port (DCC Boxed: 8079).")] = DEFAULT_PORT,
+        store: Annotated[str | None, typer.Option(
+            help="Store URL: sqlite:///path or postgresql://...; default SQLite under the data dir."
+        )] = None,
+        reference: Annotated[Path | None, typer.Option(
+            help="Reference artefacts folder (default OPENDCC_REFERENCE or ../shared/reference)."
+        )] = None,
+        data: Annotated[Path | None, typer.Option(
+            help="Data directory for the embedded store (default OPENDCC_DATA or ./var)."
+        )] = None,
+        smki_port: Annotated[int, typer.Option(help="SMKI repository port (0: off).")] = DEFAULT_SMKI_PORT,
+        poll: Annotated[float, typer.Option(help="Seconds between outbox delivery passes.")] = 0.5,
+    ) -> None:
+        """Run the DCC: DUIS gateway, delivery worker and SMKI repository, until Ctrl-C."""
+        import uvicorn
+
+        if data is not None:
+            os.environ["OPENDCC_DATA"] = str(data.resolve())
+        if reference is not None:
+            os.environ["OPENDCC_REFERENCE"] = str(reference.resolve())
+
+        from opendcc.gateway import logs
+        from opendcc.gateway.app import create_app
+        from opendcc.gateway.wiring import GatewayConfig, build_services
+
+        logs.configure()
+        services = build_services(GatewayConfig(store_url=store, reference=reference))
+        services.worker.start(poll=poll)
+        smki_server = _start_smki(host, smki_port, services) if smki_port else None
+
+        base = f"http://{host}:{port}"
+        typer.echo(f"opendcc DUIS gateway  {base}/api/v1/serviceD | serviceS | serviceT")
+        typer.echo(f"health / metrics      {base}/health  {base}/metrics")
+        typer.echo(f"API docs              {base}/docs")
+        typer.echo(f"store                 {services.store.url}")
+        if smki_server is not None:
+            typer.echo(f"SMKI repository       http://{host}:{smki_port}/")
+        server = uvicorn.Server(uvicorn.Config(create_app(services=services), host=host,
+                                               port=port, log_level="warning", access_log=False))
+        try:
+            server.run()
+        finally:
+            services.worker.stop()
+            if smki_server is not None:
+                smki_server.should_exit = True
+            services.close()
+
+
+def _start_smki(host: str, port: int, services: Any) -> Any:
+    """Serve `opendcc.smki.service.create_smki_app` in a thread, when that module exists."""
+    try:
+        module = importlib.import_module("opendcc.smki.service")
+    except ImportError:
+        return None
+    factory = getattr(module, "create_smki_app", None)
+    if factory is None:
+        return None
+    import uvicorn
+
+    try:
+        smki_app = factory(services.store)
+    except TypeError:
+        smki_app = factory()
+    server = uvicorn.Server(uvicorn.Config(smki_app, host=host, port=port, log_level="warning",
+                                           access_log=False))
+    # uvicorn installs signal handlers only in the main thread; this one just serves.
+    threading.Thread(target=server.run, name="opendcc-smki", daemon=True).start()
+    return server
