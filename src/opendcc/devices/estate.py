@@ -1,0 +1,329 @@
+"""An emulated SMETS2 estate: premises of Communications Hub + ESME + GSME/GPF (+ PPMIDs).
+
+`Estate.demo(premises=100, seed=1)` builds a deterministic estate: the same seed gives the same
+device IDs, MPANs/MPRNs and consumption. With `boxed=True` (the default) it also hosts the
+devices of DCC Boxed / RTDS (00-DB-12-34-56-78-90-A0 ESME, -A1 GSME, -A2 CHF, -A3 GPF,
+-A4 PPMID and the further IDs the published DUIS templates name), so those templates can
+target it unchanged.
+
+`execute` runs an operation on a device directly over the HAN rules (whitelist, GSME via GPF);
+`send` carries it over the simulated WAN with latency, loss, outages and deadlines; `schedule`
+holds a future-dated command on the device and runs it when the clock gets there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from opendcc.devices import han
+from opendcc.devices.chf import CHF, HanEntry
+from opendcc.devices.device import Device, DeviceType, PendingCommand
+from opendcc.devices.errors import UnknownDevice
+from opendcc.devices.esme import ESME
+from opendcc.devices.events import Alert
+from opendcc.devices.gpf import GPF
+from opendcc.devices.gsme import GSME
+from opendcc.devices.ihd import HCALCS, IHD
+from opendcc.devices.load_model import DEFAULT_MODEL, LoadModel, unit
+from opendcc.devices.meter import Meter
+from opendcc.devices.ppmid import PPMID
+from opendcc.devices.results import Result
+from opendcc.devices.security import RemotePartyRole, TrustAnchor, TrustAnchors
+from opendcc.devices.wan import Delivery, Scheduler, Wan
+from opendcc.ids import EUI64, MPxN
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The ZAZ1 test organisations (reference keys/dccboxed-keystore.json) as default trust anchors.
+ZAZ1_SUPPLIER = "90-B3-D5-1F-30-01-00-00"
+ZAZ1_NETWORK_OPERATOR = "90-B3-D5-1F-30-02-00-00"
+ZAZ1_ACCESS_CONTROL_BROKER = "90-B3-D5-1F-30-00-00-02"
+ZAZ1_WAN_PROVIDER = "90-B3-D5-1F-30-00-00-07"
+ZAZ1_RECOVERY = "90-B3-D5-1F-30-00-00-01"
+
+DEFAULT_ANCHORS = TrustAnchors((
+    (RemotePartyRole.SUPPLIER, TrustAnchor(ZAZ1_SUPPLIER)),
+    (RemotePartyRole.NETWORK_OPERATOR, TrustAnchor(ZAZ1_NETWORK_OPERATOR)),
+    (RemotePartyRole.ACCESS_CONTROL_BROKER, TrustAnchor(ZAZ1_ACCESS_CONTROL_BROKER)),
+    (RemotePartyRole.WAN_PROVIDER, TrustAnchor(ZAZ1_WAN_PROVIDER)),
+    (RemotePartyRole.RECOVERY, TrustAnchor(ZAZ1_RECOVERY)),
+))
+
+#: DCC Boxed / RTDS device IDs: the main premises, then further devices the templates name.
+#: Types of the 9x/A5/B3 devices are inferred from the templates that use them.
+BOXED_PREMISES = {
+    DeviceType.ESME: "00-DB-12-34-56-78-90-A0",
+    DeviceType.GSME: "00-DB-12-34-56-78-90-A1",
+    DeviceType.CHF: "00-DB-12-34-56-78-90-A2",
+    DeviceType.GPF: "00-DB-12-34-56-78-90-A3",
+    DeviceType.PPMID: "00-DB-12-34-56-78-90-A4",
+}
+BOXED_EXTRA: tuple[tuple[str, DeviceType, bool, str], ...] = (
+    # (device ID, type, joined to the hub's HAN, note)
+    ("00-DB-12-34-56-78-90-A5", DeviceType.PPMID, True, "CS03A2 join target"),
+    ("00-DB-12-34-56-78-90-A6", DeviceType.ESME, True, "ECS46d auxiliary controller ESME"),
+    ("00-DB-12-34-56-78-90-93", DeviceType.IHD, True, "joins A5 (CS03A2)"),
+    ("00-DB-12-34-56-78-90-94", DeviceType.IHD, True, "joins A4 (CS03C)"),
+    ("00-DB-12-34-56-78-90-97", DeviceType.HCALCS, True, "HCALCS of ECS46c"),
+    ("00-DB-12-34-56-78-90-98", DeviceType.PPMID, True, "joins A1 (CS03C)"),
+    ("00-DB-12-34-56-78-90-99", DeviceType.PPMID, True, "joined to A0, unjoined by CS04AC"),
+    ("00-DB-12-34-56-78-90-9A", DeviceType.PPMID, True, "joins A0 (CS03A1)"),
+)
+#: A replaced hub whose device logs CCS03 / GCS59 restore from.
+BOXED_OLD_CHF = "00-DB-12-34-56-78-90-95"
+BOXED_OLD_GPF = "00-DB-12-34-56-78-90-B3"
+
+_MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 53)
+
+
+def mpan_with_check_digit(first12: str) -> str:
+    """An MPAN core: 12 digits and the MRA check digit (sum of digit x prime, mod 11, mod 10)."""
+    total = sum(int(d) * w for d, w in zip(first12, _MPAN_WEIGHTS, strict=True))
+    return first12 + str(total % 11 % 10)
+
+
+@dataclass(slots=True, eq=False)
+class Premises:
+    """One premises: hub (CHF + GPF), ESME, GSME and any PPMIDs, with its MPAN and MPRN."""
+
+    index: int
+    chf: CHF
+    esme: ESME
+    gpf: GPF | None = None
+    gsme: GSME | None = None
+    others: tuple[Device, ...] = ()
+
+    def devices(self) -> Iterator[Device]:
+        """Every device of the premises, hub first."""
+        yield self.chf
+        if self.gpf is not None:
+            yield self.gpf
+        yield self.esme
+        if self.gsme is not None:
+            yield self.gsme
+        yield from self.others
+
+    def device(self, device_id: str) -> Device | None:
+        """The device of this premises with `device_id`."""
+        for d in self.devices():
+            if d.id == device_id:
+                return d
+        return None
+
+    @property
+    def hub(self) -> str:
+        """The hub's ID (the CHF's), by which the WAN knows the premises."""
+        return self.chf.id
+
+
+class _Devices:
+    """Read-only mapping view of a premises' devices by ID, for the HAN."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, p: Premises) -> None:
+        self._p = p
+
+    def get(self, key: str, default: Device | None = None) -> Device | None:
+        return self._p.device(key) or default
+
+
+class Estate:
+    """Premises indexed by device ID, a WAN, and a clock."""
+
+    def __init__(self, clock: Scheduler, *, seed: int = 0, model: LoadModel = DEFAULT_MODEL,
+                 wan: Wan | None = None, alert_sink: Callable[[Alert], None] | None = None) -> None:
+        self.clock = clock
+        self.seed = seed
+        self.model = model
+        self.wan = wan or Wan(clock, seed, alert_sink=alert_sink)
+        self.premises: list[Premises] = []
+        self._index: dict[str, Premises] = {}
+        self._spare: dict[str, Device] = {}
+
+    # Building ------------------------------------------------------------------------------
+
+    @classmethod
+    def demo(cls, clock: Scheduler, premises: int = 100, seed: int = 0, *, boxed: bool = True,
+             origin: datetime | None = None, ppmid_share: float = 0.25,
+             model: LoadModel = DEFAULT_MODEL,
+             alert_sink: Callable[[Alert], None] | None = None) -> Estate:
+        """A deterministic estate of `premises` premises (plus the DCC Boxed devices)."""
+        estate = cls(clock, seed=seed, model=model, alert_sink=alert_sink)
+        start = origin or clock.now()
+        if boxed:
+            estate._add_boxed(start)
+        for i in range(premises):
+            estate._add_generated(i, start, ppmid_share)
+        return estate
+
+    def _eui(self, index: int, slot: int) -> EUI64:
+        return EUI64(f"{(0x0A << 56) | ((self.seed & 0xFFFF) << 40) | (index << 4) | slot:016X}")
+
+    def _add_generated(self, i: int, origin: datetime, ppmid_share: float) -> Premises:
+        s = self.seed
+        mpan = mpan_with_check_digit(f"{10 + int(unit(s, i, 1) * 14):02d}{int(unit(s, i, 2) * 1e10):010d}")
+        mprn = f"{int(1e9 + unit(s, i, 3) * 8e9):010d}"
+        esme = ESME(self._eui(i, 1), anchors=DEFAULT_ANCHORS, seed=2 * i, origin=origin,
+                    opening_wh=int(unit(s, i, 4) * 40_000_000), mpxn=MPxN(mpan), model=self.model)
+        gsme = GSME(self._eui(i, 2), anchors=DEFAULT_ANCHORS, seed=2 * i + 1, origin=origin,
+                    opening_wh=int(unit(s, i, 5) * 150_000_000), mpxn=MPxN(mprn), model=self.model,
+                    contact_phase_s=int(unit(s, i, 6) * 1800))
+        others: tuple[Device, ...] = ()
+        if unit(s, i, 7) < ppmid_share:
+            ppmid = PPMID(self._eui(i, 4), anchors=DEFAULT_ANCHORS)
+            others = (ppmid,)
+            esme.han_devices = gsme.han_devices = (ppmid.id,)
+        return self._add(i, CHF(self._eui(i, 0), anchors=DEFAULT_ANCHORS), esme,
+                         GPF(self._eui(i, 3), anchors=DEFAULT_ANCHORS), gsme, others)
+
+    def _add(self, index: int, chf: CHF, esme: ESME, gpf: GPF | None, gsme: GSME | None,
+             others: tuple[Device, ...], joined: tuple[tuple[str, DeviceType], ...] = ()) -> Premises:
+        if gpf is not None:
+            gpf.gsme = gsme
+            if gsme is not None:
+                gpf.device_log = (gsme.id, *(d.id for d in others if d.kind is DeviceType.PPMID))
+        entries = [(d.id, d.kind) for d in (gpf, esme, gsme, *others) if d is not None]
+        chf.device_log = tuple(HanEntry(i, t, None, True) for i, t in (*entries, *joined))
+        p = Premises(index, chf, esme, gpf, gsme, others)
+        self.premises.append(p)
+        for d in p.devices():
+            self._index[d.eui.hex] = p
+        return p
+
+    def _add_boxed(self, origin: datetime) -> Premises:
+        ids = {t: EUI64.parse(i) for t, i in BOXED_PREMISES.items()}
+        esme = ESME(ids[DeviceType.ESME], anchors=DEFAULT_ANCHORS, seed=0xB0, origin=origin,
+                    opening_wh=12_345_000, mpxn=MPxN("1100000000011"), model=self.model)
+        gsme = GSME(ids[DeviceType.GSME], anchors=DEFAULT_ANCHORS, seed=0xB1, origin=origin,
+                    opening_wh=54_321_000, mpxn=MPxN("1000000001"), model=self.model)
+        ppmid = PPMID(ids[DeviceType.PPMID], anchors=DEFAULT_ANCHORS)
+        extra: list[Device] = [ppmid]
+        for device_id, kind, _joined, _note in BOXED_EXTRA:
+            eui = EUI64.parse(device_id)
+            if kind is DeviceType.ESME:
+                extra.append(ESME(eui, anchors=DEFAULT_ANCHORS, seed=int(eui.hex[-2:], 16),
+                                  origin=origin, model=self.model))
+            elif kind is DeviceType.PPMID:
+                extra.append(PPMID(eui, anchors=DEFAULT_ANCHORS))
+            else:
+                extra.append((IHD if kind is DeviceType.IHD else HCALCS)(eui, anchors=DEFAULT_ANCHORS))
+        esme.han_devices = (ppmid.id, "00-DB-12-34-56-78-90-99")
+        gsme.han_devices = (ppmid.id,)
+        p = self._add(-1, CHF(ids[DeviceType.CHF], anchors=DEFAULT_ANCHORS), esme,
+                      GPF(ids[DeviceType.GPF], anchors=DEFAULT_ANCHORS), gsme, tuple(extra))
+        old_chf = CHF(EUI64.parse(BOXED_OLD_CHF), anchors=DEFAULT_ANCHORS,
+                      device_log=p.chf.device_log, powered=False, wan_connected=False)
+        old_gpf = GPF(EUI64.parse(BOXED_OLD_GPF), anchors=DEFAULT_ANCHORS,
+                      device_log=p.gpf.device_log if p.gpf else ())
+        self._spare = {old_chf.id: old_chf, old_gpf.id: old_gpf}
+        return p
+
+    # Lookup --------------------------------------------------------------------------------
+
+    def premises_of(self, device_id: str) -> Premises:
+        """The premises hosting `device_id`."""
+        try:
+            return self._index[EUI64.parse(device_id).hex]
+        except KeyError:
+            raise UnknownDevice(f"no device {device_id} in the estate") from None
+
+    def device(self, device_id: str) -> Device:
+        """Any hosted device (including spare/replaced hubs) by ID."""
+        spare = self._spare.get(EUI64.parse(device_id).hyphenated)
+        if spare is not None:
+            return spare
+        d = self.premises_of(device_id).device(EUI64.parse(device_id).hyphenated)
+        assert d is not None
+        return d
+
+    def __contains__(self, device_id: str) -> bool:
+        try:
+            self.device(device_id)
+        except UnknownDevice:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self.premises)
+
+    def device_ids(self) -> Iterator[str]:
+        """Every hosted device ID."""
+        for p in self.premises:
+            for d in p.devices():
+                yield d.id
+        yield from self._spare
+
+    # Running commands ----------------------------------------------------------------------
+
+    def reach(self, device_id: str) -> tuple[Premises, Device]:
+        """The premises and device, if the hub may talk to it (HAN whitelist and joining)."""
+        p = self.premises_of(device_id)
+        return p, han.reach(p.chf, EUI64.parse(device_id).hyphenated, _Devices(p))
+
+    def execute(self, device_id: str, op: Callable[[Any, datetime], Result[T]],
+                now: datetime | None = None) -> Result[T]:
+        """Run `op(device, now)` at once over the HAN rules (no WAN, no GSME wait)."""
+        _, device = self.reach(device_id)
+        return op(device, now or self.clock.now())
+
+    def send(self, device_id: str, op: Callable[[Any, datetime], R], *, deadline_s: float = 60.0,
+             retry_after_s: float = 10.0, max_attempts: int = 3, answered_by_mirror: bool = False,
+             on_done: Callable[[Delivery[R]], None] | None = None) -> Delivery[R]:
+        """Carry `op(device, time)` over the WAN to the device's hub and the HAN beyond it."""
+        p = self.premises_of(device_id)
+        target = EUI64.parse(device_id).hyphenated
+
+        def at_hub(t: datetime) -> R:
+            device = han.reach(p.chf, target, _Devices(p))
+            result = op(device, t)
+            self.wan.forward_alerts(p.hub, list(p.devices()))
+            return result
+
+        def delay(t: datetime) -> float:
+            device = p.device(target)
+            return 0.0 if device is None else han.execution_delay(device, p.gpf, t, answered_by_mirror)
+
+        return self.wan.send(p.hub, at_hub, deadline_s=deadline_s, retry_after_s=retry_after_s,
+                             max_attempts=max_attempts, execution_delay=delay, on_done=on_done)
+
+    def schedule(self, device_id: str, ref: str, use_case: str, execute_at: datetime,
+                 op: Callable[[Any, datetime], Result[Any]]) -> Result[PendingCommand]:
+        """Hold a future-dated command on the device; the clock runs it when due."""
+        p, device = self.reach(device_id)
+        result = device.schedule(ref, use_case, execute_at, lambda t: op(device, t), self.clock.now())
+        delay = (execute_at - self.clock.now()).total_seconds()
+        self.clock.call_later(delay, lambda: self._run_due(p, device))
+        return result
+
+    def _run_due(self, p: Premises, device: Device) -> None:
+        device.run_due(self.clock.now())
+        self.wan.forward_alerts(p.hub, [device])
+
+    # Power ---------------------------------------------------------------------------------
+
+    def power_fail(self, hub_id: str) -> Alert:
+        """Mains power fails at the premises: the hub goes dark and the meter stops measuring."""
+        p = self.premises_of(hub_id)
+        now = self.clock.now()
+        p.chf.powered = False
+        p.esme.power_lost(now)
+        return self.wan.power_fail(p.hub)
+
+    def power_restore(self, hub_id: str) -> Alert | None:
+        """Power returns: the ESME reports the outage (0x8F35 / 0x8F36)."""
+        p = self.premises_of(hub_id)
+        p.chf.powered = True
+        p.esme.power_restored(self.clock.now())
+        return self.wan.power_restore(p.hub, p.esme)
+
+    def meters(self) -> Iterator[Meter]:
+        """Every ESME and GSME."""
+        for p in self.premises:
+            yield p.esme
+            if p.gsme is not None:
+                yield p.gsme
