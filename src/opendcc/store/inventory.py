@@ -105,6 +105,11 @@ def devices_on_hub(conn: Connection, chf_id: EUI64) -> list[Device]:
     return [_device(r) for r in rows]
 
 
+def devices_for_device(conn: Connection, device: Device) -> list[Device]:
+    """A device with every device on the same comms hub (DUIS 8.2 by DeviceID)."""
+    return _with_hubs(conn, [device])
+
+
 def devices_for_mpxn(conn: Connection, mpxn: MPxN) -> list[Device]:
     """Devices measuring `mpxn`, with every device on the same comms hub (DUIS 8.2 by MPxN)."""
     v = str(mpxn)
@@ -134,8 +139,9 @@ def _with_hubs(conn: Connection, found: list[Device]) -> list[Device]:
     out: dict[str, Device] = {}
     for device in found:
         out[device.device_id.hex] = device
-        if device.chf_id is not None:
-            for other in devices_on_hub(conn, device.chf_id):
+        hub = device.chf_id or (device.device_id if device.device_type is DeviceType.CHF else None)
+        if hub is not None:
+            for other in devices_on_hub(conn, hub):
                 out[other.device_id.hex] = other
     return [out[k] for k in sorted(out)]
 

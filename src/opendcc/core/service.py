@@ -1,0 +1,199 @@
+"""The DCC Data Service: what happens to an authenticated DUIS request.
+
+`DataService.handle` runs, in one database transaction:
+
+1. the signer is a DUIS user and the RequestID's originator (E1);
+2. replay protection: the RequestID counter must exceed the originator's last (atomic);
+3. access control (`core.access_control`): Command Variant, URL, role, device, registration;
+4. the answer: non-device SRVs (CV 8) from the inventory and registration data, synchronously;
+   device SRVs an acknowledgement (I99) now and, since opendcc has no device layer behind the
+   DCC yet, the asynchronous E20 "unable to communicate with device" DUIS specifies for a
+   device the DCC cannot reach. Never a fabricated success.
+
+Every request that reaches `handle` is audited in the same transaction. A rejected request
+changes nothing else: its counter advance is rolled back (a savepoint), so the originator may
+reuse the counter; the audit record is kept. The gateway signs `Outcome.sync` and puts
+`Outcome.deferred` into the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Literal
+
+from lxml import etree
+from sqlalchemy.engine import Connection
+
+from opendcc.clock import Clock
+from opendcc.core import access_control
+from opendcc.core.read_inventory import dsp_inventory, read_query
+from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant
+from opendcc.duis.request import SR, DuisRequest
+from opendcc.duis.response import acknowledgement, build_response, success
+from opendcc.duis.response_codes import (
+    DeviceNotReachable,
+    DeviceUnknown,
+    DuisError,
+    ResponseCode,
+    ServiceNotImplemented,
+)
+from opendcc.ids import EUI64, InvalidIdentifier, MPxN
+from opendcc.inventory.model import Registration
+from opendcc.store import audit
+from opendcc.store import inventory as inventory_repo
+from opendcc.store.counters import advance_counter
+from opendcc.store.engine import Store
+from opendcc.store.users import get_user
+
+Endpoint = Literal["serviceD", "serviceS", "serviceT"]
+
+# Command Variants whose command goes over the SM WAN: acknowledged now, answered later.
+_WAN_VARIANTS: Final = frozenset(
+    {CommandVariant.SEND, CommandVariant.SEND_AND_LOCAL, CommandVariant.SIGNED_SEND,
+     CommandVariant.SIGNED_SEND_AND_LOCAL}
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The Data Service's answer: the synchronous response and any async ones (all unsigned)."""
+
+    sync: etree._Element
+    deferred: list[etree._Element] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        """The synchronous ResponseCode."""
+        return _code_of(self.sync)
+
+
+def _code_of(response: etree._Element) -> str:
+    return response.findtext(f"{{{SR}}}Header/{{{SR}}}ResponseCode") or "?"
+
+
+NonDeviceHandler = Callable[[Connection, DuisRequest, datetime], etree._Element]
+
+
+def _read_inventory(conn: Connection, request: DuisRequest, now: datetime) -> etree._Element:
+    """SRV 8.2 Read Inventory: the devices matching the selector, with their comms hub peers."""
+    query = read_query(request.body)
+    try:
+        if query.by == "DeviceID":
+            device = inventory_repo.get_device(conn, EUI64.parse(query.value))
+            devices = [] if device is None else inventory_repo.devices_for_device(conn, device)
+        elif query.by == "MPxN":
+            devices = inventory_repo.devices_for_mpxn(conn, MPxN.parse(query.value))
+        elif query.by == "UPRN":
+            devices = inventory_repo.devices_for_uprn(conn, query.value)
+        else:
+            devices = inventory_repo.devices_for_address(
+                conn, query.value, query.address_identifier or ""
+            )
+    except InvalidIdentifier:
+        devices = []
+    if not devices:
+        raise DeviceUnknown(f"no device in the Smart Metering Inventory for {query.by} {query.value!r}")
+    return success(request, now, dsp_inventory(devices))
+
+
+# Non-device SRVs answered from the store, by Service Reference Variant.
+NON_DEVICE_HANDLERS: Final[dict[str, NonDeviceHandler]] = {
+    "8.2": _read_inventory,
+}
+
+
+class DataService:
+    """DUIS 5.4 §3: replay protection, access control and the DCC's answer to each request."""
+
+    def __init__(self, store: Store, catalogue: Catalogue, clock: Clock) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.clock = clock
+
+    def handle(self, request: DuisRequest, signer: EUI64, endpoint: Endpoint | str) -> Outcome:
+        """Decide one authenticated request; raise its `DuisError` if it is rejected.
+
+        `signer` is the entity of the certificate that verified the request's signature.
+        """
+        now = self.clock.now()
+        rejection: DuisError | None = None
+        with self.store.begin() as conn:
+            try:
+                with conn.begin_nested():
+                    outcome = self._decide(conn, request, signer, endpoint, now)
+            except DuisError as exc:
+                rejection = exc
+                code = exc.code.value if exc.code else f"HTTP {int(exc.http_status)}"
+                self._audit(conn, request, endpoint, now, code, f"{type(exc).__name__}: {exc.detail}")
+            else:
+                self._audit(conn, request, endpoint, now, outcome.code,
+                            None if not outcome.deferred else
+                            "deferred: " + " ".join(_code_of(d) for d in outcome.deferred))
+                return outcome
+        assert rejection is not None
+        raise rejection
+
+    def _decide(self, conn: Connection, request: DuisRequest, signer: EUI64, endpoint: str,
+                now: datetime) -> Outcome:
+        srv = self.catalogue.get(request.service_reference_variant)
+        user = access_control.check_user(get_user(conn, signer), signer, request.request_id)
+        advance_counter(conn, request.request_id.originator, request.request_id.counter)
+        access_control.check_command_variant(srv, request.command_variant, endpoint)
+        eligible = access_control.check_role(user, srv)
+        if srv.non_device:
+            handler = NON_DEVICE_HANDLERS.get(srv.variant)
+            if handler is None:
+                raise ServiceNotImplemented(
+                    f"non-device SRV {srv.variant} ({srv.name}) is not provided by opendcc yet"
+                )
+            return Outcome(handler(conn, request, now))
+        target = request.request_id.target
+        access_control.check_device(user, srv, eligible, target, self._device_access(conn, target, now))
+        return self._device_unreachable(request, srv, now)
+
+    @staticmethod
+    def _device_access(conn: Connection, target: EUI64, now: datetime) -> access_control.DeviceAccess:
+        device = inventory_repo.get_device(conn, target)
+        if device is None:
+            return access_control.DeviceAccess(None, ())
+        registrations: list[Registration] = []
+        for mpxn in inventory_repo.responsible_mpxns(conn, device):
+            reg = inventory_repo.registration_at(conn, mpxn, now)
+            if reg is not None:
+                registrations.append(reg)
+        return access_control.DeviceAccess(device, tuple(registrations))
+
+    @staticmethod
+    def _device_unreachable(request: DuisRequest, srv: ServiceRequestVariant,
+                            now: datetime) -> Outcome:
+        """DUIS 5.4 §3.5: I99 now, E20 (unable to communicate with the device) later.
+
+        Command Variants that return a command or Pre-Command synchronously (2, 4, 6) need the
+        GBCS transform, which opendcc does not have yet: they are refused with E20 at once.
+        """
+        if request.command_variant not in _WAN_VARIANTS:
+            raise DeviceNotReachable(
+                f"SRV {srv.variant} with Command Variant {request.command_variant} needs the "
+                "DUIS-to-GBCS transform, which this DCC does not provide yet"
+            )
+        failure = build_response(
+            str(request.request_id), ResponseCode.E20, now=now,
+            service_reference=request.service_reference,
+            variant=request.service_reference_variant,
+        )
+        return Outcome(acknowledgement(request, now), [failure])
+
+    @staticmethod
+    def _audit(conn: Connection, request: DuisRequest, endpoint: str, now: datetime, code: str,
+               detail: str | None) -> None:
+        audit.append(conn, audit.AuditRecord(
+            at=now,
+            response_code=code,
+            originator=request.request_id.originator.hyphenated,
+            request_id=str(request.request_id),
+            service_reference_variant=request.service_reference_variant,
+            endpoint=endpoint,
+            detail=detail,
+        ))
