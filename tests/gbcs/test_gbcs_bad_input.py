@@ -126,6 +126,8 @@ def test_replayed_counter_is_rejected(keys: KeyStore) -> None:
     with pytest.raises(CounterReplay) as err:
         codec.decode(MACED, keys, counters=guard)
     assert err.value.field == "Originator Counter"
+    at = err.value.offset
+    assert int.from_bytes(MACED[at : at + 8], "big") == first.apdu.originator_counter
     assert guard.last(first.apdu.originator, int(first.apdu.cra_flag)) == first.apdu.originator_counter
 
 

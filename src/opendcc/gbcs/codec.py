@@ -209,13 +209,16 @@ def decode(data: bytes, keys: KeyLookup | None = None, *, acb: EUI64 = DEFAULT_A
     use_case, payload = describe(frame, table, strict=strict)
     apdu = frame.apdu if isinstance(frame, GeneralCiphering) else frame
     if counters is not None:
-        counters.check(apdu.originator, int(apdu.cra_flag), apdu.originator_counter,
-                       _offsets(frame)[0] + 3)
+        # The counter follows the tag, the transaction-id length and the CRA flag.
+        at = len(data) - len(bytes(apdu)) - (general_ciphering.MAC_LENGTH if apdu is not frame else 0) + 3
+        counters.check(apdu.originator, int(apdu.cra_flag), apdu.originator_counter, at)
     sig = mac = Verification.NO_KEY
     if keys is not None:
         cache = security.cache_for(keys)
-        sig_at = _offsets(frame)[1]
-        sig = check_signature(apdu, cache, sig_at)
+        try:
+            sig = check_signature(apdu, cache)
+        except BadSignature as exc:
+            raise BadSignature(exc.field, _offsets(frame)[1], exc.message) from None
         mac = check_mac(frame, cache, acb, len(data) - general_ciphering.MAC_LENGTH,
                         use_case.han_only)
     else:

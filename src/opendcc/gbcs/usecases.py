@@ -42,6 +42,7 @@ class UseCaseTable:
 
     def __init__(self, rows: Mapping[str, tuple[str, str | None, bool]]) -> None:
         self._rows = dict(rows)
+        self._by_code: dict[int, UseCase] = {}
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, object]]) -> UseCaseTable:
@@ -69,6 +70,12 @@ class UseCaseTable:
 
     def for_message_code(self, message_code: int) -> UseCase:
         """GBCS §13: the use case a message code names (code "0x…" when none)."""
+        found = self._by_code.get(message_code)
+        if found is None:
+            found = self._by_code[message_code] = self._lookup(message_code)
+        return found
+
+    def _lookup(self, message_code: int) -> UseCase:
         code = USE_CASE_BY_CODE.get(message_code)
         if code is not None:
             row = self._row(code)
