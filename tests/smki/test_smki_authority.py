@@ -119,3 +119,13 @@ def test_revocation_by_another_process_is_seen_on_the_next_check(tmp_path: Path)
                    timeout=60)
     with pytest.raises(Revoked):
         validator.validate(cert, at=NOW, usage="ds")
+
+
+def test_keystore_from_repository_serves_issued_credentials(authority: Authority) -> None:
+    from opendcc.smki.keystore import KeyStore
+
+    cred = authority.issue_organisation(ENTITY, 2, "ds", at=NOW, keep_private_key=True)
+    keys = KeyStore.from_repository(authority.repository)
+    cert = cred.certificate
+    assert keys.lookup(cert.issuer_text, cert.serial) == cert.certificate
+    assert keys.private_key(ENTITY, "ds") is not None

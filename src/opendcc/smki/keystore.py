@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +30,9 @@ from cryptography.x509.oid import NameOID
 
 from opendcc.config import reference_dir
 from opendcc.ids import EUI64
+
+if TYPE_CHECKING:
+    from opendcc.smki.repository import CertificateRepository
 
 # X.520 uniqueIdentifier (x500UniqueIdentifier): SMKI organisation certificates carry the
 # entity's EUI-64 here as a DER BIT STRING.
@@ -238,6 +242,18 @@ class KeyStore:
         return creds[0] if creds else None
 
     @classmethod
+    def from_repository(cls, repository: CertificateRepository) -> KeyStore:
+        """Every certificate the SMKI repository publishes, with the private keys it keeps for
+        parties opendcc plays: the chain of trust the gateway and codec use."""
+        store = cls()
+        for stored in repository.search():
+            cred = make_credential(stored.certificate.certificate, stored.private_key(),
+                                   stored.name or stored.certificate.serial_hex)
+            if cred:
+                store.add(cred)
+        return store
+
+    @classmethod
     def from_reference(cls, root: Path | None = None) -> KeyStore:
         """Import the ZAZ1 test PKI from the reference artefacts (cached per folder)."""
         return _load_reference(str((root or reference_dir()).resolve()))
@@ -269,6 +285,17 @@ def make_credential(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | No
         return None
     pp = "-pp-" in name.lower() or "pp-ka" in name.lower() or name.lower().endswith("pp-ka")
     return Credential(entity, usage, cert, key, name, role_of(cert), pp)
+
+
+def _lenient_certificate(pem: bytes, name: str, store: KeyStore) -> x509.Certificate | None:
+    from opendcc.smki.errors import CertificateRejected
+    from opendcc.smki.profile import parse_certificate
+
+    try:
+        return parse_certificate(pem).certificate
+    except CertificateRejected as exc:
+        store.skipped[name] = str(exc)
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -316,13 +343,16 @@ def _load_reference(root_text: str) -> KeyStore:
                 for entry in by_serial.values():
                     pk = entry.get("privateKey")
                     name = str(entry.get("name", ""))
+                    cert: x509.Certificate | None
                     try:
                         cert = load_certificate(entry["certificate"].encode())
-                    except ValueError as exc:
+                    except ValueError:
                         # A few DCC Boxed certificates (mdr-*) encode the signature algorithm
-                        # with explicit NULL parameters, which strict DER parsers refuse.
-                        store.skipped[name] = str(exc)
-                        continue
+                        # with explicit NULL parameters, which strict DER parsers refuse; the
+                        # SMKI profile parser reads them (and records the deviation).
+                        cert = _lenient_certificate(entry["certificate"].encode(), name, store)
+                        if cert is None:
+                            continue
                     cred = make_credential(
                         cert, load_private_key(pk.encode()) if pk else None, name,
                         entity_hint=EUI64.parse(eui_text), usage_hint=hint)
