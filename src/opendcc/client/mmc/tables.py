@@ -6,6 +6,9 @@
 - `use_case_srv`: GBCS use case -> the SRV variants whose commands it carries (RTDS naming).
 - `alert_descriptions`: GBCS alert code (hex) -> AlertDescription text.
 - `builders`: SRV variant or use case -> name of the SMETSData builder that fills it.
+- `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
+- `correlation_encodings`: DUIS request elements GBCS encodes other than by value
+  (`year-1900`: GBZ one-octet years; `seconds-after:X`: a date-time X plus this many seconds).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class MmcTables:
     use_case_srv: dict[str, tuple[str, ...]]
     alert_descriptions: dict[int, str]
     builders: dict[str, str]
+    correlation_unchecked: dict[str, str]  # request element -> why it is not compared
+    correlation_encodings: dict[str, str]  # request element -> how GBCS encodes it, if special
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -58,6 +63,8 @@ def tables() -> MmcTables:
         use_case_srv={k: tuple(v) for k, v in raw["use_case_srv"].items()},
         alert_descriptions={int(k, 16): v for k, v in raw["alert_descriptions"].items()},
         builders=dict(raw.get("builders", {})),
+        correlation_unchecked=dict(raw.get("correlation_unchecked", {})),
+        correlation_encodings=dict(raw.get("correlation_encodings", {})),
     )
 
 

@@ -1,0 +1,328 @@
+"""Correlate: check that a Pre-Command says what the user's DUIS request asked, before signing it.
+
+DUIS 5.4 §3.2 (Command Variant 4): for a critical SRV the DCC returns a Pre-Command (the GBCS
+command without the user's signature); the user must check it against the request, then sign
+it with its digital-signing key (GBCS §4.3.2 General Signing) and send it back (CV 5-7).
+
+`correlate()` decodes the Pre-Command and compares, each as a named field:
+- `BusinessOriginatorID` / `BusinessTargetID`: the request's originator and target device
+  against the General Signing originator and recipient system titles;
+- `use case`: the Pre-Command's message code must name a use case that serves the request's
+  Service Reference Variant (`tables.json`, use_case_srv);
+- `ExecutionDateTime` and every commanded value of the request body: each must be encoded
+  in the Pre-Command's payload, in one of the encodings GBCS uses for its kind (A-XDR big-endian
+  integers and COSEM dates for DLMS, little-endian integers, UTC seconds since 2000 and
+  minutes since midnight for GBZ/ZCL, DER integers and GeneralizedTime for ASN.1).
+Values given as enumeration words (e.g. `START`, `Saturday`) are listed as unchecked.
+
+`sign_pre_command()` signs only the exact octets a passed correlation examined.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
+
+from opendcc.client.mmc.tables import tables
+from opendcc.client.parse import ParseAndCorrelateError, ParseError, read_input
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import DuisRequest, read_request
+from opendcc.gbcs import codec, security
+from opendcc.gbcs.errors import GbcsError
+from opendcc.gbcs.general_signing import GeneralSigning
+from opendcc.gbcs.security import KeyLookup
+
+_GBZ_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_INT = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+_DATE = re.compile(r"^(\d{4,5})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$")
+_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_EUI = re.compile(r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$")
+_HEXBINARY = re.compile(r"^(?:[0-9A-Fa-f]{2}){2,}$")
+#: Enumeration words (GBP, START, Saturday, ...) are not compared: their encoding is per field.
+_WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/\s]{16,}={0,2}$")
+#: DUIS 5.4: an ExecutionDateTime of 3000-12-31T00:00:00 cancels a future-dated command; GBCS
+#: carries it as a date-time with every field "not specified" (COSEM) or 0xFFFFFFFF (GBZ).
+_CANCEL = datetime(3000, 12, 31, tzinfo=UTC)
+_CANCEL_PATTERNS = [re.escape(b"\xff" * 9 + b"\x80\x00"), re.escape(b"\xff" * 4)]
+
+
+class CorrelationMismatch(ParseAndCorrelateError):
+    """The Pre-Command differs from the DUIS request in `field` (expected from the request)."""
+
+    def __init__(self, field: str, expected: object, found: object, message: str = "") -> None:
+        super().__init__(field, message or f"the request says {expected!r}, the Pre-Command {found!r}",
+                         expected=expected, found=found)
+
+
+class NotCorrelated(ParseAndCorrelateError):
+    """sign_pre_command() was asked to sign octets no passed correlation has examined."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One compared field: what the request says, what the Pre-Command says, whether they agree."""
+
+    field: str
+    expected: object
+    found: object
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """The outcome of comparing a Pre-Command with its DUIS request."""
+
+    request: DuisRequest
+    pre_command: bytes
+    message: codec.GbcsMessage = field(repr=False)
+    use_case: str
+    checks: tuple[Check, ...]
+    unchecked: tuple[str, ...]  # request fields given as enumeration words
+
+    @property
+    def mismatches(self) -> tuple[CorrelationMismatch, ...]:
+        """Every field that differs, as the error naming it."""
+        return tuple(CorrelationMismatch(c.field, c.expected, c.found) for c in self.checks if not c.ok)
+
+    @property
+    def passed(self) -> bool:
+        """True when every compared field agrees."""
+        return all(c.ok for c in self.checks)
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of the Pre-Command octets this correlation examined."""
+        return hashlib.sha256(self.pre_command).digest()
+
+    def raise_for_mismatch(self) -> None:
+        """Raise the first CorrelationMismatch, if any field differs."""
+        found = self.mismatches
+        if found:
+            raise found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the inputs
+
+def _request(duis_request: DuisRequest | etree._Element | bytes | str) -> DuisRequest:
+    if isinstance(duis_request, DuisRequest):
+        return duis_request
+    root = duis_request if isinstance(duis_request, etree._Element) else parse_xml(
+        duis_request.encode() if isinstance(duis_request, str) else duis_request)
+    try:
+        return read_request(root)
+    except (ValueError, StopIteration) as exc:
+        raise ParseError("Request", f"not a DUIS sr:Request: {exc}") from None
+
+
+def _pre_command(data: bytes | str | etree._Element) -> tuple[bytes, codec.GbcsMessage]:
+    gbcs, _ = read_input(data)
+    try:
+        msg = codec.decode(gbcs)
+    except GbcsError as exc:
+        raise ParseError(exc.field, f"at offset {exc.offset}: {exc.message}") from None
+    if msg.kind is not codec.MessageKind.PRECOMMAND:
+        raise ParseError("CRA Flag", f"a {msg.kind.value} is not a Pre-Command (an unsigned Command)")
+    return gbcs, msg
+
+
+def _leaves(el: etree._Element, path: str) -> Iterator[tuple[str, str]]:
+    """(path, text) of every element with text under `el`, paths as local names with indexes."""
+    seen: dict[str, int] = {}
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        seen[name] = seen.get(name, 0) + 1
+        index = child.get("index")
+        step = f"{name}[{index}]" if index else (f"{name}[{seen[name]}]" if seen[name] > 1 else name)
+        sub = f"{path}/{step}"
+        if len(child):
+            yield from _leaves(child, sub)
+        elif child.text and child.text.strip():
+            yield sub, child.text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# encodings of one request value in the payload octets
+
+def _ints(value: int) -> list[bytes]:
+    """Big- and little-endian encodings at every GBCS integer width that holds the value."""
+    out: list[bytes] = []
+    for width in (1, 2, 3, 4, 5, 6, 8):
+        for signed in (False, True):
+            try:
+                be = value.to_bytes(width, "big", signed=signed)
+            except OverflowError:
+                continue
+            out += [be, be[::-1]]
+    return out
+
+
+def _date_patterns(y: int, m: int, d: int) -> list[bytes]:
+    year = 0xFFFF if y >= 10000 else y
+    cosem = re.escape(year.to_bytes(2, "big") + bytes((m, d)))
+    zcl = re.escape(bytes(((year - 1900) & 0xFF if year != 0xFFFF else 0xFF, m, d)))
+    return [cosem, zcl]
+
+
+def _time_patterns(h: int, mi: int, s: int) -> list[bytes]:
+    minutes = (h * 60 + mi).to_bytes(2, "little")
+    return [re.escape(bytes((h, mi, s))), re.escape(minutes)]
+
+
+def _datetime_patterns(when: datetime) -> list[bytes]:
+    t = when.astimezone(UTC)
+    if t == _CANCEL:
+        return _CANCEL_PATTERNS
+    cosem = re.escape(t.year.to_bytes(2, "big") + bytes((t.month, t.day))) + b"." + re.escape(
+        bytes((t.hour, t.minute, t.second)))
+    seconds = int((t - _GBZ_EPOCH).total_seconds())
+    out = [cosem, re.escape(t.strftime("%Y%m%d%H%M%SZ").encode())]
+    if 0 <= seconds < 2**32:
+        out += [re.escape(seconds.to_bytes(4, "little")), re.escape(seconds.to_bytes(4, "big"))]
+    return out
+
+
+def encodings(text: str) -> list[bytes] | None:
+    """Regular expressions (over octets) for the encodings of a request value; None: unchecked."""
+    if _INT.match(text):
+        return [re.escape(b) for b in _ints(int(text))]
+    if _DECIMAL.match(text):
+        whole, frac = text.lstrip("+").split(".")
+        out: list[bytes] = []
+        for places in range(len(frac.rstrip("0")), 7):
+            scaled = int(whole + frac.ljust(places, "0")[:places]) if places else int(whole)
+            out += [re.escape(b) for b in _ints(scaled)]
+        return out
+    if _DATETIME.match(text):
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return _datetime_patterns(when if when.tzinfo else when.replace(tzinfo=UTC))
+    m = _DATE.match(text)
+    if m:
+        return _date_patterns(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _TIME.match(text)
+    if m:
+        return _time_patterns(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if _EUI.match(text):
+        return [re.escape(bytes.fromhex(text.replace("-", "")))]
+    if text.lower() in ("true", "false") or _WORD.match(text):
+        return None
+    if _HEXBINARY.match(text):
+        return [re.escape(bytes.fromhex(text))]
+    if _BASE64.match(text) and not text.isalnum():
+        try:
+            return [re.escape(base64.b64decode("".join(text.split()), validate=True))]
+        except binascii.Error:
+            pass
+    return [re.escape(text.encode("utf-8"))]
+
+
+def _special(rule: str, text: str, request: DuisRequest) -> list[bytes] | None:
+    """Encodings named by `correlation_encodings` in tables.json."""
+    if rule == "year-1900" and _INT.match(text):
+        year = int(text)
+        return [re.escape(b) for b in _ints(year)] + [re.escape(bytes(((year - 1900) & 0xFF,)))]
+    if rule.startswith("seconds-after:") and _INT.match(text):
+        base = request.body.findtext(f".//{{*}}{rule.split(':', 1)[1]}")
+        if base is None:
+            return None
+        when = datetime.fromisoformat(base.strip().replace("Z", "+00:00"))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return _datetime_patterns(when + timedelta(seconds=int(text)))
+    return None
+
+
+def _found(patterns: list[bytes], content: bytes) -> bool:
+    return any(re.search(p, content, re.DOTALL) for p in patterns)
+
+
+# ---------------------------------------------------------------------------------------------
+# the correlation
+
+def _header_checks(request: DuisRequest, apdu: GeneralSigning, use_case: str) -> list[Check]:
+    rid = request.request_id
+    allowed = tables().srvs_for(use_case)
+    srv = request.service_reference_variant
+    return [
+        Check("BusinessOriginatorID", rid.originator.hyphenated, apdu.originator.hyphenated,
+              rid.originator == apdu.originator),
+        Check("BusinessTargetID", rid.target.hyphenated, apdu.recipient.hyphenated,
+              rid.target == apdu.recipient),
+        Check("use case", f"a use case of SRV {srv}", use_case, srv in allowed),
+    ]
+
+
+def correlate(duis_request: DuisRequest | etree._Element | bytes | str,
+              pre_command: bytes | str | etree._Element, *, check: bool = True) -> Correlation:
+    """DUIS §3.2 CV 4: compare a Pre-Command with the request it answers.
+
+    Raises the first CorrelationMismatch (naming its field) unless `check` is False; the
+    returned Correlation records every comparison either way.
+    """
+    request = _request(duis_request)
+    octets, msg = _pre_command(pre_command)
+    apdu = msg.apdu
+    use_case = msg.use_case.code
+    checks = _header_checks(request, apdu, use_case)
+    unchecked: list[str] = []
+    content = apdu.content
+    skipped = tables().correlation_unchecked
+    special = tables().correlation_encodings
+    for path, text in _leaves(request.body, request.body_name):
+        name = path.rsplit("/", 1)[-1].split("[", 1)[0]
+        if name in skipped:
+            patterns = None
+        elif name in special:
+            patterns = _special(special[name], text, request)
+        else:
+            patterns = encodings(text)
+        if patterns is None:
+            unchecked.append(path)
+            continue
+        ok = _found(patterns, content)
+        label = "ExecutionDateTime" if name == "ExecutionDateTime" else path
+        checks.append(Check(label, text, "present" if ok else "absent", ok))
+    result = Correlation(request, octets, msg, use_case, tuple(checks), tuple(unchecked))
+    if check:
+        result.raise_for_mismatch()
+    return result
+
+
+def sign_pre_command(pre_command: bytes, correlation: Correlation,
+                     key: ec.EllipticCurvePrivateKey | KeyLookup) -> bytes:
+    """GBCS §4.3.2: the Pre-Command with the user's General Signing signature in its trailer.
+
+    Refuses (NotCorrelated) unless `correlation` passed and examined exactly these octets;
+    `key` is the user's digital-signing private key, or a key store holding it.
+    """
+    octets, _ = read_input(pre_command)
+    if not correlation.passed:
+        first = correlation.mismatches[0]
+        raise NotCorrelated(first.field, "the correlation failed: nothing is signed",
+                            expected=first.expected, found=first.found)
+    if hashlib.sha256(octets).digest() != correlation.digest:
+        raise NotCorrelated("Pre-Command", "these octets are not the ones the correlation examined")
+    apdu = correlation.message.apdu
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signed = replace(apdu, signature=security.sign(key, apdu.signed_data()))
+    else:
+        try:
+            signed = codec.sign_apdu(apdu, key)
+        except GbcsError as exc:
+            raise NotCorrelated(exc.field, exc.message) from None
+    return bytes(signed)

@@ -1,0 +1,179 @@
+"""Correlate: every RTDS Pre-Command agrees with its DUIS request; any altered one is caught."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from opendcc.client.correlate import (
+    Correlation,
+    CorrelationMismatch,
+    NotCorrelated,
+    correlate,
+    encodings,
+    sign_pre_command,
+)
+from opendcc.client.parse import ParseError
+from opendcc.config import reference_dir
+from opendcc.gbcs import codec
+from opendcc.gbcs.codec import Verification
+from opendcc.smki.keystore import KeyStore
+
+REFERENCE = reference_dir()
+PRECOMMANDS = sorted((REFERENCE / "gbcs" / "rtds").glob("*/*_PRECOMMAND_GBCS.HEX"))
+TEMPLATES = REFERENCE / "duis" / "templates"
+
+
+def twin(vector: Path, *, error_to_success: bool = False) -> Path | None:
+    """The DUIS template of the same name (REQUEST_DUIS for PRECOMMAND_GBCS); with
+    `error_to_success`, the _SUCCESS_ request beside an _ERROR_ vector (RTDS has no error
+    templates: an error vector is a command the device refuses, often for a changed value)."""
+    stem = vector.name.removesuffix("_PRECOMMAND_GBCS.HEX")
+    if error_to_success:
+        if "_ERROR" not in stem:
+            return None
+        stem = stem.replace("_ERROR", "_SUCCESS")
+    path = TEMPLATES / f"{stem}_REQUEST_DUIS.XML"
+    return path if path.exists() else None
+
+
+PAIRS = [(v, t) for v in PRECOMMANDS if (t := twin(v)) is not None]
+ERROR_PAIRS = [(v, t) for v in PRECOMMANDS if (t := twin(v, error_to_success=True)) is not None]
+IDS = [v.name.removesuffix("_PRECOMMAND_GBCS.HEX") for v, _ in PAIRS]
+
+
+def read(path: Path) -> bytes:
+    return bytes.fromhex(path.read_text().strip())
+
+
+@pytest.fixture(scope="module")
+def keys() -> KeyStore:
+    return KeyStore.from_reference()
+
+
+def test_most_precommands_have_their_request_template() -> None:
+    assert len(PAIRS) + len(ERROR_PAIRS) >= 80, f"{len(PAIRS)}+{len(ERROR_PAIRS)} of {len(PRECOMMANDS)}"
+
+
+@pytest.mark.parametrize(("vector", "template"), ERROR_PAIRS,
+                         ids=[v.name.removesuffix("_PRECOMMAND_GBCS.HEX") for v, _ in ERROR_PAIRS])
+def test_an_error_precommand_differs_from_the_success_request_only_in_commanded_values(
+        vector: Path, template: Path) -> None:
+    result = correlate(template.read_bytes(), read(vector), check=False)
+    assert {m.field for m in result.mismatches} <= {c.field for c in result.checks if "/" in c.field}
+
+
+@pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
+def test_precommand_correlates_with_its_request(vector: Path, template: Path) -> None:
+    result = correlate(template.read_bytes(), read(vector))
+    assert result.passed
+    fields = {c.field for c in result.checks}
+    assert {"BusinessOriginatorID", "BusinessTargetID", "use case"} <= fields
+    if b"ExecutionDateTime" in template.read_bytes():
+        assert "ExecutionDateTime" in fields
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes((data[at] ^ 0x5A,)) + data[at + 1 :]
+
+
+def _unique_value(result: Correlation, data: bytes) -> tuple[str, int] | None:
+    """A commanded value encoded at exactly one place (and in at least two octets): its field
+    and the offset, in the Pre-Command, of its last octet."""
+    content = result.message.apdu.content
+    base = data.index(content)
+    for check in result.checks:
+        if "/" not in check.field or not isinstance(check.expected, str):
+            continue
+        patterns = encodings(check.expected) or []
+        spans = {m.span() for p in patterns for m in re.finditer(p, content, re.DOTALL)}
+        if len(spans) == 1:
+            start, end = spans.pop()
+            if end - start >= 2:
+                return check.field, base + end - 1
+    return None
+
+
+@pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
+def test_a_changed_value_is_caught(vector: Path, template: Path) -> None:
+    request = template.read_bytes()
+    data = read(vector)
+    spot = _unique_value(correlate(request, data), data)
+    if spot is None:
+        # No commanded value sits at a single place: alter the request's first compared value.
+        result = correlate(request, data)
+        changed = next((c for c in result.checks if "/" in c.field), None)
+        if changed is None:
+            pytest.skip("the request commands no value beyond target and use case")
+        leaf = changed.field.rsplit("/", 1)[-1].split("[", 1)[0]
+        forged = re.sub(rf"(<sr:{leaf}(?: [^>]*)?>){re.escape(str(changed.expected))}<".encode(),
+                        lambda m: m.group(1) + b"987654321<", request, count=1)
+        with pytest.raises(CorrelationMismatch) as err:
+            correlate(forged, data)
+        assert err.value.field.endswith(leaf) or leaf in err.value.field
+        return
+    field, at = spot
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(request, _flip(data, at))
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
+def test_a_changed_target_device_is_caught(vector: Path, template: Path) -> None:
+    data = read(vector)
+    recipient = bytes(codec.decode(data).apdu.recipient)
+    at = data.index(b"\x08" + recipient) + 8
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(template.read_bytes(), _flip(data, at))
+    assert err.value.field == "BusinessTargetID"
+
+
+@pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
+def test_a_changed_use_case_is_caught(vector: Path, template: Path) -> None:
+    data = read(vector)
+    apdu = codec.decode(data).apdu
+    other = 0x0027 if apdu.message_code != 0x0027 else 0x0019  # ECS17b, else ECS01a
+    code = apdu.message_code.to_bytes(2, "big")
+    at = data.index(code, 29)
+    forged = data[:at] + other.to_bytes(2, "big") + data[at + 2 :]
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(template.read_bytes(), forged)
+    assert err.value.field == "use case"
+
+
+def test_a_passed_correlation_is_signed_with_the_users_key(keys: KeyStore) -> None:
+    vector, template = PAIRS[0]
+    data = read(vector)
+    result = correlate(template.read_bytes(), data)
+    signed = sign_pre_command(data, result, keys)
+    decoded = codec.decode(signed, keys)
+    assert decoded.signature_check is Verification.VERIFIED
+    assert decoded.apdu.content == codec.decode(data).apdu.content
+
+
+def test_a_failed_correlation_signs_nothing(keys: KeyStore) -> None:
+    vector, template = PAIRS[0]
+    data = read(vector)
+    forged = _flip(data, data.index(b"\x08" + bytes(codec.decode(data).apdu.recipient)) + 8)
+    result = correlate(template.read_bytes(), forged, check=False)
+    assert not result.passed
+    with pytest.raises(NotCorrelated) as err:
+        sign_pre_command(forged, result, keys)
+    assert err.value.field == "BusinessTargetID"
+
+
+def test_other_octets_than_the_correlated_ones_are_not_signed(keys: KeyStore) -> None:
+    (v1, t1), (v2, _) = PAIRS[0], PAIRS[1]
+    result = correlate(t1.read_bytes(), read(v1))
+    with pytest.raises(NotCorrelated):
+        sign_pre_command(read(v2), result, keys)
+
+
+def test_a_response_is_not_a_precommand() -> None:
+    vector, template = PAIRS[0]
+    response = next(vector.parent.glob("*_RESPONSE_GBCS.HEX"))
+    with pytest.raises(ParseError) as err:
+        correlate(template.read_bytes(), read(response))
+    assert err.value.field == "CRA Flag"
