@@ -175,3 +175,23 @@ def test_unknown_serial_lookup_gets_issuer_and_serial() -> None:
 
 def test_templates_folder_is_present() -> None:
     assert len(TEMPLATES) == 223 and all(isinstance(p, Path) for p in TEMPLATES)
+
+
+def test_formatted_signed_info_is_its_exclusive_c14n(dcc_signer: Signer) -> None:
+    root = parse_xml(_signed_template(dcc_signer))
+    signed_info = root.find(f".//{{{xmldsig.DS}}}SignedInfo")
+    digest = root.findtext(f".//{{{xmldsig.DS}}}DigestValue")
+    assert signed_info is not None and digest
+    expected = xmldsig.SIGNED_INFO_C14N.format(digest=digest).encode()
+    assert etree.tostring(signed_info, method="c14n", exclusive=True) == expected
+
+
+def test_signing_a_document_that_already_declares_ds_keeps_one_prefix(dcc_signer: Signer,
+                                                                      keystore: KeyStore) -> None:
+    path = next(p for p in TEMPLATES if p.name == "CS08_11.2_SUCCESS_REQUEST_DUIS.XML")
+    root = parse_xml(path.read_bytes())
+    assert root.nsmap.get("ds") == xmldsig.DS
+    xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)
+    xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)  # re-signing replaces
+    assert len(root.findall(f"{{{xmldsig.DS}}}Signature")) == 1
+    xmldsig.verify(parse_xml(etree.tostring(root)), keystore.lookup)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +48,7 @@ SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
 _SIGNATURE = f"{{{DS}}}Signature"
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _COORD = 32  # P-256 coordinate length: SignatureValue is 64 octets
 
 # (exclusive, with_comments) for each canonicalisation method SignedInfo may name.
@@ -160,36 +164,53 @@ def _c14n_signed_info(signed_info: etree._Element, method: str) -> bytes:
 
 # --- signing ---------------------------------------------------------------------------------
 
+# The SignedInfo opendcc writes, and its exclusive C14N form: fixed but for the digest, so the
+# bytes to sign are formatted rather than canonicalised (a test checks they agree with lxml).
+_SIGNED_INFO = (
+    '<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="' + EXC_C14N + '"/>'
+    '<ds:SignatureMethod Algorithm="' + ECDSA_SHA256 + '"/><ds:Reference URI=""><ds:Transforms>'
+    '<ds:Transform Algorithm="' + ENVELOPED + '"/></ds:Transforms>'
+    '<ds:DigestMethod Algorithm="' + SHA256 + '"/><ds:DigestValue>{digest}</ds:DigestValue>'
+    "</ds:Reference></ds:SignedInfo>"
+)
+SIGNED_INFO_C14N = (
+    '<ds:SignedInfo xmlns:ds="' + DS + '"><ds:CanonicalizationMethod Algorithm="' + EXC_C14N
+    + '"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm="' + ECDSA_SHA256
+    + '"></ds:SignatureMethod><ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="'
+    + ENVELOPED + '"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="' + SHA256
+    + '"></ds:DigestMethod><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>'
+    "</ds:SignedInfo>"
+)
+_SIGNATURE_XML = (
+    '<ds:Signature xmlns:ds="' + DS + '">' + _SIGNED_INFO
+    + "<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>"
+    "<ds:X509IssuerSerial>{key}</ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>"
+)
+
+
 def sign(root: etree._Element, private_key: ec.EllipticCurvePrivateKey,
          certificate: x509.Certificate) -> etree._Element:
     """Sign a DUIS document in place (DUIS §2.4): drop any old Signature, strip formatting, append ds:Signature."""
-    for old in root.findall(_SIGNATURE):
+    for old in [child for child in root if child.tag == _SIGNATURE]:
         root.remove(old)
     strip_whitespace(root)
-    digest = hashlib.sha256(_c14n_document(root)).digest()
-
-    nsmap = {"ds": DS}
-    sig = etree.SubElement(root, _SIGNATURE, nsmap=nsmap if root.nsmap.get("ds") != DS else None)
-    signed_info = etree.SubElement(sig, _ds("SignedInfo"))
-    etree.SubElement(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
-    etree.SubElement(signed_info, _ds("SignatureMethod"), Algorithm=ECDSA_SHA256)
-    ref = etree.SubElement(signed_info, _ds("Reference"), URI="")
-    transforms = etree.SubElement(ref, _ds("Transforms"))
-    etree.SubElement(transforms, _ds("Transform"), Algorithm=ENVELOPED)
-    etree.SubElement(ref, _ds("DigestMethod"), Algorithm=SHA256)
-    etree.SubElement(ref, _ds("DigestValue")).text = base64.b64encode(digest).decode("ascii")
-
-    der = private_key.sign(_c14n_signed_info(signed_info, EXC_C14N), ec.ECDSA(hashes.SHA256()))
+    digest = base64.b64encode(hashlib.sha256(_c14n_document(root)).digest()).decode("ascii")
+    der = private_key.sign(SIGNED_INFO_C14N.format(digest=digest).encode("ascii"), _ECDSA_SHA256)
     r, s = decode_dss_signature(der)
-    raw = r.to_bytes(_COORD, "big") + s.to_bytes(_COORD, "big")
-    etree.SubElement(sig, _ds("SignatureValue")).text = base64.b64encode(raw).decode("ascii")
-
-    key_info = etree.SubElement(sig, _ds("KeyInfo"))
-    issuer_serial = etree.SubElement(etree.SubElement(key_info, _ds("X509Data")),
-                                     _ds("X509IssuerSerial"))
-    etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = keyinfo_issuer(certificate)
-    etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = str(certificate.serial_number)
+    signature = copy.deepcopy(_signature_template(certificate))
+    signature[0][2][2].text = digest  # SignedInfo/Reference/DigestValue
+    signature[1].text = base64.b64encode(r.to_bytes(_COORD, "big")  # SignatureValue
+                                         + s.to_bytes(_COORD, "big")).decode("ascii")
+    root.append(signature)
     return root
+
+
+@lru_cache(maxsize=64)
+def _signature_template(certificate: x509.Certificate) -> etree._Element:
+    """A ds:Signature for this certificate, parsed once; signing copies it and fills two values."""
+    key = (f"<ds:X509IssuerName>{escape(keyinfo_issuer(certificate))}</ds:X509IssuerName>"
+           f"<ds:X509SerialNumber>{certificate.serial_number}</ds:X509SerialNumber>")
+    return etree.fromstring(_SIGNATURE_XML.format(digest="", value="", key=key))
 
 
 def sign_bytes(xml: bytes, private_key: ec.EllipticCurvePrivateKey,
@@ -218,11 +239,12 @@ def verify(root: etree._Element, lookup: CertificateLookup, *,
     signature = root.find(_SIGNATURE)
     if signature is None:
         raise SignatureMissing("the message has no ds:Signature")
-    signed_info = signature.find(_ds("SignedInfo"))
+    parts = _children(signature)
+    signed_info = parts.get("SignedInfo")
     if signed_info is None:
         raise SignatureInvalid("ds:Signature has no ds:SignedInfo")
 
-    issuer, serial = _key_info(signature)
+    issuer, serial = _key_info(parts.get("KeyInfo"))
     certificate = lookup(issuer, serial)
     if certificate is None:
         raise CertificateUnknown(f"no certificate issued by {issuer!r} with serial {serial}")
@@ -233,17 +255,18 @@ def verify(root: etree._Element, lookup: CertificateLookup, *,
             f"to {certificate.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}"
         )
 
+    info = _children(signed_info)
     expected_digest = _reference_digest(signed_info)
     if _document_digest(root, signature) != expected_digest:
         raise SignatureInvalid("digest mismatch: the signed content was changed after signing")
 
-    method = signed_info.find(_ds("CanonicalizationMethod"))
-    sig_method = signed_info.find(_ds("SignatureMethod"))
+    sig_method = info.get("SignatureMethod")
     if sig_method is None or sig_method.get("Algorithm") != ECDSA_SHA256:
         raise SignatureInvalid("SignatureMethod must be ecdsa-sha256")
-    signed = _c14n_signed_info(signed_info, method.get("Algorithm", "") if method is not None
-                               else "")
-    raw = _b64(signature.findtext(_ds("SignatureValue")), "SignatureValue")
+    method = info.get("CanonicalizationMethod")
+    signed = _c14n_signed_info(signed_info, "" if method is None else method.get("Algorithm", ""))
+    value = parts.get("SignatureValue")
+    raw = _b64(None if value is None else value.text, "SignatureValue")
     if len(raw) != 2 * _COORD:
         raise SignatureInvalid(f"SignatureValue is {len(raw)} octets; ECDSA P-256 r||s is 64")
     der = encode_dss_signature(int.from_bytes(raw[:_COORD], "big"),
@@ -252,7 +275,7 @@ def verify(root: etree._Element, lookup: CertificateLookup, *,
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise SignatureInvalid(f"certificate serial {serial} does not hold an EC key")
     try:
-        public_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+        public_key.verify(der, signed, _ECDSA_SHA256)
     except InvalidSignature:
         raise SignatureInvalid(
             f"signature mismatch: SignatureValue does not verify with certificate serial {serial}"
@@ -260,12 +283,31 @@ def verify(root: etree._Element, lookup: CertificateLookup, *,
     return VerifiedSignature(certificate=certificate, issuer=issuer, serial=serial)
 
 
-def _key_info(signature: etree._Element) -> tuple[str, int]:
-    issuer_serial = signature.find(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509IssuerSerial')}")
+_DS_PREFIX_LEN = len(DS) + 2
+
+
+def _children(element: etree._Element) -> dict[str, etree._Element]:
+    """The first ds: child element of each local name (one pass over direct children only)."""
+    found: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith("{" + DS + "}"):
+            found.setdefault(tag[_DS_PREFIX_LEN:], child)
+    return found
+
+
+def _key_info(key_info: etree._Element | None) -> tuple[str, int]:
+    issuer_serial = None
+    if key_info is not None:
+        data = _children(key_info).get("X509Data")
+        if data is not None:
+            issuer_serial = _children(data).get("X509IssuerSerial")
     if issuer_serial is None:
         raise CertificateUnknown("KeyInfo has no X509Data/X509IssuerSerial")
-    issuer = (issuer_serial.findtext(_ds("X509IssuerName")) or "").strip()
-    serial_text = (issuer_serial.findtext(_ds("X509SerialNumber")) or "").strip()
+    fields = _children(issuer_serial)
+    name, number = fields.get("X509IssuerName"), fields.get("X509SerialNumber")
+    issuer = (name.text or "").strip() if name is not None else ""
+    serial_text = (number.text or "").strip() if number is not None else ""
     if not issuer or not serial_text.isdigit():
         raise CertificateUnknown(
             f"KeyInfo X509IssuerSerial lacks issuer name or decimal serial (got {serial_text!r})"
@@ -274,22 +316,30 @@ def _key_info(signature: etree._Element) -> tuple[str, int]:
 
 
 def _reference_digest(signed_info: etree._Element) -> bytes:
-    refs = signed_info.findall(_ds("Reference"))
+    refs = [c for c in signed_info if c.tag == _REFERENCE]
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise SignatureInvalid('SignedInfo must hold exactly one Reference with URI=""')
-    ref = refs[0]
-    transforms = [t.get("Algorithm") for t in ref.iterfind(f"{_ds('Transforms')}/{_ds('Transform')}")]
+    ref = _children(refs[0])
+    transforms_element = ref.get("Transforms")
+    transforms = [t.get("Algorithm") for t in
+                  (transforms_element if transforms_element is not None else ())
+                  if t.tag == _TRANSFORM]
     # Only the enveloped transform changes what is digested; a trailing C14N 1.0 (no comments)
     # transform is the default anyway.
     if ENVELOPED not in transforms or any(t not in (ENVELOPED, C14N) for t in transforms):
         raise SignatureInvalid(f"unsupported Reference transforms {transforms}")
-    digest_method = ref.find(_ds("DigestMethod"))
+    digest_method = ref.get("DigestMethod")
     if digest_method is None or digest_method.get("Algorithm") != SHA256:
         raise SignatureInvalid("DigestMethod must be sha256")
-    digest = _b64(ref.findtext(_ds("DigestValue")), "DigestValue")
+    value = ref.get("DigestValue")
+    digest = _b64(None if value is None else value.text, "DigestValue")
     if len(digest) != 32:
         raise SignatureInvalid(f"DigestValue is {len(digest)} octets; SHA-256 gives 32")
     return digest
+
+
+_REFERENCE = f"{{{DS}}}Reference"
+_TRANSFORM = f"{{{DS}}}Transform"
 
 
 def _b64(text: str | None, what: str) -> bytes:
