@@ -9,6 +9,7 @@ From Date-Time precedes it. GBZ alerts put Alert Code and Time Stamp before the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from opendcc.gbcs.payload.errors import BadLength, GbcsError, InvalidTree, Malformed
@@ -29,6 +30,8 @@ FROM_DATE_TIME = 0x10  # Extended Header Control Field: a From Date-Time precede
 SECURITY_HEADER_SIZE = 5
 TAG_SIZE = 12
 FUTURE_DATED_ALERT = 0x8F66
+METER_INTEGRITY_ISSUE_WARNING = 0x81A0
+OCTET_STRING_TAG = 0x09  # the hash is sent as an A-XDR octet-string, tag and length included
 ALERT_CODE_MIN = 0x8000  # alert codes all have the top bit set; control fields never do
 
 
@@ -96,6 +99,22 @@ class FutureDatedAlertPayload(GbzAlertContent):
     cluster_id: int
     frame_control: int
     command_identifier: int
+
+
+@dataclass(frozen=True)
+class MeterIntegrityIssueWarning(GbzAlertContent):
+    """GBCS alert 0x81A0: which integrity issue the meter found (e.g. 5, unexpected reset)."""
+
+    TYPE = "meter-integrity-issue-warning"
+    other_info: int
+
+
+@dataclass(frozen=True)
+class CalculatedManufacturerHash(GbzAlertContent):
+    """Firmware distribution receipt alerts: the hash the device computed over the image."""
+
+    TYPE = "calculated-manufacturer-hash"
+    hash: bytes
 
 
 @dataclass(frozen=True)
@@ -171,16 +190,43 @@ def _read_future_dated(r: Reader) -> FutureDatedAlertPayload:
     return content
 
 
+def _read_integrity(r: Reader) -> MeterIntegrityIssueWarning:
+    content = MeterIntegrityIssueWarning(r.uint_be(2, "other info"))
+    if not r.at_end():
+        raise Malformed("meter integrity issue warning", r.pos, "unexpected trailing bytes")
+    return content
+
+
+def _read_hash(r: Reader) -> CalculatedManufacturerHash:
+    start = r.pos
+    if r.u8("calculated manufacturer hash tag") != OCTET_STRING_TAG:
+        raise Malformed("calculated manufacturer hash", start, "not an octet-string")
+    n = r.u8("calculated manufacturer hash length")
+    if n >= 0x80 or n != r.remaining:
+        raise BadLength("calculated manufacturer hash", start, "length does not fill the alert")
+    return CalculatedManufacturerHash(r.take(n, "calculated manufacturer hash"))
+
+
+#: alert code -> reader of the content that this alert alone has
+_ALERT_CONTENT: dict[int, Callable[[Reader], GbzAlertContent]] = {
+    FUTURE_DATED_ALERT: _read_future_dated,
+    METER_INTEGRITY_ISSUE_WARNING: _read_integrity,
+}
+
+
 def _read_alert_content(r: Reader, alert_code: int, count: int) -> GbzAlertContent:
     start = r.pos
-    try:
-        if alert_code == FUTURE_DATED_ALERT:
-            return _read_future_dated(r)
-        return GbzAlertComponents(_read_components(r, count))
-    except GbcsError:
-        # Content laid out some other way for this alert: keep it whole rather than guess.
-        r.pos = start
-        return UseCaseSpecificContent(r.take(r.remaining, "use case specific content"))
+    special = _ALERT_CONTENT.get(alert_code)
+    readers: list[Callable[[Reader], GbzAlertContent]] = (
+        [special] if special else
+        [lambda q: GbzAlertComponents(_read_components(q, count)), _read_hash])
+    for read in readers:
+        try:
+            return read(r)
+        except GbcsError:
+            r.pos = start
+    # Content laid out some other way for this alert: keep it whole rather than guess.
+    return UseCaseSpecificContent(r.take(r.remaining, "use case specific content"))
 
 
 def decode_gbz(data: bytes) -> GbzPayload | GbzAlertPayload:
@@ -246,6 +292,12 @@ def encode_gbz(p: GbzPayload | GbzAlertPayload) -> bytes:
             out += content.originator_counter.to_bytes(8, "big")
             out += content.cluster_id.to_bytes(2, "big")
             out += bytes([content.frame_control, content.command_identifier])
+        elif isinstance(content, MeterIntegrityIssueWarning):
+            out += content.other_info.to_bytes(2, "big")
+        elif isinstance(content, CalculatedManufacturerHash):
+            if len(content.hash) >= 0x80:
+                raise InvalidTree("calculated manufacturer hash", "longer than 127 octets")
+            out += bytes([OCTET_STRING_TAG, len(content.hash)]) + content.hash
         elif isinstance(content, UseCaseSpecificContent):
             out += content.octets
         else:
