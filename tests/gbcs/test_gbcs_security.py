@@ -9,7 +9,7 @@ from gbcs_vectors import read_vector, vector_paths
 
 from opendcc.gbcs import codec, security
 from opendcc.gbcs.codec import MessageKind, Verification
-from opendcc.gbcs.errors import MissingKey
+from opendcc.gbcs.errors import BadMac, MissingKey
 from opendcc.gbcs.general_ciphering import GeneralCiphering
 from opendcc.gbcs.general_signing import GeneralSigning
 from opendcc.ids import EUI64
@@ -94,3 +94,42 @@ def test_mac_header_changes_nothing_but_the_mac(keys: KeyStore) -> None:
     assert isinstance(frame, GeneralCiphering)
     remac = codec.mac_frame(dataclasses.replace(frame, mac=bytes(12)), keys)
     assert bytes(remac) == data
+
+
+def test_every_encrypted_payload_part_decrypts(keys: KeyStore) -> None:
+    """GBZ ciphered ZCL payloads (GBCS §4.3.3, CRA flag 4 key) open with the reference keys."""
+    opened = 0
+    for path in vector_paths():
+        msg = codec.decode(read_vector(path))
+        try:
+            plain = codec.decrypt_payload(msg, keys)
+        except MissingKey:
+            continue
+        opened += len(plain)
+    assert opened > 0
+
+
+def test_a_tampered_encrypted_part_is_rejected(keys: KeyStore) -> None:
+    for path in vector_paths():
+        msg = codec.decode(read_vector(path))
+        parts = list(codec._ciphered_parts(msg.payload))
+        if parts:
+            break
+    else:
+        pytest.fail("no encrypted payload part among the vectors")
+    part = parts[0]
+    bad = dataclasses.replace(part, authentication_tag=bytes(12))
+
+    def swap(node: object) -> object:
+        if node is part:
+            return bad
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
+            return dataclasses.replace(node, **{f.name: swap(getattr(node, f.name))
+                                                for f in dataclasses.fields(node) if f.init})
+        if isinstance(node, tuple | list):
+            return type(node)(swap(x) for x in node)
+        return node
+
+    tampered = codec.with_payload(msg, swap(msg.payload))
+    with pytest.raises(BadMac):
+        codec.decrypt_payload(tampered, keys)

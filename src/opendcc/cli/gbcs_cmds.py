@@ -13,11 +13,18 @@ gbcs_app = typer.Typer(help="GBCS messages: decode to a tree or JSON, encode fro
                        no_args_is_help=True)
 
 
+def _is_file(source: str) -> bool:
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):  # a long hex or JSON argument is not a path
+        return False
+
+
 def _read_hex(source: str) -> bytes:
     """A message from a file (hex or base64 text, or raw octets) or from hex on the command line."""
     path = Path(source)
     text: str | bytes = source
-    if len(source) < 4096 and path.is_file():
+    if _is_file(source):
         raw = path.read_bytes()
         if raw[:1] in (b"\xdd", b"\xdf", b"\xe0"):
             return raw
@@ -70,12 +77,17 @@ def decode_cmd(
     from opendcc.gbcs import codec
     from opendcc.gbcs.errors import GbcsError
 
+    keys = _keys(verify)
     try:
-        msg = codec.decode(_read_hex(source), _keys(verify), strict=strict)
+        msg = codec.decode(_read_hex(source), keys, strict=strict)
+        view = codec.to_json(msg)
+        if keys is not None:
+            plain = codec.decrypt_payload(msg, keys)
+            if plain:
+                view["Decrypted Payload"] = [p.hex().upper() for p in plain]
     except GbcsError as exc:
         typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    view = codec.to_json(msg)
     if as_json:
         typer.echo(json.dumps(view, indent=2))
         return
@@ -100,7 +112,7 @@ def encode_cmd(
 
     if source == "-":
         text = sys.stdin.read()
-    elif len(source) < 4096 and Path(source).is_file():
+    elif _is_file(source):
         text = Path(source).read_text()
     else:
         text = source

@@ -237,6 +237,50 @@ def decode_blocks(blocks: Iterable[bytes], keys: KeyLookup | None = None, **opti
     return decode(block_transfer.reassemble(parsed), keys, **options)
 
 
+def encryption_key(apdu: GeneralSigning, keys: KeyLookup) -> bytes | None:
+    """GBCS §4.3.3.3 with CRA flag 4: the key of encrypted payload parts. The recipient is the
+    Supplementary Remote Party when there is one, and so is the Supplementary Originator
+    Counter."""
+    oi = apdu.other_information
+    recipient = oi.remote_party_id or apdu.recipient
+    counter = apdu.originator_counter if oi.originator_counter is None else oi.originator_counter
+    z = security.cache_for(keys).agreed_secret(recipient, apdu.originator)
+    if z is None:
+        return None
+    return security.kdf(z, apdu.originator, security.ENCRYPTION_FLAG, counter, recipient)
+
+
+def _ciphered_parts(node: object) -> Iterable[Any]:
+    """Payload tree nodes that hold a security header, ciphertext and authentication tag."""
+    if all(hasattr(node, a) for a in ("security_header", "ciphertext", "authentication_tag")):
+        yield node
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            yield from _ciphered_parts(getattr(node, f.name))
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _ciphered_parts(item)
+
+
+def decrypt_payload(msg: GbcsMessage, keys: KeyLookup) -> list[bytes]:
+    """The plaintexts of the message's encrypted payload parts (GBZ ciphered ZCL payloads),
+    in payload order. Raises MissingKey without the key pair, BadMac if a tag fails."""
+    parts = list(_ciphered_parts(msg.payload))
+    if not parts:
+        return []
+    key = encryption_key(msg.apdu, keys)
+    if key is None:
+        raise MissingKey("Ciphered Payload", 0, f"no key agreement key pair for {msg.apdu.originator}")
+    out = []
+    for i, part in enumerate(parts):
+        plain = security.decrypt(key, msg.apdu.originator, part.ciphertext + part.authentication_tag,
+                                 part.security_header)
+        if plain is None:
+            raise BadMac("Ciphered Payload", 0, f"authentication tag of encrypted part {i} fails")
+        out.append(plain)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # encoding
 

@@ -8,7 +8,9 @@
   The CRA flag is 1/2/3 for a MAC of a Command/Response/Alert and 4 for payload encryption.
 - MAC (GBCS §6.2.3, §4.3.3.4): AES-128-GCM with no plaintext; IV = originator ID || 4 zero
   octets; AAD = security header || 00 || General Signing APDU; the MAC is the first 12 octets.
-- Payload encryption: AES-128-GCM, same IV, AAD = 0x31, 12-octet tag.
+- Payload encryption (GBZ ciphered ZCL payloads): AES-128-GCM; IV = originator ID || the
+  invocation counter of the part's security header; AAD = its security control octet (0x31);
+  12-octet tag.
 
 Z depends only on the key pair, so it is cached per (private key, peer public key): the
 per-message cost is one SHA-256 and one GCM, not an ECDH.
@@ -39,7 +41,8 @@ ALGORITHM_ID = bytes.fromhex("60857406080300")
 #: The CRA-flag value GBCS uses in OtherInfo when deriving a payload encryption key.
 ENCRYPTION_FLAG = 4
 MAC_LENGTH = 12
-_ENCRYPTION_AAD = b"\x31"
+#: GBCS security header of an encrypted part: SC 0x31 (encrypted and authenticated), IC 0.
+ENCRYPTION_HEADER = b"\x31\x00\x00\x00\x00"
 _ECDSA = ec.ECDSA(hashes.SHA256())
 
 
@@ -127,9 +130,9 @@ def kdf(z: bytes, originator: EUI64, cra_flag: int, counter: int, recipient: EUI
     return hashlib.sha256(b"\x00\x00\x00\x01" + z + other_info).digest()[:16]
 
 
-def _iv(originator: EUI64) -> bytes:
-    """GBCS §4.3.3.4: the originator's system title and a zero invocation field."""
-    return bytes(originator) + b"\x00\x00\x00\x00"
+def _iv(originator: EUI64, invocation: bytes = b"\x00\x00\x00\x00") -> bytes:
+    """GBCS §4.3.3.4: the originator's system title and the invocation field (zero in GBCS)."""
+    return bytes(originator) + invocation
 
 
 def gmac(key: bytes, originator: EUI64, aad: bytes) -> bytes:
@@ -145,23 +148,26 @@ def mac_aad(security_header: bytes, apdu: bytes) -> bytes:
     return security_header + b"\x00" + apdu
 
 
-def decrypt(key: bytes, originator: EUI64, ciphertext_and_tag: bytes) -> bytes | None:
-    """GBCS §4.3.3: decrypt an encrypted payload field; None when its tag does not verify."""
-    if len(ciphertext_and_tag) < MAC_LENGTH:
+def decrypt(key: bytes, originator: EUI64, ciphertext_and_tag: bytes,
+            header: bytes = ENCRYPTION_HEADER) -> bytes | None:
+    """GBCS §4.3.3: decrypt an encrypted payload part; None when its tag does not verify."""
+    if len(ciphertext_and_tag) < MAC_LENGTH or len(header) != 5:
         return None
     body, tag = ciphertext_and_tag[:-MAC_LENGTH], ciphertext_and_tag[-MAC_LENGTH:]
-    dec = Cipher(algorithms.AES(key), modes.GCM(_iv(originator), tag, min_tag_length=MAC_LENGTH)).decryptor()
-    dec.authenticate_additional_data(_ENCRYPTION_AAD)
+    iv = _iv(originator, header[1:])
+    dec = Cipher(algorithms.AES(key), modes.GCM(iv, tag, min_tag_length=MAC_LENGTH)).decryptor()
+    dec.authenticate_additional_data(header[:1])
     try:
         return dec.update(body) + dec.finalize()
     except InvalidTag:
         return None
 
 
-def encrypt(key: bytes, originator: EUI64, plaintext: bytes) -> bytes:
-    """GBCS §4.3.3: encrypt a payload field; ciphertext followed by the 12-octet tag."""
-    enc = Cipher(algorithms.AES(key), modes.GCM(_iv(originator))).encryptor()
-    enc.authenticate_additional_data(_ENCRYPTION_AAD)
+def encrypt(key: bytes, originator: EUI64, plaintext: bytes,
+            header: bytes = ENCRYPTION_HEADER) -> bytes:
+    """GBCS §4.3.3: encrypt a payload part; ciphertext followed by the 12-octet tag."""
+    enc = Cipher(algorithms.AES(key), modes.GCM(_iv(originator, header[1:]))).encryptor()
+    enc.authenticate_additional_data(header[:1])
     body = enc.update(plaintext) + enc.finalize()
     return body + enc.tag[:MAC_LENGTH]
 
