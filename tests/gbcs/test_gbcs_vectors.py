@@ -3,6 +3,7 @@ byte-identical (directly and through JSON), and verifies where the keystore hold
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from opendcc.gbcs.codec import MessageKind, Verification
 from opendcc.smki.keystore import KeyStore
 
 VECTORS = vector_paths()
+
+
+def _family(code: str) -> str:
+    """ECS17b -> ECS17, CS04AC -> CS04: the use case number without its variant letters."""
+    m = re.match(r"[A-Z]+[0-9]+", code)
+    return m.group(0) if m else code
 
 
 def test_the_reference_vectors_are_present() -> None:
@@ -30,6 +37,10 @@ def test_vector_decodes_reencodes_and_verifies(path: Path, keys: KeyStore) -> No
     named = named_kind(path)
     if named is not None:
         assert msg.kind is MessageKind(named)
+    if msg.kind is not MessageKind.ALERT:
+        # Folders are <SRV>_<use case>: commands and responses belong to that use case's family.
+        folder = path.parent.name.split("_", 1)[1]
+        assert _family(folder) == _family(msg.use_case.code), (folder, msg.use_case.code)
     assert codec.encode(msg) == data
     assert codec.encode(codec.from_json(codec.to_json(msg))) == data
     # A bad signature or MAC raises; what remains is verified, lacking a key, or unprotected.
