@@ -1,0 +1,170 @@
+"""End to end: `opendcc serve` as a separate process, driven over HTTP, restarted in between.
+
+The SDK and raw XML signed by the DCC's own tool both talk to it; after a restart, replay
+protection still holds and an async response that could not be delivered before is delivered.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+
+import dcctool
+from opendcc.client import DccClient
+from opendcc.client.builder import build_request
+from opendcc.client.counter import Counter
+from opendcc.client.receiver import Receiver
+from opendcc.duis import xmldsig
+from opendcc.duis.catalogue import load_catalogue
+from opendcc.ids import EUI64, RequestID
+from opendcc.store import outbox as outbox_repo
+from opendcc.store.engine import open_store
+
+pytestmark = [pytest.mark.java, pytest.mark.slow]
+
+SUPPLIER = EUI64.parse("90-B3-D5-1F-30-01-00-00")
+NETWORK_OPERATOR = EUI64.parse("90-B3-D5-1F-30-02-00-00")
+DCC = EUI64.parse("90-B3-D5-1F-30-00-00-02")
+ESME = EUI64.parse("00-DB-12-34-56-78-90-A0")
+XML = {"Content-Type": "application/xml"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`opendcc serve` in a subprocess on a free port with its own data directory."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "OPENDCC_DATA": str(self.data)}
+        log = (self.data / "serve.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "opendcc", "serve", "--port", str(self.port),
+             "--smki-port", "0", "--data", str(self.data), "--poll", "0.1"],
+            env=env, stdout=log, stderr=log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"opendcc serve exited: {(self.data / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("opendcc serve did not become healthy within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def dcc_tool_signed(srv_variant: str, body: dict[str, object], *, originator: EUI64,
+                    target: EUI64, counter: int) -> bytes:
+    """A request as a user of the DCC's own tool would make it: built, then signed by the tool."""
+    srv = load_catalogue().get(srv_variant)
+    cv = 8 if srv.non_device else 1
+    root = build_request(RequestID(originator, target, counter), srv, cv, body)
+    xmldsig.strip_whitespace(root)
+    return dcctool.sign(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def response_code(document: bytes) -> str | None:
+    return etree.fromstring(document).findtext(
+        "{http://www.dccinterface.co.uk/ServiceUserGateway}Header/"
+        "{http://www.dccinterface.co.uk/ServiceUserGateway}ResponseCode")
+
+
+def test_sdk_and_dcc_tool_requests_and_replay_protection_survive_a_restart(
+    server: Server, tmp_path: Path
+) -> None:
+    inventory = {"ReadInventory": {"DeviceID": ESME.hyphenated}}
+    with DccClient.from_reference(SUPPLIER, server.url,
+                                  counter=Counter(tmp_path / "supplier.counter")) as sdk:
+        assert sdk.request("8.2", inventory).response_code == "I0"
+
+        raw = dcc_tool_signed("8.2", inventory, originator=NETWORK_OPERATOR, target=DCC,
+                              counter=7_000)
+        reply = httpx.post(f"{server.url}/api/v1/serviceD", content=raw, headers=XML)
+        assert reply.status_code == 200 and response_code(reply.content) == "I0"
+        ok, diagnostics = dcctool.validate(reply.content)
+        assert ok, diagnostics
+
+        server.restart()
+
+        replayed = httpx.post(f"{server.url}/api/v1/serviceD", content=raw, headers=XML)
+        assert replayed.status_code == 409
+        assert "7000" in replayed.text
+        assert sdk.request("8.2", inventory).response_code == "I0"
+
+
+def test_a_pending_async_response_is_delivered_after_a_restart(
+    server: Server, tmp_path: Path
+) -> None:
+    receiver_port = free_port()  # nothing listens here until after the restart
+    cli = subprocess.run(
+        [sys.executable, "-m", "opendcc", "users", "set-response-url", SUPPLIER.hyphenated,
+         f"http://127.0.0.1:{receiver_port}/", "--store",
+         f"sqlite:///{tmp_path / 'opendcc.sqlite3'}"],
+        capture_output=True, text=True, check=False, env={**os.environ,
+                                                         "OPENDCC_DATA": str(tmp_path)},
+    )
+    assert cli.returncode == 0, cli.stderr
+    signed = dcc_tool_signed("4.1.1", {"ReadInstantaneousImportRegisters": None},
+                             originator=SUPPLIER, target=ESME, counter=9_000)
+    ack = httpx.post(f"{server.url}/api/v1/serviceS", content=signed, headers=XML)
+    assert response_code(ack.content) == "I99"
+    request_id = f"{SUPPLIER}:{ESME}:9000"
+
+    time.sleep(0.5)  # the worker tries, fails (nothing listens), schedules a retry
+    server.stop()
+    store = open_store(f"sqlite:///{tmp_path / 'opendcc.sqlite3'}")
+    with store.connect() as conn:
+        (pending,) = outbox_repo.for_request(conn, request_id)
+    store.close()
+    assert pending.delivered_at is None and pending.attempts >= 1
+
+    with DccClient.from_reference(SUPPLIER, server.url, counter=Counter(tmp_path / "c")) as sdk, \
+            Receiver(sdk.verify_response, port=receiver_port) as receiver:
+        server.start()
+        response = receiver.wait_for(request_id, timeout=30)
+    assert response.response_code == "E20"
+    ok, diagnostics = dcctool.validate(response.xml)
+    assert ok, diagnostics
