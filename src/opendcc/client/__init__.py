@@ -5,6 +5,7 @@
         r = dcc.request("8.2", {"ReadInventory": {"DeviceID": "00-DB-12-34-56-78-90-A0"}})
 """
 
+from opendcc.client.correlate import correlate
 from opendcc.client.dcc_client import DCC_ID, DccClient
 from opendcc.client.errors import (
     ClientError,
@@ -13,6 +14,7 @@ from opendcc.client.errors import (
     ResponseTimeout,
     UnknownServiceRequest,
 )
+from opendcc.client.parse import parse
 from opendcc.client.receiver import Receiver
 from opendcc.client.response import Response
 
@@ -26,4 +28,6 @@ __all__ = [
     "ResponseNotTrusted",
     "ResponseTimeout",
     "UnknownServiceRequest",
+    "correlate",
+    "parse",
 ]
