@@ -71,10 +71,6 @@ class VerifiedSignature:
     serial: int
 
 
-def _ds(name: str) -> str:
-    return f"{{{DS}}}{name}"
-
-
 # --- canonicalisation ------------------------------------------------------------------------
 
 def strip_whitespace(root: etree._Element) -> None:
