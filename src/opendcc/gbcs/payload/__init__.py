@@ -16,14 +16,21 @@ from enum import StrEnum
 from opendcc.gbcs.payload.asn1 import Asn1Value, decode_asn1, encode_value
 from opendcc.gbcs.payload.dlms import Apdu, decode_apdu, encode_apdu
 from opendcc.gbcs.payload.errors import InvalidTree, Malformed
-from opendcc.gbcs.payload.gbz import GbzAlertPayload, GbzPayload, decode_gbz, encode_gbz
+from opendcc.gbcs.payload.gbz import (
+    GbzAlertPayload,
+    GbzPayload,
+    decode_deciphered_zcl,
+    decode_gbz,
+    encode_gbz,
+    encode_zcl_payload,
+)
 from opendcc.gbcs.payload.tree import Node
 
 #: Every payload tree node; `Payload.from_json` rebuilds any of them from its JSON.
 Payload = Node
 
-__all__ = ["Payload", "PayloadKind", "decode_payload", "encode_payload", "kind_of",
-           "sniff_kind"]
+__all__ = ["Payload", "PayloadKind", "decode_deciphered_zcl", "decode_payload",
+           "encode_payload", "encode_zcl_payload", "kind_of", "sniff_kind"]
 
 
 class PayloadKind(StrEnum):

@@ -307,3 +307,22 @@ def encode_gbz(p: GbzPayload | GbzAlertPayload) -> bytes:
             raise
         raise InvalidTree("GBZ payload", f"a field does not fit its size: {exc}") from exc
     return bytes(out)
+
+
+def decode_deciphered_zcl(component: GbzComponent, plaintext: bytes) -> ZclCommandPayload:
+    """The ZCL payload of an encrypted component, from the plaintext its ciphertext opens to.
+
+    Decoded as the component's cluster, frame control and command id say, exactly as a
+    plaintext component would be; `encode_zcl_payload` gives the plaintext back.
+    """
+    frame = component.zcl_frame
+    r = Reader(plaintext)
+    return read_payload(r, component.extended_header_cluster_id, frame.frame_control,
+                        frame.command_identifier, read_cluster_command)
+
+
+def encode_zcl_payload(payload: ZclCommandPayload) -> bytes:
+    """The octets of a ZCL command payload (no ZCL header): the plaintext to encrypt."""
+    out = bytearray()
+    payload.write(out)
+    return bytes(out)

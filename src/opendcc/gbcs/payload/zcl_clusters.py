@@ -45,7 +45,17 @@ class Trailing:
     type: str
 
 
-Item = tuple[str, str] | Repeat | Trailing
+@dataclass(frozen=True)
+class Variant:
+    """The rest of the payload, laid out as an earlier field selects (e.g. a snapshot type);
+    kept as octets when that field names no modelled case."""
+
+    name: str
+    selector: str
+    cases: dict[int, tuple[Item, ...]]
+
+
+Item = tuple[str, str] | Repeat | Trailing | Variant
 
 
 @dataclass(frozen=True)
@@ -59,9 +69,39 @@ def _f(*pairs: str) -> tuple[tuple[str, str], ...]:
     return tuple((p.split(":")[0], p.split(":")[1]) for p in pairs)
 
 
-def _layout(name: str, *items: str | Repeat | Trailing) -> Layout:
+def _layout(name: str, *items: str | Repeat | Trailing | Variant) -> Layout:
     return Layout(name, tuple(_f(i)[0] if isinstance(i, str) else i for i in items))
 
+
+def _tier_registers(direction: str) -> tuple[Item, ...]:
+    """SE 1.4 Metering snapshot sub-payloads "TOU Information Set" (types 0, 1, 4, 5)."""
+    return (
+        (f"current_summation_{direction}", "uint48"), ("number_of_tiers_in_use", "uint8"),
+        Repeat(f"tier_summation_{direction}", _f("summation:uint48"),
+               count="number_of_tiers_in_use"))
+
+
+def _block_registers(direction: str) -> tuple[Item, ...]:
+    """SE 1.4 Metering snapshot sub-payloads "Block Tier Information Set" (types 2, 3, 6, 7)."""
+    return (*_tier_registers(direction),
+            ("number_of_tiers_and_block_thresholds_in_use", "map8"),
+            Repeat(f"tier_block_summation_{direction}", _f("summation:uint48")))
+
+
+#: Metering Publish Snapshot: snapshot payload type -> sub-payload
+SNAPSHOT_SUB_PAYLOADS: dict[int, tuple[Item, ...]] = {
+    0: _tier_registers("delivered"), 1: _tier_registers("received"),
+    2: _block_registers("delivered"), 3: _block_registers("received"),
+    4: _tier_registers("delivered"), 5: _tier_registers("received"),
+    6: _block_registers("delivered"), 7: _block_registers("received"),
+}
+
+#: Prepayment Publish Prepay Snapshot: snapshot payload type -> sub-payload
+PREPAY_SNAPSHOT_SUB_PAYLOADS: dict[int, tuple[Item, ...]] = {
+    0: _f("accumulated_debt:int32", "type_1_debt_remaining:uint32",
+          "type_2_debt_remaining:uint32", "type_3_debt_remaining:uint32",
+          "emergency_credit_remaining:uint32", "credit_remaining:int32"),
+}
 
 #: (cluster id, server-to-client, command id) -> layout (SE 1.4 chapter per cluster)
 LAYOUTS: dict[tuple[int, bool, int], Layout] = {
@@ -137,7 +177,7 @@ LAYOUTS: dict[tuple[int, bool, int], Layout] = {
         "metering/publish-snapshot", "snapshot_id:uint32", "snapshot_time:utc",
         "total_snapshots_found:uint8", "command_index:uint8", "total_number_of_commands:uint8",
         "snapshot_cause:map32", "snapshot_payload_type:enum8",
-        Trailing("snapshot_sub_payload", "rest")),
+        Variant("snapshot_sub_payload", "snapshot_payload_type", SNAPSHOT_SUB_PAYLOADS)),
     (METERING, TO_CLIENT, 0x07): _layout(
         "metering/get-sampled-data-response", "sample_id:uint16", "sample_start_time:utc",
         "sample_type:enum8", "sample_request_interval:uint16", "number_of_samples:uint16",
@@ -194,7 +234,7 @@ LAYOUTS: dict[tuple[int, bool, int], Layout] = {
         "prepayment/publish-prepay-snapshot", "snapshot_id:uint32", "snapshot_time:utc",
         "total_snapshots_found:uint8", "command_index:uint8", "total_number_of_commands:uint8",
         "snapshot_cause:map32", "snapshot_payload_type:enum8",
-        Trailing("snapshot_sub_payload", "rest")),
+        Variant("snapshot_sub_payload", "snapshot_payload_type", PREPAY_SNAPSHOT_SUB_PAYLOADS)),
     (PREPAYMENT, TO_CLIENT, 0x02): _layout(
         "prepayment/change-payment-mode-response", "friendly_credit:map8",
         "friendly_credit_calendar_id:uint32", "emergency_credit_limit:uint32",
@@ -300,6 +340,13 @@ BY_NAME: dict[str, Layout] = {layout.name: layout for layout in LAYOUTS.values()
 
 
 @dataclass(frozen=True)
+class _Case:
+    """The decoded value of a `Variant`: its fields in order."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class ClusterCommand(ZclCommandPayload):
     """A modelled cluster-specific command: its layout name and field values in order."""
 
@@ -332,6 +379,8 @@ def _fields_json(values: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     for name, value in values:
         if isinstance(value, bytes):
             out[name] = value.hex()
+        elif isinstance(value, _Case):
+            out[name] = _fields_json(value.fields)
         elif isinstance(value, tuple):
             out[name] = [_fields_json(group) for group in value]
         else:
@@ -369,6 +418,13 @@ def _fields_from_json(items: tuple[Item, ...], obj: dict[str, Any], where: str
         elif isinstance(item, Trailing):
             if item.name in obj:
                 values.append((item.name, _value_from_json(item.type, obj[item.name], item.name)))
+        elif isinstance(item, Variant):
+            raw = obj.get(item.name, "")
+            case = item.cases.get(dict(values).get(item.selector, -1))
+            if isinstance(raw, dict) and case is not None:
+                values.append((item.name, _Case(_fields_from_json(case, raw, item.name))))
+            else:
+                values.append((item.name, _value_from_json("rest", raw, item.name)))
         else:
             name, type_name = item
             if name not in obj:
@@ -433,6 +489,10 @@ def _read_items(r: Reader, items: tuple[Item, ...]) -> tuple[tuple[str, Any], ..
         elif isinstance(item, Trailing):
             if not r.at_end():
                 values.append((item.name, _read_field(r, item.name, item.type)))
+        elif isinstance(item, Variant):
+            case = item.cases.get(dict(values)[item.selector])
+            values.append((item.name, _read_field(r, item.name, "rest") if case is None
+                           else _Case(_read_items(r, case))))
         else:
             values.append((item[0], _read_field(r, item[0], item[1])))
     return tuple(values)
@@ -451,6 +511,16 @@ def _write_items(items: tuple[Item, ...], values: dict[str, Any], out: bytearray
         elif isinstance(item, Trailing):
             if item.name in values:
                 _write_field(values[item.name], item.type, out, f"{where}.{item.name}")
+        elif isinstance(item, Variant):
+            value = values.get(item.name, b"")
+            case = item.cases.get(values.get(item.selector, -1))
+            if isinstance(value, _Case):
+                if case is None:
+                    raise InvalidTree(f"{where}.{item.name}",
+                                      f"{item.selector} names no modelled sub-payload")
+                _write_items(case, dict(value.fields), out, f"{where}.{item.name}")
+            else:
+                _write_field(value, "rest", out, f"{where}.{item.name}")
         else:
             name, type_name = item
             if name not in values:
