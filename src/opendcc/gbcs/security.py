@@ -60,7 +60,10 @@ class KeyLookup(Protocol):
 
 
 class KeyCache:
-    """Public keys and ECDH shared secrets, per key lookup, so each is computed once."""
+    """Public keys and ECDH shared secrets, per key lookup, so each is computed once.
+
+    A KeyCache is itself a KeyLookup; `cache_for(keys)` keeps one per lookup object.
+    """
 
     def __init__(self, keys: KeyLookup) -> None:
         self.keys = keys
@@ -83,7 +86,12 @@ class KeyCache:
             key = bare(entity, usage, pp=pp) if callable(bare) else None
         return key if isinstance(key, ec.EllipticCurvePublicKey) else None
 
-    def private_key(self, entity: EUI64, usage: Usage, pp: bool = False) -> ec.EllipticCurvePrivateKey | None:
+    def certificate(self, entity: EUI64, usage: Usage, *, pp: bool = False) -> x509.Certificate | None:
+        """The entity's certificate (not cached: only public keys are)."""
+        return self.keys.certificate(entity, usage, pp=pp)
+
+    def private_key(self, entity: EUI64, usage: Usage, *,
+                    pp: bool = False) -> ec.EllipticCurvePrivateKey | None:
         """The entity's private key, if this process holds it."""
         k = (entity.hex, usage, pp)
         if k not in self._private:
@@ -95,7 +103,7 @@ class KeyCache:
         """GBCS §4.3.3.3: Z from our KA private key and the peer's KA public key, or None."""
         k = (local.hex, local_pp, remote.hex, remote_pp)
         if k not in self._shared:
-            priv = self.private_key(local, "ka", local_pp)
+            priv = self.private_key(local, "ka", pp=local_pp)
             pub = self.public_key(remote, "ka", remote_pp)
             self._shared[k] = priv.exchange(ec.ECDH(), pub) if priv and pub else None
         return self._shared[k]
