@@ -151,6 +151,7 @@ class CertificateRepository:
 
     def close(self) -> None:
         """Release pooled connections."""
+        self.revocation_list.close()
         self.engine.dispose()
 
     # --- certificates -----------------------------------------------------------------------

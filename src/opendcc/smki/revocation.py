@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -61,20 +62,47 @@ class RevocationList:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._revoked: frozenset[tuple[str, str]] = frozenset()
+        self._raw: Any = None  # a driver connection kept for the counter read
+
+    def _current_version(self) -> str:
+        # The counter is read on every check, so it bypasses the pool and statement compiling:
+        # one prepared single-row SELECT on a connection kept open, in autocommit so each read
+        # sees the latest committed revocation.
+        with self._lock:
+            try:
+                if self._raw is None:
+                    self._raw = self._engine.raw_connection()
+                    driver = self._raw.driver_connection
+                    if hasattr(driver, "autocommit") and self._engine.dialect.name != "sqlite":
+                        driver.autocommit = True
+                cursor = self._raw.cursor()
+                marker = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+                cursor.execute(f"SELECT value FROM smki_state WHERE key = {marker}",
+                               (REVOCATION_VERSION,))
+                row = cursor.fetchone()
+                cursor.close()
+            except Exception:
+                self.close()
+                raise
+        return str(row[0]) if row else "0"
 
     def _refresh(self) -> frozenset[tuple[str, str]]:
+        version = self._current_version()
+        if version == self._version:
+            return self._revoked
         with self._engine.connect() as conn:
-            row = conn.execute(select(tables.state.c.value)
-                               .where(tables.state.c.key == REVOCATION_VERSION)).first()
-            version = row[0] if row else "0"
-            if version == self._version:
-                return self._revoked
             rows = conn.execute(select(tables.revocations.c.issuer,
                                        tables.revocations.c.serial_hex)).all()
         with self._lock:
             self._revoked = frozenset((r[0], r[1]) for r in rows)
             self._version = version
             return self._revoked
+
+    def close(self) -> None:
+        """Release the connection kept for the counter read."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
 
     def is_revoked(self, issuer: str, serial: int) -> bool:
         """True when the certificate is on the shared revocation list as of now."""

@@ -46,12 +46,18 @@ class RevocationCheck(Protocol):
         ...
 
 
+_VERIFIED_CACHE = 100_000
+
+
 class TrustStore:
     """Trusted CA certificates (signatures verified) and imported certificates (pinned by DER)."""
 
     def __init__(self) -> None:
         self._cas: dict[str, list[SmkiCertificate]] = {}
         self._pinned: dict[bytes, SmkiCertificate] = {}
+        # Certificates whose issuer signature already verified: a signature never changes, so
+        # the check is done once per certificate (bounded; cleared when full).
+        self._verified: dict[bytes, SmkiCertificate] = {}
 
     def add_ca(self, ca: SmkiCertificate | bytes | str) -> SmkiCertificate:
         """Trust a CA certificate: a self-signed root, or a subordinate of a CA already trusted."""
@@ -93,11 +99,17 @@ class TrustStore:
 
     def issuer_of(self, cert: SmkiCertificate) -> SmkiCertificate | None:
         """The trusted CA whose name is the issuer and whose key verifies the signature."""
+        known = self._verified.get(cert.der)
+        if known is not None:
+            return known
         for ca in self._cas.get(cert.issuer_text, []):
             try:
                 cert.certificate.verify_directly_issued_by(ca.certificate)
             except (InvalidSignature, ValueError, TypeError):
                 continue
+            if len(self._verified) >= _VERIFIED_CACHE:
+                self._verified.clear()
+            self._verified[cert.der] = ca
             return ca
         return None
 
