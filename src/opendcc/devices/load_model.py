@@ -125,31 +125,32 @@ class SeasonalLoadModel:
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self._shapes = {(f, k): _shape(f, k, seed) for f in Fuel for k in range(ARCHETYPES)}
-        self._day_prefix: dict[tuple[Fuel, int], list[float]] = {}
-        self._intraday: dict[tuple[Fuel, int, int], tuple[float, ...]] = {}
+        # Per curve c = fuel index x ARCHETYPES + archetype: 48 weights, day totals and prefixes.
+        self._shapes = [_shape(f, k, seed) for f in Fuel for k in range(ARCHETYPES)]
+        self._day_prefix: list[list[float]] = [[0.0] for _ in self._shapes]
+        self._day_totals: list[list[float]] = [[] for _ in self._shapes]
+        self._intraday: dict[int, tuple[float, ...]] = {}
 
     # Shared per-archetype curves ---------------------------------------------------------
 
-    def _day_total(self, fuel: Fuel, k: int, day: int) -> float:
-        noise = 0.85 + 0.3 * unit(self.seed, 0xDA7, k, day, 1 if fuel is Fuel.GAS else 0)
-        return _seasonal(fuel, day) * noise / 365.2425
-
-    def _prefix(self, fuel: Fuel, k: int, day: int) -> float:
-        """Normalised use of archetype `k` from day 0 to the start of `day`."""
-        prefix = self._day_prefix.setdefault((fuel, k), [0.0])
-        while len(prefix) <= day:
+    def _extend(self, c: int, day: int) -> None:
+        prefix, totals = self._day_prefix[c], self._day_totals[c]
+        fuel = Fuel.GAS if c >= ARCHETYPES else Fuel.ELECTRICITY
+        k = c % ARCHETYPES
+        while len(prefix) <= day + 1:
             d = len(prefix) - 1
-            prefix.append(prefix[-1] + self._day_total(fuel, k, d))
-        return prefix[day]
+            noise = 0.85 + 0.3 * unit(self.seed, 0xDA7, k, d, 1 if fuel is Fuel.GAS else 0)
+            total = _seasonal(fuel, d) * noise / 365.2425
+            totals.append(total)
+            prefix.append(prefix[-1] + total)
 
-    def _within_day(self, fuel: Fuel, k: int, day: int) -> tuple[float, ...]:
+    def _within_day(self, c: int, day: int) -> tuple[float, ...]:
         """49 cumulative fractions of the day's use at each half-hour boundary."""
-        key = (fuel, k, day)
+        key = (day << 4) | c
         cum = self._intraday.get(key)
         if cum is None:
-            shape = self._shapes[(fuel, k)]
-            g = 1 if fuel is Fuel.GAS else 0
+            shape = self._shapes[c]
+            k, g = c % ARCHETYPES, c // ARCHETYPES
             w = [shape[i] * (0.5 + unit(self.seed, 0x44, k, day, i, g)) for i in range(48)]
             total = sum(w)
             acc = 0.0
@@ -164,32 +165,37 @@ class SeasonalLoadModel:
             self._intraday[key] = cum
         return cum
 
-    def archetype_curve(self, fuel: Fuel, k: int, hh: float) -> float:
-        """Normalised cumulative use of archetype `k` at fractional half-hour index `hh`."""
+    def _curve(self, c: int, hh: float) -> float:
         if hh <= 0:
             return 0.0
         i = int(hh)
         day, slot = divmod(i, 48)
-        frac = hh - i
-        cum = self._within_day(fuel, k, day)
-        within = cum[slot] + frac * (cum[slot + 1] - cum[slot])
-        return self._prefix(fuel, k, day) + self._day_total(fuel, k, day) * within
+        prefix = self._day_prefix[c]
+        if len(prefix) <= day + 1:
+            self._extend(c, day)
+        cum = self._within_day(c, day)
+        lo = cum[slot]
+        return prefix[day] + self._day_totals[c][day] * (lo + (hh - i) * (cum[slot + 1] - lo))
+
+    def archetype_curve(self, fuel: Fuel, k: int, hh: float) -> float:
+        """Normalised cumulative use of archetype `k` at fractional half-hour index `hh`."""
+        return self._curve((ARCHETYPES if fuel is Fuel.GAS else 0) + k, hh)
 
     # Per-device parameters -----------------------------------------------------------------
 
     def cumulative(self, seed: int, fuel: Fuel, at: datetime) -> float:
         """Wh from `EPOCH` to `at` for the device with consumption `seed`."""
-        annual, a, b, alpha, shift = _params(self.seed, seed, fuel)
-        hh = half_hour_index(at) + shift
-        return annual * (alpha * self.archetype_curve(fuel, a, hh)
-                         + (1 - alpha) * self.archetype_curve(fuel, b, hh))
+        g = 1 if fuel is Fuel.GAS else 0
+        annual, a, b, alpha, shift = _params(self.seed, seed, g)
+        hh = (at - EPOCH).total_seconds() / _HH_SECONDS + shift
+        base = g * ARCHETYPES
+        return annual * (alpha * self._curve(base + a, hh) + (1 - alpha) * self._curve(base + b, hh))
 
 
 @lru_cache(maxsize=65536)
-def _params(model_seed: int, seed: int, fuel: Fuel) -> tuple[float, int, int, float, int]:
+def _params(model_seed: int, seed: int, g: int) -> tuple[float, int, int, float, int]:
     """Annual Wh, two archetypes, their mix and a whole-week shift (in half-hours)."""
-    g = 1 if fuel is Fuel.GAS else 0
-    lo, hi = _ANNUAL_WH[fuel]
+    lo, hi = _ANNUAL_WH[Fuel.GAS if g else Fuel.ELECTRICITY]
     annual = lo * (hi / lo) ** unit(model_seed, seed, 1, g)
     a = int(unit(model_seed, seed, 2, g) * ARCHETYPES)
     b = int(unit(model_seed, seed, 3, g) * ARCHETYPES)
