@@ -250,10 +250,19 @@ def encryption_key(apdu: GeneralSigning, keys: KeyLookup) -> bytes | None:
     return security.kdf(z, apdu.originator, security.ENCRYPTION_FLAG, counter, recipient)
 
 
-def _ciphered_parts(node: object) -> Iterable[Any]:
-    """Payload tree nodes that hold a security header, ciphertext and authentication tag."""
+def _ciphered_parts(node: object) -> Iterable[tuple[bytes, bytes, bool]]:
+    """(security header, ciphertext || tag, explicit) for each encrypted part of a payload.
+
+    Explicit parts are GBZ ciphered ZCL payloads (nodes with security_header, ciphertext and
+    authentication_tag). DLMS carries protected attributes as an octet-string holding the
+    security header (SC 0x31, IC 0), ciphertext and tag; such strings are found by that header.
+    """
     if all(hasattr(node, a) for a in ("security_header", "ciphertext", "authentication_tag")):
-        yield node
+        n: Any = node
+        yield bytes(n.security_header), bytes(n.ciphertext) + bytes(n.authentication_tag), True
+    elif isinstance(node, bytes | bytearray):
+        if len(node) >= 5 + security.MAC_LENGTH and node[:5] == security.ENCRYPTION_HEADER:
+            yield bytes(node[:5]), bytes(node[5:]), False
     elif dataclasses.is_dataclass(node) and not isinstance(node, type):
         for f in dataclasses.fields(node):
             yield from _ciphered_parts(getattr(node, f.name))
@@ -263,8 +272,9 @@ def _ciphered_parts(node: object) -> Iterable[Any]:
 
 
 def decrypt_payload(msg: GbcsMessage, keys: KeyLookup) -> list[bytes]:
-    """The plaintexts of the message's encrypted payload parts (GBZ ciphered ZCL payloads),
-    in payload order. Raises MissingKey without the key pair, BadMac if a tag fails."""
+    """GBCS §4.3.3: the plaintexts of the message's encrypted payload parts (GBZ ciphered ZCL
+    payloads, DLMS protected attributes), in payload order. Raises MissingKey without the key
+    pair, BadMac if the tag of an explicit (GBZ) part fails."""
     parts = list(_ciphered_parts(msg.payload))
     if not parts:
         return []
@@ -272,12 +282,12 @@ def decrypt_payload(msg: GbcsMessage, keys: KeyLookup) -> list[bytes]:
     if key is None:
         raise MissingKey("Ciphered Payload", 0, f"no key agreement key pair for {msg.apdu.originator}")
     out = []
-    for i, part in enumerate(parts):
-        plain = security.decrypt(key, msg.apdu.originator, part.ciphertext + part.authentication_tag,
-                                 part.security_header)
-        if plain is None:
+    for i, (header, body, explicit) in enumerate(parts):
+        plain = security.decrypt(key, msg.apdu.originator, body, header)
+        if plain is not None:
+            out.append(plain)
+        elif explicit:
             raise BadMac("Ciphered Payload", 0, f"authentication tag of encrypted part {i} fails")
-        out.append(plain)
     return out
 
 
