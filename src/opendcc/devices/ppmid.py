@@ -15,7 +15,7 @@ from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import NotJoined
 from opendcc.devices.meter import Meter
 from opendcc.devices.prepayment import PrepaymentRegisters, TopUpResult, Utrn
-from opendcc.devices.results import Result
+from opendcc.devices.results import Outcome, Result, ok
 from opendcc.devices.supply import SupplyStatus
 
 
@@ -24,6 +24,15 @@ class PPMID(Device):
     """A PPMID joined to one or more meters."""
 
     kind: ClassVar[DeviceType] = DeviceType.PPMID
+
+    han_devices: tuple[str, ...] = ()
+
+    def join_device(self, other: str, now: datetime) -> Result[tuple[str, ...]]:
+        """CS03A2: the PPMID records a meter (or other device) it may talk to."""
+        if other in self.han_devices:
+            return Result(Outcome.NO_CHANGE, self.han_devices, (), now)
+        self.han_devices = (*self.han_devices, other)
+        return ok(self.han_devices, now)
 
     def _check_joined(self, meter: Meter) -> None:
         if self.id not in meter.han_devices:

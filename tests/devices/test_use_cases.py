@@ -1,0 +1,39 @@
+"""The use-case table: every row is a real GBCS use case served by a real device method."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from opendcc.devices.chf import CHF
+from opendcc.devices.device import Device, DeviceType
+from opendcc.devices.esme import ESME
+from opendcc.devices.gpf import GPF
+from opendcc.devices.gsme import GSME
+from opendcc.devices.ppmid import PPMID
+from opendcc.devices.use_cases import USE_CASES, use_case
+
+MODELS: dict[DeviceType, type[Device]] = {
+    DeviceType.ESME: ESME, DeviceType.GSME: GSME, DeviceType.CHF: CHF, DeviceType.GPF: GPF,
+    DeviceType.PPMID: PPMID,
+}
+
+
+@pytest.fixture(scope="module")
+def gbcs_codes(reference: Path) -> set[str]:
+    rows = json.loads((reference / "gbcs" / "use-case-table.json").read_text())
+    return {row["Code"] for row in rows}
+
+
+@pytest.mark.parametrize("code", sorted(USE_CASES))
+def test_row_names_a_gbcs_use_case_and_a_device_method(code: str, gbcs_codes: set[str]) -> None:
+    row = USE_CASES[code]
+    assert code in gbcs_codes
+    assert callable(getattr(MODELS[row.device], row.method))
+
+
+def test_unknown_use_case_says_it_is_not_emulated() -> None:
+    with pytest.raises(KeyError, match="not emulated"):
+        use_case("ECS99")
