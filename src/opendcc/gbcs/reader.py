@@ -58,7 +58,9 @@ class Reader:
         if first < 0x80:
             return first
         count = first & 0x7F
-        if count == 0 or count > 2:
+        if count == 0:
+            raise Malformed(field, at, "the indefinite length form 0x80 is not allowed")
+        if count > 2:
             raise Oversize(field, at, f"length form 0x{first:02X} is not allowed (at most 2 octets)")
         value = int.from_bytes(self.take(count, field), "big")
         if value < (0x80 if count == 1 else 0x100):
