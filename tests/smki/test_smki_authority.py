@@ -129,3 +129,17 @@ def test_keystore_from_repository_serves_issued_credentials(authority: Authority
     cert = cred.certificate
     assert keys.lookup(cert.issuer_text, cert.serial) == cert.certificate
     assert keys.private_key(ENTITY, "ds") is not None
+
+
+def test_revocation_is_shared_through_postgresql(pg_repository_url: str) -> None:
+    gateway_repo = CertificateRepository(pg_repository_url)
+    gateway = Authority.open(gateway_repo, seed="postgres-seed-0123456")
+    cert = gateway.issue_organisation(ENTITY, 2, "ds", at=NOW).certificate
+    validator = gateway.validator()
+    validator.validate(cert, at=NOW, usage="ds")
+    operator = CertificateRepository(pg_repository_url)
+    operator.revoke(cert.serial_hex, at=NOW, reason="key compromise")
+    with pytest.raises(Revoked):
+        validator.validate(cert, at=NOW, usage="ds")
+    operator.close()
+    gateway_repo.close()
