@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from opendcc.gbcs.payload.errors import BadLength, InvalidTree, Malformed
+from opendcc.gbcs.payload.names import cosem_date_time_text
 from opendcc.gbcs.payload.reader import Reader, ber_length_bytes
 from opendcc.gbcs.payload.tree import Node
 
@@ -112,6 +113,10 @@ class OctetString(Data):
     TYPE = "octet-string"
     TAG = 9
     value: bytes
+
+    def notes(self) -> dict[str, str]:
+        text = cosem_date_time_text(self.value)
+        return {"date_time": text} if text else {}
 
     def write_value(self, out: bytearray) -> None:
         out += ber_length_bytes(len(self.value))

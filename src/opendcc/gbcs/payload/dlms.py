@@ -12,8 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from opendcc.gbcs.payload.axdr import Data, read_data, write_data
+from opendcc.gbcs.payload.axdr import (
+    Data,
+    LongUnsigned,
+    OctetString,
+    Structure,
+    read_data,
+    write_data,
+)
 from opendcc.gbcs.payload.errors import BadLength, InvalidTree, Malformed
+from opendcc.gbcs.payload.names import (
+    ACTION_RESULTS,
+    COSEM_CLASSES,
+    DATA_ACCESS_RESULTS,
+    cosem_date_time_text,
+)
 from opendcc.gbcs.payload.reader import Reader, ber_length_bytes
 from opendcc.gbcs.payload.tree import Node
 
@@ -172,6 +185,38 @@ ATTRIBUTE_ID = _uint(1, "cosem-object-attribute-id")
 METHOD_ID = _uint(1, "cosem-object-method-id")
 
 
+def _class_note(class_id: int) -> dict[str, str]:
+    name = COSEM_CLASSES.get(class_id)
+    return {"class": name} if name else {}
+
+
+def _result_note(table: dict[int, str], result: int) -> dict[str, str]:
+    name = table.get(result)
+    return {"result": name} if name else {}
+
+
+FUTURE_DATED_ALERT = 0x8F66
+
+
+def _future_dated_notes(payload: Data) -> dict[str, str]:
+    """GBCS alert 0x8F66: message code, originator counter and the COSEM attribute executed."""
+    if not isinstance(payload, OctetString) or len(payload.value) != 19:
+        return {}
+    octets = payload.value
+    class_id = int.from_bytes(octets[10:12], "big")
+    name = COSEM_CLASSES.get(class_id, f"class {class_id}")
+    return {
+        "message_code": f"0x{int.from_bytes(octets[0:2], 'big'):04X}",
+        "originator_counter": str(int.from_bytes(octets[2:10], "big")),
+        "attribute": f"{name} {obis_text(octets[12:18])} attribute {octets[18]}",
+    }
+
+
+def _date_time_note(octets: bytes | None) -> dict[str, str]:
+    text = cosem_date_time_text(octets) if octets else None
+    return {"date_time": text} if text else {}
+
+
 @dataclass(frozen=True)
 class CosemAttributeDescriptor(Structured):
     TYPE = "cosem-attribute-descriptor"
@@ -179,6 +224,9 @@ class CosemAttributeDescriptor(Structured):
     class_id: int
     instance_id: str
     attribute_id: int
+
+    def notes(self) -> dict[str, str]:
+        return _class_note(self.class_id)
 
 
 @dataclass(frozen=True)
@@ -188,6 +236,9 @@ class CosemMethodDescriptor(Structured):
     class_id: int
     instance_id: str
     method_id: int
+
+    def notes(self) -> dict[str, str]:
+        return _class_note(self.class_id)
 
 
 @dataclass(frozen=True)
@@ -269,6 +320,9 @@ class AccessResponseGet(Structured):
     LAYOUT = (("result", ENUM),)
     result: int  # Data-Access-Result
 
+    def notes(self) -> dict[str, str]:
+        return _result_note(DATA_ACCESS_RESULTS, self.result)
+
 
 @dataclass(frozen=True)
 class AccessResponseSet(Structured):
@@ -276,12 +330,18 @@ class AccessResponseSet(Structured):
     LAYOUT = (("result", ENUM),)
     result: int  # Data-Access-Result
 
+    def notes(self) -> dict[str, str]:
+        return _result_note(DATA_ACCESS_RESULTS, self.result)
+
 
 @dataclass(frozen=True)
 class AccessResponseAction(Structured):
     TYPE = "access-response-action"
     LAYOUT = (("result", ENUM),)
     result: int  # Action-Result
+
+    def notes(self) -> dict[str, str]:
+        return _result_note(ACTION_RESULTS, self.result)
 
 
 ACCESS_RESPONSE_SPECIFICATION = _choice(
@@ -313,6 +373,9 @@ class AccessRequest(Apdu):
     access_request_list_of_specification: tuple[Structured, ...]
     access_request_list_of_data: tuple[Data, ...]
 
+    def notes(self) -> dict[str, str]:
+        return _date_time_note(self.date_time)
+
 
 @dataclass(frozen=True)
 class AccessResponse(Apdu):
@@ -334,6 +397,9 @@ class AccessResponse(Apdu):
     access_response_list_of_data: tuple[Data, ...]
     access_response_specification: tuple[Structured, ...]
 
+    def notes(self) -> dict[str, str]:
+        return _date_time_note(self.date_time)
+
 
 @dataclass(frozen=True)
 class DataNotification(Apdu):
@@ -349,6 +415,18 @@ class DataNotification(Apdu):
     long_invoke_id_and_priority: int
     date_time: bytes
     notification_body: Data
+
+    def notes(self) -> dict[str, str]:
+        """GBCS alerts: the body is a structure of alert code, time stamp and content."""
+        out = _date_time_note(self.date_time)
+        body = self.notification_body
+        if isinstance(body, Structure) and body.elements:
+            first = body.elements[0]
+            if isinstance(first, LongUnsigned):
+                out["alert_code"] = f"0x{first.value:04X}"
+                if first.value == FUTURE_DATED_ALERT and len(body.elements) == 3:
+                    out.update(_future_dated_notes(body.elements[2]))
+        return out
 
 
 @dataclass(frozen=True)
@@ -407,6 +485,9 @@ class GetDataResultAccessResult(Structured):
     LAYOUT = (("data_access_result", ENUM),)
     data_access_result: int
 
+    def notes(self) -> dict[str, str]:
+        return _result_note(DATA_ACCESS_RESULTS, self.data_access_result)
+
 
 GET_DATA_RESULT = _choice({0: GetDataResultData, 1: GetDataResultAccessResult},
                           "get-data-result")
@@ -429,6 +510,9 @@ class ActionResponseWithOptionalData(Structured):
     LAYOUT = (("result", ENUM), ("return_parameters", _optional(GET_DATA_RESULT, "return-parameters")))
     result: int
     return_parameters: Structured | None = None
+
+    def notes(self) -> dict[str, str]:
+        return _result_note(ACTION_RESULTS, self.result)
 
 
 INVOKE = ("invoke_id_and_priority", U8)
@@ -556,6 +640,9 @@ class SetResponseNormal(Apdu):
     LAYOUT = (INVOKE, ("result", ENUM))
     invoke_id_and_priority: int
     result: int
+
+    def notes(self) -> dict[str, str]:
+        return _result_note(DATA_ACCESS_RESULTS, self.result)
 
 
 @dataclass(frozen=True)

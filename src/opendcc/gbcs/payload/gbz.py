@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opendcc.gbcs.payload.errors import BadLength, GbcsError, InvalidTree, Malformed
+from opendcc.gbcs.payload.names import ZCL_CLUSTERS, ZCL_PROFILE_WIDE_COMMANDS, zigbee_utc_text
 from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.tree import Node
 from opendcc.gbcs.payload.zcl import (
@@ -22,7 +23,7 @@ from opendcc.gbcs.payload.zcl import (
     read_zcl_header,
     write_zcl_frame,
 )
-from opendcc.gbcs.payload.zcl_clusters import read_cluster_command
+from opendcc.gbcs.payload.zcl_clusters import LAYOUTS, read_cluster_command
 
 GBZ_PROFILE_ID = 0x0109
 ENCRYPTED = 0x02  # Extended Header Control Field: the ZCL payload is ciphered
@@ -67,6 +68,27 @@ class GbzComponent(Node):
     @property
     def encrypted(self) -> bool:
         return bool(self.extended_header_control_field & ENCRYPTED)
+
+    def notes(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        cluster = ZCL_CLUSTERS.get(self.extended_header_cluster_id)
+        if cluster:
+            out["cluster"] = cluster
+        frame = self.zcl_frame
+        if frame.cluster_specific:
+            layout = LAYOUTS.get((self.extended_header_cluster_id, frame.server_to_client,
+                                  frame.command_identifier))
+            if layout:
+                out["command"] = layout.name
+        elif not frame.frame_control & 0x04:
+            name = ZCL_PROFILE_WIDE_COMMANDS.get(frame.command_identifier)
+            if name:
+                out["command"] = name
+        if self.from_date_time is not None:
+            text = zigbee_utc_text(self.from_date_time)
+            if text:
+                out["from_date_time"] = text
+        return out
 
 
 @dataclass(frozen=True)
@@ -135,6 +157,13 @@ class GbzAlertPayload(Node):
     time_stamp: int  # UTC seconds since 2000-01-01, big-endian as GBCS sends it
     content: GbzAlertContent
     profile_id: int = GBZ_PROFILE_ID
+
+    def notes(self) -> dict[str, str]:
+        out = {"alert_code": f"0x{self.alert_code:04X}"}
+        text = zigbee_utc_text(self.time_stamp)
+        if text:
+            out["time_stamp"] = text
+        return out
 
 
 # --- decoding ------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ from opendcc.gbcs.payload.errors import InvalidTree
 
 N = TypeVar("N", bound="Node")
 
+#: The JSON key of a node's notes for people: never read back.
+NOTES = "#"
+
 _REGISTRY: dict[str, type[Node]] = {}
 _HINTS: dict[type[Node], dict[str, Any]] = {}
 
@@ -35,14 +38,22 @@ class Node:
                 raise TypeError(f"payload node type {name!r} defined twice")
             _REGISTRY[name] = cls
 
+    def notes(self) -> dict[str, str]:
+        """Names and readings of this node's codes, for people; ignored when rebuilding."""
+        return {}
+
     def to_json(self) -> dict[str, Any]:
-        """This node as JSON-ready data; fields left at their default are omitted."""
+        """This node as JSON-ready data; fields left at their default are omitted, and
+        notes for people (names of codes, times as text) go under "#"."""
         out: dict[str, Any] = {"@type": self.TYPE}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.default is not MISSING and value == f.default:
                 continue
             out[f.name] = dump(value)
+        notes = self.notes()
+        if notes:
+            out[NOTES] = notes
         return out
 
     @classmethod
@@ -61,6 +72,10 @@ class Node:
         if hints is None:
             hints = _HINTS[cls] = typing.get_type_hints(cls)
         kwargs: dict[str, Any] = {}
+        known = {f.name for f in fields(cls)} | {"@type", NOTES}
+        unknown = sorted(set(obj) - known)
+        if unknown:
+            raise InvalidTree(cls.TYPE, f"unknown field(s) {', '.join(unknown)}")
         for f in fields(cls):
             if f.name in obj:
                 kwargs[f.name] = load(hints[f.name], obj[f.name], f.name)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opendcc.gbcs.payload.errors import InvalidTree, Malformed
+from opendcc.gbcs.payload.names import ZCL_STATUS
 from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.tree import Node
 from opendcc.gbcs.payload.zcl_types import (
@@ -29,6 +30,12 @@ FRAME_TYPE_PROFILE_WIDE = 0x00
 FRAME_TYPE_CLUSTER_SPECIFIC = 0x01
 MANUFACTURER_SPECIFIC = 0x04
 DIRECTION_SERVER_TO_CLIENT = 0x08
+
+
+def _status_note(status: int) -> dict[str, str]:
+    """The name of a status other than SUCCESS (which needs no note)."""
+    name = ZCL_STATUS.get(status) if status else None
+    return {"status": name} if name else {}
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,9 @@ class ReadAttributeStatusRecord(Node):
     attribute_identifier: int
     status: int
     attribute_value: ZclValue | None = None  # present when status is SUCCESS (0x00)
+
+    def notes(self) -> dict[str, str]:
+        return _status_note(self.status)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,9 @@ class WriteAttributeStatusRecord(Node):
     TYPE = "write-attribute-status-record"
     status: int
     attribute_identifier: int | None = None  # absent when every write succeeded
+
+    def notes(self) -> dict[str, str]:
+        return _status_note(self.status)
 
 
 @dataclass(frozen=True)
@@ -287,6 +300,9 @@ class DefaultResponse(ZclCommandPayload):
     TYPE = "default-response"
     command_identifier: int
     status_code: int
+
+    def notes(self) -> dict[str, str]:
+        return _status_note(self.status_code)
 
     def write(self, out: bytearray) -> None:
         out += _u8(self.command_identifier, "command identifier")

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from opendcc.gbcs.payload.errors import GbcsError, InvalidTree
+from opendcc.gbcs.payload.names import zigbee_utc_text
 from opendcc.gbcs.payload.reader import Reader
+from opendcc.gbcs.payload.tree import NOTES
 from opendcc.gbcs.payload.zcl import ZclCommandPayload
 
 PRICE, METERING, MESSAGING, PREPAYMENT, CALENDAR, DEVICE_MANAGEMENT, EVENTS = (
@@ -355,13 +357,32 @@ class ClusterCommand(ZclCommandPayload):
     fields: tuple[tuple[str, Any], ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"@type": self.TYPE, "command": self.command, "fields": _fields_json(self.fields)}
+        out = {"@type": self.TYPE, "command": self.command, "fields": _fields_json(self.fields)}
+        notes = self.notes()
+        if notes:
+            out[NOTES] = notes
+        return out
+
+    def notes(self) -> dict[str, str]:
+        """ZigBee UTC times of the command's top-level fields, as ISO 8601."""
+        layout = BY_NAME.get(self.command)
+        utc = {i[0] for i in layout.items if isinstance(i, tuple) and i[1] == "utc"} if layout else set()
+        out: dict[str, str] = {}
+        for name, value in self.fields:
+            if name in utc and isinstance(value, int):
+                text = zigbee_utc_text(value)
+                if text:
+                    out[name] = text
+        return out
 
     @classmethod
     def _from_fields(cls, obj: dict[str, Any]) -> ClusterCommand:
         layout = BY_NAME.get(str(obj.get("command")))
         if layout is None:
             raise InvalidTree("command", f"no modelled cluster command {obj.get('command')!r}")
+        unknown = sorted(set(obj) - {"@type", NOTES, "command", "fields"})
+        if unknown:
+            raise InvalidTree(layout.name, f"unknown field(s) {', '.join(unknown)}")
         values = obj.get("fields")
         if not isinstance(values, dict):
             raise InvalidTree(layout.name, "fields must be an object")
@@ -407,6 +428,10 @@ def _value_from_json(type_name: str, value: Any, where: str) -> Any:
 
 def _fields_from_json(items: tuple[Item, ...], obj: dict[str, Any], where: str
                       ) -> tuple[tuple[str, Any], ...]:
+    names = {item[0] if isinstance(item, tuple) else item.name for item in items}
+    unknown = sorted(set(obj) - names)
+    if unknown:
+        raise InvalidTree(where, f"unknown field(s) {', '.join(unknown)}")
     values: list[tuple[str, Any]] = []
     for item in items:
         if isinstance(item, Repeat):

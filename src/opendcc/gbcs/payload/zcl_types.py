@@ -89,6 +89,9 @@ class ZclValue(Node):
 
     @classmethod
     def _from_fields(cls, obj: dict[str, Any]) -> ZclValue:
+        unknown = sorted(set(obj) - {"@type", "#", "data_type", "value", "element_type"})
+        if unknown:
+            raise InvalidTree(cls.TYPE, f"unknown field(s) {', '.join(unknown)}")
         type_id = _type_id(obj.get("data_type"))
         info = TYPES[type_id]
         raw = obj.get("value")
