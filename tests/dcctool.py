@@ -148,21 +148,27 @@ def _read_exactly(stream: IO[bytes], n: int) -> bytes:
 
 _driver: _Driver | None = None
 _driver_lock = threading.Lock()
+_oneshot = bool(os.environ.get("OPENDCC_DCCTOOL_ONESHOT"))
 
 
 def _run(tool: str, xml: bytes, extra: list[str]) -> tuple[int, bytes, bytes]:
-    global _driver
-    if os.environ.get("OPENDCC_DCCTOOL_ONESHOT"):
-        proc = subprocess.run(
-            ["java", *JVM_FLAGS, "-cp", str(JAR), f"{PACKAGE}.{tool}", "-", *extra],
-            input=xml, capture_output=True, check=False, timeout=120,
-        )
-        return proc.returncode, proc.stdout, proc.stderr
-    with _driver_lock:
-        if _driver is None:
-            _driver = _Driver()
-        driver = _driver
-    return driver.call(tool, xml, extra)
+    global _driver, _oneshot
+    if not _oneshot:
+        with _driver_lock:
+            if _driver is None:
+                _driver = _Driver()
+            driver = _driver
+        try:
+            return driver.call(tool, xml, extra)
+        except (RuntimeError, OSError):
+            # The driver JVM could not start or died (e.g. a Java without SecurityManager
+            # support): fall back to one java process per call for the rest of the session.
+            _oneshot = True
+    proc = subprocess.run(
+        ["java", *JVM_FLAGS, "-cp", str(JAR), f"{PACKAGE}.{tool}", "-", *extra],
+        input=xml, capture_output=True, check=False, timeout=120,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def sign(xml: bytes, *, preserve_counter: bool = True) -> bytes:
