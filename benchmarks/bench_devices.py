@@ -90,7 +90,7 @@ def run() -> list[Section]:
     mem = Section("Devices: memory per idle premises (tracemalloc)",
                   ["model", "premises measured", "bytes per premises", "vs opendcc"])
     clock = SimulatedClock(T0)
-    ours, estate = _measure(lambda: Estate.demo(clock, PREMISES, seed=1, boxed=False))
+    ours, estate = _measure(lambda: Estate.demo(PREMISES, seed=1, clock=clock, boxed=False))
     dicts, _ = _measure(lambda: _dict_estate(PREMISES))
     stored, _ = _measure(lambda: _stored_profiles(100))
     per = ours / PREMISES
@@ -147,7 +147,7 @@ def run() -> list[Section]:
         rate.add(name, value)
 
     wan_clock = SimulatedClock(T0)
-    wan_estate = Estate.demo(wan_clock, 100, seed=2, boxed=False)
+    wan_estate = Estate.demo(100, seed=2, clock=wan_clock, boxed=False)
     wan_estate.wan.profile = ZERO_LATENCY
     target = wan_estate.premises[5].esme
 

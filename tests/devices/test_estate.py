@@ -28,15 +28,15 @@ def _fingerprint(estate: Estate) -> list[tuple[str, ...]]:
 
 
 def test_same_seed_gives_the_same_estate() -> None:
-    a = Estate.demo(SimulatedClock(), premises=20, seed=7)
-    b = Estate.demo(SimulatedClock(), premises=20, seed=7)
-    c = Estate.demo(SimulatedClock(), premises=20, seed=8)
+    a = Estate.demo(clock=SimulatedClock(), premises=20, seed=7)
+    b = Estate.demo(clock=SimulatedClock(), premises=20, seed=7)
+    c = Estate.demo(clock=SimulatedClock(), premises=20, seed=8)
     assert _fingerprint(a) == _fingerprint(b)
     assert _fingerprint(a) != _fingerprint(c)
 
 
 def test_every_premises_has_hub_esme_gsme_gpf() -> None:
-    estate = Estate.demo(SimulatedClock(), premises=50, seed=1, boxed=False)
+    estate = Estate.demo(clock=SimulatedClock(), premises=50, seed=1, boxed=False)
     assert len(estate) == 50
     ids = list(estate.device_ids())
     assert len(ids) == len(set(ids))
@@ -48,7 +48,7 @@ def test_every_premises_has_hub_esme_gsme_gpf() -> None:
 
 
 def test_generated_mpans_carry_a_valid_check_digit() -> None:
-    estate = Estate.demo(SimulatedClock(), premises=30, seed=3, boxed=False)
+    estate = Estate.demo(clock=SimulatedClock(), premises=30, seed=3, boxed=False)
     for p in estate.premises:
         mpan = str(p.esme.mpxn)
         assert len(mpan) == 13 and mpan == mpan_with_check_digit(mpan[:12])
@@ -73,7 +73,7 @@ def _template_device_ids() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def boxed() -> Estate:
-    return Estate.demo(SimulatedClock(), premises=0)
+    return Estate.demo(clock=SimulatedClock(), premises=0)
 
 
 def test_templates_folder_names_boxed_devices(reference: Path) -> None:

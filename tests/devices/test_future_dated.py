@@ -77,7 +77,7 @@ def test_failed_future_dated_command_still_reports(esme: ESME, t0: datetime) -> 
 
 def test_estate_runs_held_commands_as_the_clock_advances(clock: SimulatedClock) -> None:
     alerts: list[Alert] = []
-    estate = Estate.demo(clock, premises=0, alert_sink=alerts.append)
+    estate = Estate.demo(clock=clock, premises=0, alert_sink=alerts.append)
     esme_id = "00-DB-12-34-56-78-90-A0"
     estate.schedule(esme_id, "r1", "ECS01a", clock.now() + timedelta(hours=1),
                     lambda d, t: d.update_tariff(NEW, t))

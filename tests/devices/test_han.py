@@ -20,7 +20,7 @@ CODE = bytes(range(18))
 
 @pytest.fixture
 def estate(clock: SimulatedClock) -> Estate:
-    return Estate.demo(clock, premises=2, seed=5)
+    return Estate.demo(clock=clock, premises=2, seed=5)
 
 
 def test_command_to_device_not_on_whitelist_is_refused(estate: Estate) -> None:

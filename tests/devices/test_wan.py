@@ -85,7 +85,7 @@ def test_outage_shorter_than_the_deadline_is_ridden_out_by_retries() -> None:
 
 def test_power_failure_raises_outage_and_restoration_alerts(clock: SimulatedClock) -> None:
     alerts: list[Alert] = []
-    estate = Estate.demo(clock, premises=1, seed=2, alert_sink=alerts.append)
+    estate = Estate.demo(clock=clock, premises=1, seed=2, alert_sink=alerts.append)
     p = estate.premises[-1]
     estate.power_fail(p.hub)
     clock.advance(10)
@@ -104,7 +104,7 @@ def test_power_failure_raises_outage_and_restoration_alerts(clock: SimulatedCloc
 
 def test_short_power_cut_reports_0x8f35(clock: SimulatedClock) -> None:
     alerts: list[Alert] = []
-    estate = Estate.demo(clock, premises=1, seed=2, alert_sink=alerts.append)
+    estate = Estate.demo(clock=clock, premises=1, seed=2, alert_sink=alerts.append)
     hub = estate.premises[-1].hub
     estate.power_fail(hub)
     clock.advance(60)
@@ -115,7 +115,7 @@ def test_short_power_cut_reports_0x8f35(clock: SimulatedClock) -> None:
 
 def test_device_alerts_ride_back_on_the_wan(clock: SimulatedClock) -> None:
     alerts: list[Alert] = []
-    estate = Estate.demo(clock, premises=1, seed=2, alert_sink=alerts.append)
+    estate = Estate.demo(clock=clock, premises=1, seed=2, alert_sink=alerts.append)
     p = estate.premises[-1]
     from opendcc.devices.prepayment import PaymentMode, Utrn
 

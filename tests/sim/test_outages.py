@@ -15,7 +15,7 @@ T0 = datetime(2026, 2, 2, tzinfo=UTC)
 
 def _estate(alerts: list[Alert]) -> tuple[SimulatedClock, Estate]:
     clock = SimulatedClock(T0)
-    return clock, Estate.demo(clock, premises=200, seed=4, boxed=False, alert_sink=alerts.append)
+    return clock, Estate.demo(clock=clock, premises=200, seed=4, boxed=False, alert_sink=alerts.append)
 
 
 def test_same_seed_plans_the_same_cuts() -> None:

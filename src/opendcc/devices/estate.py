@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from opendcc.clock import SimulatedClock
 from opendcc.devices import han
 from opendcc.devices.chf import CHF, HanEntry
 from opendcc.devices.device import Device, DeviceType, PendingCommand
@@ -31,8 +32,9 @@ from opendcc.devices.load_model import DEFAULT_MODEL, LoadModel, unit
 from opendcc.devices.meter import Meter
 from opendcc.devices.ppmid import PPMID
 from opendcc.devices.results import Result
+from opendcc.devices.scheduler import Scheduler
 from opendcc.devices.security import RemotePartyRole, TrustAnchor, TrustAnchors
-from opendcc.devices.wan import Delivery, Scheduler, Wan
+from opendcc.devices.wan import Delivery, Wan
 from opendcc.ids import EUI64, MPxN
 
 T = TypeVar("T")
@@ -148,11 +150,17 @@ class Estate:
     # Building ------------------------------------------------------------------------------
 
     @classmethod
-    def demo(cls, clock: Scheduler, premises: int = 100, seed: int = 0, *, boxed: bool = True,
+    def demo(cls, premises: int = 100, seed: int = 0, *, clock: Scheduler | None = None,
+             boxed: bool = True,
              origin: datetime | None = None, ppmid_share: float = 0.25,
              model: LoadModel = DEFAULT_MODEL,
              alert_sink: Callable[[Alert], None] | None = None) -> Estate:
-        """A deterministic estate of `premises` premises (plus the DCC Boxed devices)."""
+        """A deterministic estate of `premises` premises (plus the DCC Boxed devices).
+
+        Without a clock it runs on a `SimulatedClock` starting at `origin` (default 2026-01-01).
+        """
+        if clock is None:
+            clock = SimulatedClock(origin)
         estate = cls(clock, seed=seed, model=model, alert_sink=alert_sink)
         start = origin or clock.now()
         if boxed:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from opendcc.devices.device import Device
 from opendcc.devices.errors import DeviceError
@@ -32,23 +32,12 @@ from opendcc.devices.events import (
     Alert,
 )
 from opendcc.devices.load_model import unit
+from opendcc.devices.scheduler import Scheduler
 
 T = TypeVar("T")
 
 #: GBCS: an outage this long or longer is reported with 0x8F36 rather than 0x8F35.
 LONG_OUTAGE = timedelta(minutes=3)
-
-
-class Scheduler(Protocol):
-    """A clock that can run actions later (`opendcc.clock.SimulatedClock`)."""
-
-    def now(self) -> datetime:
-        """Current time."""
-        ...
-
-    def call_later(self, seconds: float, action: Callable[[], None]) -> Any:
-        """Run `action` after `seconds`."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
