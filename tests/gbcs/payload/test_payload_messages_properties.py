@@ -1,0 +1,152 @@
+"""Property tests: generated xDLMS APDUs, GBZ payloads and Smart Energy cluster commands
+decode to exactly what was encoded, and survive their JSON form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_payload_properties import DATA
+
+from opendcc.gbcs.payload import (
+    Payload,
+    PayloadKind,
+    decode_payload,
+    dlms,
+    encode_payload,
+    kind_of,
+)
+from opendcc.gbcs.payload.gbz import GbzComponent, GbzPayload
+from opendcc.gbcs.payload.reader import Reader
+from opendcc.gbcs.payload.zcl import DefaultResponse, ReadAttributes, ZclFrame
+from opendcc.gbcs.payload.zcl_clusters import (
+    _SIZES,
+    LAYOUTS,
+    ClusterCommand,
+    Item,
+    Repeat,
+    Trailing,
+    Variant,
+    _Case,
+    read_cluster_command,
+)
+
+U8 = st.integers(0, 0xFF)
+U32 = st.integers(0, 0xFFFFFFFF)
+OBIS = st.tuples(*[U8] * 6).map(lambda t: dlms.obis_text(bytes(t)))
+ATTR = st.builds(dlms.CosemAttributeDescriptor, st.integers(0, 0xFFFF), OBIS, U8)
+METHOD = st.builds(dlms.CosemMethodDescriptor, st.integers(0, 0xFFFF), OBIS, U8)
+SELECTION = st.none() | st.builds(dlms.SelectiveAccessDescriptor, U8, DATA)
+DATE_TIME = st.sampled_from([b"", bytes.fromhex("07df0101ff000000008000ff")])
+
+APDUS = st.one_of(
+    st.builds(dlms.DataNotification, U32, DATE_TIME, DATA),
+    st.builds(dlms.AccessRequest, U32, DATE_TIME,
+              st.lists(st.one_of(st.builds(dlms.AccessRequestGet, ATTR),
+                                 st.builds(dlms.AccessRequestSet, ATTR),
+                                 st.builds(dlms.AccessRequestAction, METHOD)),
+                       max_size=4).map(tuple),
+              st.lists(DATA, max_size=4).map(tuple)),
+    st.builds(dlms.AccessResponse, U32, DATE_TIME, st.none(),
+              st.lists(DATA, max_size=4).map(tuple),
+              st.lists(st.one_of(st.builds(dlms.AccessResponseGet, U8),
+                                 st.builds(dlms.AccessResponseAction, U8)),
+                       max_size=4).map(tuple)),
+    st.builds(dlms.GetRequestNormal, U8, ATTR, SELECTION),
+    st.builds(dlms.GetRequestNext, U8, U32),
+    st.builds(dlms.GetResponseNormal, U8, st.one_of(
+        st.builds(dlms.GetDataResultData, DATA), st.builds(dlms.GetDataResultAccessResult, U8))),
+    st.builds(dlms.GetResponseWithDatablock, U8, U8, U32,
+              st.builds(dlms.DataBlockGRawData, st.binary(max_size=300))),
+    st.builds(dlms.SetRequestNormal, U8, ATTR, SELECTION, DATA),
+    st.builds(dlms.SetResponseNormal, U8, U8),
+    st.builds(dlms.ActionRequestNormal, U8, METHOD, st.none() | DATA),
+    st.builds(dlms.ActionResponseNormal, U8, st.builds(
+        dlms.ActionResponseWithOptionalData, U8,
+        st.none() | st.builds(dlms.GetDataResultData, DATA))),
+    st.builds(dlms.ExceptionResponse, U8, U8, U8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(APDUS)
+def test_xdlms_apdus_decode_to_what_was_encoded(apdu: dlms.Apdu) -> None:
+    data = encode_payload(apdu)
+    assert decode_payload(PayloadKind.DLMS, data) == apdu
+    assert Payload.from_json(apdu.to_json()) == apdu
+
+
+def _field(type_name: str) -> st.SearchStrategy[Any]:
+    if type_name in _SIZES:
+        size, signed = _SIZES[type_name]
+        half = 1 << (8 * size - 1)
+        return st.integers(-half, half - 1) if signed else st.integers(0, (1 << (8 * size)) - 1)
+    if type_name == "string":
+        return st.text(st.characters(max_codepoint=0xFF), max_size=30)
+    if type_name == "octstr":
+        return st.binary(max_size=30)
+    if type_name == "date":
+        return st.binary(min_size=4, max_size=4)
+    return st.binary(min_size=1, max_size=30)  # "rest": present means at least one octet
+
+
+@st.composite
+def _values(draw: st.DrawFn, items: tuple[Item, ...]) -> tuple[tuple[str, Any], ...]:
+    values: dict[str, Any] = {}
+    for item in items:
+        if isinstance(item, Repeat):
+            groups = tuple(draw(st.lists(_values(item.fields), max_size=4)))
+            values[item.name] = groups
+            if item.count is not None:
+                values[item.count] = len(groups)
+        elif isinstance(item, Trailing):
+            if draw(st.booleans()):
+                values[item.name] = draw(_field(item.type))
+        elif isinstance(item, Variant):
+            case = item.cases.get(values[item.selector])
+            values[item.name] = (_Case(draw(_values(case))) if case is not None
+                                 else draw(st.binary(max_size=20)))
+        else:
+            values[item[0]] = draw(_field(item[1]))
+    order = [i[0] if isinstance(i, tuple) else i.name for i in items]
+    return tuple((name, values[name]) for name in order if name in values)
+
+
+@st.composite
+def _cluster_commands(draw: st.DrawFn) -> tuple[tuple[int, bool, int], ClusterCommand]:
+    key = draw(st.sampled_from(sorted(LAYOUTS)))
+    layout = LAYOUTS[key]
+    return key, ClusterCommand(layout.name, draw(_values(layout.items)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_cluster_commands())
+def test_cluster_commands_decode_to_what_was_encoded(
+        generated: tuple[tuple[int, bool, int], ClusterCommand]) -> None:
+    (cluster, to_client, command), payload = generated
+    out = bytearray()
+    payload.write(out)
+    assert read_cluster_command(cluster, command, to_client, Reader(bytes(out))) == payload
+    assert ClusterCommand.from_json(payload.to_json()) == payload
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_cluster_commands(), U8, st.booleans()), min_size=1, max_size=4))
+def test_gbz_payloads_decode_to_what_was_encoded(
+        parts: list[tuple[tuple[tuple[int, bool, int], ClusterCommand], int, bool]]) -> None:
+    components = []
+    for ((cluster, to_client, command), payload), seq, general in parts:
+        if general:
+            frame = ZclFrame(0x00, seq, 0x00, ReadAttributes((0x0000, 0x0302)))
+            if to_client:
+                frame = ZclFrame(0x08, seq, 0x0B, DefaultResponse(command, 0x81))
+        else:
+            frame = ZclFrame(0x09 if to_client else 0x01, seq, command, payload)
+        components.append(GbzComponent(0x00, cluster, frame))
+    gbz = GbzPayload(tuple(components))
+    data = encode_payload(gbz)
+    decoded = decode_payload(PayloadKind.ZCL, data)
+    assert decoded == gbz
+    assert kind_of(decoded) == PayloadKind.ZCL
+    assert Payload.from_json(gbz.to_json()) == gbz
