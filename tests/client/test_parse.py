@@ -83,6 +83,22 @@ def test_response_renders_as_valid_mmc_carrying_its_header_values(path: Path, ke
         expected = "false" if "_ERROR_" in path.name and parsed.outcome.known else None
         if expected:
             assert answer.get("MessageSuccess") == expected
+        # Every whole number SMETSData carries is one the (decrypted) payload encodes.
+        encoded = set(_numbers(parsed.decrypted.view))
+        for leaf in answer.iter():
+            if leaf.text and re.fullmatch(r"-?(?:0|[1-9]\d*)", leaf.text.strip()):
+                assert int(leaf.text) in encoded, f"{etree.QName(leaf).localname}={leaf.text}"
+
+
+def _numbers(node: object) -> list[int]:
+    if isinstance(node, dict):
+        return [n for v in node.values() for n in _numbers(v)]
+    if isinstance(node, list):
+        return [n for v in node for n in _numbers(v)]
+    if isinstance(node, str) and re.fullmatch(r"(?:3[0-9])+", node):  # ASCII digits (MPxNs)
+        digits = bytes.fromhex(node).decode()
+        return [int(digits[i:j]) for i in range(0, len(digits), 13) for j in (i + 13, len(digits))]
+    return [node] if isinstance(node, int) and not isinstance(node, bool) else []
 
 
 def test_fill_summary_is_reported(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,17 +1,170 @@
 """SMETSData builders, registered by the names `tables.json` gives them.
 
-Each builder adds to its SRV element what the decoded payload says, in schema order, and
-returns True when every value the schema has a place for was rendered.
+Most SRVs need no code of their own: `tables.json` lists, per use case, field specs
+`[element path, source, conversion]` that the `fields` builder applies in schema order.
+
+Sources (over the payload's decrypted JSON view):
+  `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
+  `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
+  `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
+  `a:0`         ASN.1: element 0 of the top SEQUENCE
+Conversions: `int`, `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
+  `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor).
+Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+from typing import Any
+
 from lxml import etree
 
-from opendcc.client.mmc.render import Renderable, builder
+from opendcc.client.mmc.render import Renderable, builder, ra, xml_datetime
+from opendcc.client.mmc.tables import tables
+from opendcc.gbcs.date_time import DateTime
+from opendcc.ids import EUI64
+
+Json = dict[str, Any]
+_STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
+_ZCL_MULTIPLIER, _ZCL_DIVISOR = 0x0301, 0x0302
 
 
 @builder("outcome")
 def outcome(msg: Renderable, el: etree._Element) -> bool:
     """ra:ServiceRequestBaseType: only MessageSuccess, set by the renderer from the outcome."""
     return msg.outcome.known
+
+
+def _dlms(view: Json, path: str) -> Any:
+    data = view.get("access_response_list_of_data")
+    if not isinstance(data, list):
+        return None
+    node: Any = {"elements": data}
+    for step in path.split("."):
+        elements = node.get("elements") if isinstance(node, dict) else None
+        if not isinstance(elements, list) or int(step) >= len(elements):
+            return None
+        node = elements[int(step)]
+    if not isinstance(node, dict) or node.get("@type") == "null-data":
+        return None
+    return node.get("value", node)
+
+
+def _zcl_records(view: Json, cluster: int) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for component in view.get("components", []):
+        if component.get("extended_header_cluster_id") != cluster:
+            continue
+        payload = component.get("zcl_frame", {}).get("payload", {})
+        for record in payload.get("read_attribute_status_records", []):
+            value = record.get("attribute_value")
+            if record.get("status") == 0 and isinstance(value, dict):
+                out[int(record["attribute_identifier"])] = value.get("value")
+    return out
+
+
+def _zcl_command_field(view: Json, name: str) -> Any:
+    for component in view.get("components", []):
+        payload = component.get("zcl_frame", {}).get("payload", {})
+        fields = payload.get("fields")
+        if isinstance(fields, dict) and name in fields:
+            return fields[name]
+    return None
+
+
+def _asn1(view: Json, path: str) -> Any:
+    node: Any = view
+    for step in path.split("."):
+        elements = node.get("elements") if isinstance(node, dict) else None
+        if not isinstance(elements, list) or int(step) >= len(elements):
+            return None
+        node = elements[int(step)]
+    return node.get("value") if isinstance(node, dict) else None
+
+
+def resolve(view: Json, source: str) -> Any:
+    """The value a field spec's source names in the payload view (None when absent)."""
+    kind, _, where = source.partition(":")
+    if kind == "d":
+        return _dlms(view, where)
+    if kind == "z":
+        cluster, _, attribute = where.partition(":")
+        return _zcl_records(view, int(cluster)).get(int(attribute, 0))
+    if kind == "c":
+        return _zcl_command_field(view, where)
+    if kind == "a":
+        return _asn1(view, where)
+    raise ValueError(f"unknown source {source!r}")
+
+
+def convert(value: Any, conversion: str, view: Json) -> str | None:
+    """The text of a value under a field spec's conversion (None when it does not apply)."""
+    name, _, arg = conversion.partition(":")
+    if name == "int":
+        return str(int(value))
+    if name == "hex":
+        return str(value).upper()
+    if name == "ascii":
+        text = bytes.fromhex(str(value)).decode("ascii", errors="replace")
+        if arg:
+            start, _, end = arg.partition("-")
+            text = text[int(start) : int(end) if end else None]
+        return text or None
+    if name == "eui":
+        return EUI64.from_bytes(bytes.fromhex(str(value))).hyphenated
+    if name == "datetime":
+        when = DateTime.from_bytes(bytes.fromhex(str(value))).to_datetime()
+        return xml_datetime(when) if when is not None else None
+    if name == "map":
+        table = dict(pair.split("=", 1) for pair in arg.split(","))
+        return table.get(str(value))
+    if name == "metering":
+        records = _zcl_records(view, int(arg))
+        multiplier = Decimal(records.get(_ZCL_MULTIPLIER) or 1)
+        divisor = Decimal(records.get(_ZCL_DIVISOR) or 1)
+        return str((Decimal(int(value)) * multiplier / divisor).normalize())
+    raise ValueError(f"unknown conversion {conversion!r}")
+
+
+def _place(parent: etree._Element, path: str, text: str) -> None:
+    """Create (or reuse the last of) the elements along `path` and set the leaf's text."""
+    node = parent
+    steps = path.split("/")
+    for i, step in enumerate(steps):
+        m = _STEP.match(step)
+        if m is None:
+            raise ValueError(f"bad element path step {step!r}")
+        tag, attr, attr_value = m.groups()
+        last = node[-1] if len(node) else None
+        leaf = i == len(steps) - 1
+        if (not leaf and last is not None and last.tag == ra(tag)
+                and (attr is None or last.get(attr) == attr_value)):
+            node = last
+            continue
+        node = etree.SubElement(node, ra(tag), {attr: attr_value} if attr else {})
+    node.text = text
+
+
+@builder("fields")
+def fields(msg: Renderable, el: etree._Element) -> bool:
+    """Apply the use case's field specs from tables.json; complete when none failed to convert."""
+    view = msg.decrypted.view
+    specs = tables().smets_fields.get(msg.use_case, ())
+    if view is None or not specs:
+        return False
+    complete = msg.outcome.known
+    for path, source, conversion in specs:
+        value = resolve(view, source)
+        if value is None:
+            continue
+        try:
+            text = convert(value, conversion, view)
+        except (ValueError, TypeError, ArithmeticError):
+            text = None
+        if text is None:
+            complete = False
+            continue
+        _place(el, path, text)
+    return complete

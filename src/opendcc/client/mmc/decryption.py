@@ -10,13 +10,20 @@ originator counter, and the remote party (the supplementary remote party when th
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from opendcc.client.mmc.values import tree
 from opendcc.gbcs import security
 from opendcc.gbcs.codec import GbcsMessage
+from opendcc.gbcs.errors import GbcsError
+from opendcc.gbcs.payload.axdr import decode_data
+from opendcc.gbcs.payload.gbz import (
+    CipheredZclPayload,
+    GbzComponent,
+    GbzPayload,
+    decode_deciphered_zcl,
+)
 from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import EUI64
 
@@ -62,9 +69,8 @@ def _ciphered_parts(node: Any, out: list[dict[str, Any]]) -> None:
 
 def _decode_data(plain: bytes) -> dict[str, Any] | None:
     try:
-        axdr = importlib.import_module("opendcc.gbcs.payload.axdr")
-        out = axdr.decode_data(plain).to_json()
-    except Exception:  # no payload codec, or not A-XDR: keep the octets
+        out = decode_data(plain).to_json()
+    except GbcsError:  # not A-XDR: keep the octets
         return None
     return out if isinstance(out, dict) else None
 
@@ -82,6 +88,17 @@ def encryption_key(msg: GbcsMessage, keys: KeyLookup) -> tuple[bytes, EUI64] | N
     return key, apdu.originator
 
 
+def _gbz_parts(payload: object, view: dict[str, Any]) -> list[tuple[GbzComponent, dict[str, Any]]]:
+    """GBCS §7.3.4: encrypted GBZ components and the JSON of their ZCL payloads."""
+    if not isinstance(payload, GbzPayload):
+        return []
+    out = []
+    for component, json_component in zip(payload.components, view.get("components", []), strict=False):
+        if isinstance(component.zcl_frame.payload, CipheredZclPayload):
+            out.append((component, json_component["zcl_frame"]["payload"]))
+    return out
+
+
 def decrypt_parts(msg: GbcsMessage, keys: KeyLookup | None) -> tuple[Decrypted, bool]:
     """The payload view with every ciphered part decrypted; True when there was any."""
     view = tree(msg.payload)
@@ -89,11 +106,12 @@ def decrypt_parts(msg: GbcsMessage, keys: KeyLookup | None) -> tuple[Decrypted, 
         return Decrypted(None, (), 0), False
     parts: list[dict[str, Any]] = []
     _ciphered_parts(view, parts)
-    if not parts:
+    zcl_parts = _gbz_parts(msg.payload, view)
+    if not parts and not zcl_parts:
         return Decrypted(view, (), 0), False
     found = keys is not None and encryption_key(msg, keys)
     if not found:
-        return Decrypted(view, (), len(parts)), True
+        return Decrypted(view, (), len(parts) + len(zcl_parts)), True
     key, originator = found
     plaintexts: list[bytes] = []
     for i, part in enumerate(parts):
@@ -106,4 +124,18 @@ def decrypt_parts(msg: GbcsMessage, keys: KeyLookup | None) -> tuple[Decrypted, 
         decoded = _decode_data(plain)
         part.clear()
         part.update(decoded if decoded is not None else {"@type": "plaintext", "value": plain.hex()})
+    for i, (component, json_payload) in enumerate(zcl_parts):
+        ciphered = component.zcl_frame.payload
+        assert isinstance(ciphered, CipheredZclPayload)
+        plain = security.decrypt(key, originator, ciphered.ciphertext + ciphered.authentication_tag)
+        if plain is None:
+            raise DecryptionFailed(f"Ciphered ZCL Payload [{i}]",
+                                   "the AES-GCM tag does not verify with the user's key")
+        plaintexts.append(plain)
+        try:
+            opened: dict[str, Any] = decode_deciphered_zcl(component, plain).to_json()
+        except GbcsError:
+            opened = {"@type": "plaintext", "value": plain.hex()}
+        json_payload.clear()
+        json_payload.update(opened)
     return Decrypted(view, tuple(plaintexts), 0), True

@@ -6,6 +6,8 @@
 - `use_case_srv`: GBCS use case -> the SRV variants whose commands it carries (RTDS naming).
 - `alert_descriptions`: GBCS alert code (hex) -> AlertDescription text.
 - `builders`: SRV variant or use case -> name of the SMETSData builder that fills it.
+- `smets_fields`: use case -> field specs `[element path, source, conversion]` applied by the
+  `fields` builder (see opendcc.client.mmc.builders for the small language).
 - `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
 - `correlation_encodings`: DUIS request elements GBCS encodes other than by value
   (`year-1900`: GBZ one-octet years; `seconds-after:X`: a date-time X plus this many seconds).
@@ -30,6 +32,7 @@ class MmcTables:
     builders: dict[str, str]
     correlation_unchecked: dict[str, str]  # request element -> why it is not compared
     correlation_encodings: dict[str, str]  # request element -> how GBCS encodes it, if special
+    smets_fields: dict[str, tuple[tuple[str, str, str], ...]]  # use case -> field specs
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -46,6 +49,8 @@ class MmcTables:
 
     def builder_for(self, srv: str | None, use_case: str) -> str | None:
         """The SMETSData builder for this use case (first) or SRV variant, if one is tabled."""
+        if use_case in self.smets_fields:
+            return "fields"
         return self.builders.get(use_case) or self.builders.get(srv or "")
 
     def alert_description(self, code: int) -> str:
@@ -65,6 +70,8 @@ def tables() -> MmcTables:
         builders=dict(raw.get("builders", {})),
         correlation_unchecked=dict(raw.get("correlation_unchecked", {})),
         correlation_encodings=dict(raw.get("correlation_encodings", {})),
+        smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
+                      for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )
 
 

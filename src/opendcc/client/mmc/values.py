@@ -8,7 +8,6 @@ header (code and time) is read from the payload octets: its layout is fixed per 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,19 +27,10 @@ class Outcome:
 
 
 def tree(payload: object) -> Json | None:
-    """The payload's JSON view, decoding DLMS octets with the payload codec when it is there."""
+    """The payload's JSON view (a fresh copy), or None for a payload the codec kept as octets."""
     to_json = getattr(payload, "to_json", None)
     if callable(to_json):
         out = to_json()
-        return out if isinstance(out, dict) else None
-    kind, data = getattr(payload, "kind", None), getattr(payload, "data", None)
-    if kind == "dlms" and isinstance(data, bytes):
-        try:
-            dlms = importlib.import_module("opendcc.gbcs.payload.dlms")
-            node = dlms.decode_apdu(data)
-        except Exception:  # no payload codec here, or it cannot read this APDU
-            return None
-        out = node.to_json()
         return out if isinstance(out, dict) else None
     return None
 
@@ -51,7 +41,7 @@ def content_of(payload: object) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-_RESULT_KEYS = ("result", "data_access_result", "status")
+_RESULT_KEYS = ("result", "data_access_result", "status", "status_code")
 
 
 def _results(node: Any) -> list[int]:
