@@ -67,4 +67,4 @@ class GSME(Meter):
     def volume_m3_milli(self, energy_wh: int) -> int:
         """Volume (thousandths of m3) for an energy: kWh x 3.6 / (CV x CF)."""
         cv, cf = self.conversion.calorific_value_milli, self.conversion.conversion_factor_milli
-        return energy_wh * 3_600 * 1_000_000 // (cv * cf)
+        return energy_wh * 3_600_000 // (cv * cf)
