@@ -12,7 +12,7 @@ import pytest
 
 from opendcc.ids import EUI64
 from opendcc.smki.authority import ORGANISATION_ROLES, Authority, Pki
-from opendcc.smki.errors import RepositoryError, Revoked
+from opendcc.smki.errors import RepositoryError, Revoked, UntrustedIssuer
 from opendcc.smki.keystore import KeyUsage
 from opendcc.smki.profile import CertificateKind, RemotePartyRole, parse_certificate
 from opendcc.smki.repository import CertificateRepository, CertificateStatus
@@ -143,3 +143,15 @@ def test_revocation_is_shared_through_postgresql(pg_repository_url: str) -> None
         validator.validate(cert, at=NOW, usage="ds")
     operator.close()
     gateway_repo.close()
+
+
+def test_validator_built_before_onboarding_accepts_the_new_supplier(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    gateway = CertificateRepository(path)
+    validator = gateway.validator()  # built at gateway start, before any CA exists
+    onboarding = Authority.open(CertificateRepository(path))  # `opendcc smki issue` elsewhere
+    cert = onboarding.issue_organisation(ENTITY, 2, "ds", at=NOW).certificate
+    assert validator.validate(cert, at=NOW, usage="ds", expected_entity=ENTITY) == cert
+    stranger = Pki.from_seed("not-the-repository-seed").issue_organisation(ENTITY, 2, "ds", at=NOW)
+    with pytest.raises(UntrustedIssuer):
+        validator.validate(stranger.certificate, at=NOW, usage="ds")

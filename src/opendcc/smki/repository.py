@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 from opendcc.config import data_dir
 from opendcc.ids import EUI64
 from opendcc.smki import tables
-from opendcc.smki.errors import RepositoryError
+from opendcc.smki.errors import CertificateRejected, RepositoryError
 from opendcc.smki.keystore import KeyStore, KeyUsage, normalise_issuer
 from opendcc.smki.profile import CertificateKind, SmkiCertificate, parse_certificate
 from opendcc.smki.revocation import Revocation, RevocationList, bump_version
@@ -343,18 +343,28 @@ class CertificateRepository:
         return len(self.search(source=SOURCE_REFERENCE))
 
     def trust_store(self) -> TrustStore:
-        """Import mode: pin every reference certificate the repository holds."""
+        """The trust the repository holds: opendcc's CA certificates (roots first, each
+        subordinate checked against its root) and, import mode, every reference certificate."""
         store = TrustStore()
+        cas = self.search(kind=CertificateKind.CA, source=SOURCE_OPENDCC)
+        roots = [s for s in cas if s.certificate.certificate.subject == s.certificate.issuer]
+        for stored in roots + [s for s in cas if s not in roots]:
+            with contextlib.suppress(CertificateRejected):  # an unverifiable CA is not trusted
+                store.add_ca(stored.certificate)
         for stored in self.search(source=SOURCE_REFERENCE):
             store.pin(stored.certificate)
         return store
 
     def validator(self, extra_trust: TrustStore | None = None) -> Validator:
-        """The validator every process should use: repository trust plus the shared CRL."""
-        trust = self.trust_store()
-        if extra_trust is not None:
-            trust = trust.merged(extra_trust)
-        return Validator(trust, self.revocation_list)
+        """The validator every process should use: the repository's trust plus the shared CRL.
+        Trust published later (by `opendcc smki issue` in another process) is picked up when a
+        certificate names an issuer not yet known."""
+
+        def reload() -> TrustStore:
+            trust = self.trust_store()
+            return trust if extra_trust is None else trust.merged(extra_trust)
+
+        return Validator(reload(), self.revocation_list, reload_trust=reload)
 
 
 def new_seed() -> str:

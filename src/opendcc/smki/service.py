@@ -48,9 +48,13 @@ class SearchRejected(Exception):
     """A CertificateSearchRequest or CertificateDataRequest that cannot be answered as asked."""
 
 
-def create_smki_app(repository: CertificateRepository, *, authority: Authority | None = None,
+def create_smki_app(repository: CertificateRepository | None = None, *,
+                    authority: Authority | None = None,
                     now: Callable[[], datetime] | None = None) -> FastAPI:
-    """The SMKI repository service for `repository` (CRLs need its authority; opened on demand)."""
+    """The SMKI repository service for `repository` (default: the embedded one under the data
+    directory); CRLs need its authority, opened on demand."""
+    if repository is None:
+        repository = authority.repository if authority is not None else CertificateRepository()
     clock = now or (lambda: datetime.now(UTC))
     app = FastAPI(title="opendcc SMKI repository", version="1")
     holder: dict[str, Authority] = {} if authority is None else {"a": authority}

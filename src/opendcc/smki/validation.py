@@ -15,7 +15,7 @@ Two kinds of trust:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -159,9 +159,13 @@ def _aware(at: datetime) -> datetime:
 class Validator:
     """Trust anchors plus a revocation check: `validate()` answers for one certificate."""
 
-    def __init__(self, trust: TrustStore, revocation: RevocationCheck | None = None) -> None:
+    def __init__(self, trust: TrustStore, revocation: RevocationCheck | None = None, *,
+                 reload_trust: Callable[[], TrustStore] | None = None) -> None:
         self.trust = trust
         self.revocation = revocation
+        # Called once when a certificate's issuer is unknown: a CA or import published in the
+        # shared repository after this validator was built (by another process) is then found.
+        self._reload_trust = reload_trust
 
     def validate(self, cert: SmkiCertificate | x509.Certificate | bytes | str, *, at: datetime,
                  usage: KeyUsage | str | None, expected_entity: EUI64 | None = None,
@@ -191,6 +195,11 @@ class Validator:
         if self.trust.is_pinned(cert):
             return
         ca = self.trust.issuer_of(cert)
+        if ca is None and self._reload_trust is not None:
+            self.trust = self._reload_trust()
+            if self.trust.is_pinned(cert):
+                return
+            ca = self.trust.issuer_of(cert)
         if ca is None:
             raise UntrustedIssuer(
                 f"certificate {cert.serial_hex}: issuer {cert.issuer_text} is not a trusted SMKI CA"
