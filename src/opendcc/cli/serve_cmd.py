@@ -85,7 +85,7 @@ def _start_smki(host: str, port: int, services: Any) -> Any:
     import uvicorn
 
     try:
-        smki_app = factory(services.store)
+        smki_app = factory(getattr(services, "repository", None))
     except TypeError:
         smki_app = factory()
     server = uvicorn.Server(uvicorn.Config(smki_app, host=host, port=port, log_level="warning",
