@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,8 +102,7 @@ class GBCSResponse:
 
     def to_mmc_xml(self) -> etree._Element:
         """MMC Schema V5.4: this message as an `ra:GBCSResponse` element (a fresh copy)."""
-        root: etree._Element = etree.fromstring(etree.tostring(self.rendered.root))
-        return root
+        return copy.deepcopy(self.rendered.root)
 
     def to_json(self) -> dict[str, object]:
         """The GBCS codec's JSON view of the message, with the MMC fill status."""
@@ -193,6 +193,6 @@ def parse(data: bytes | str | etree._Element, *, keys: KeyLookup | None = None,
         encrypted=encrypted,
         payload=msg.payload,
         decrypted=view,
-        outcome=outcome_of(msg.payload),
+        outcome=outcome_of(view.view),
         message=msg,
     )

@@ -58,9 +58,8 @@ def _results(node: Any) -> list[int]:
     return out
 
 
-def outcome_of(payload: object) -> Outcome:
-    """Success when every result/status the payload reports is 0 (DLMS success, ZCL SUCCESS)."""
-    t = tree(payload)
+def outcome_of(t: Json | None) -> Outcome:
+    """Success when every result/status the payload view reports is 0 (DLMS, ZCL SUCCESS)."""
     if t is None:
         return Outcome(success=True, known=False)
     results = _results(t)
