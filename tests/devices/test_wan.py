@@ -71,6 +71,7 @@ def test_outage_past_the_deadline_times_out() -> None:
     clock.advance(120)
     assert d.status is DeliveryStatus.TIMED_OUT
     assert d.last_failure is FailureReason.WAN_OUTAGE
+    assert d.duis_response_code == "E20"
     assert done == [d] and executed == []
 
 

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from opendcc.devices.errors import (
     DeviceError,
     FutureDateExpired,
-    NotAuthorised,
     PendingCommandNotFound,
 )
 from opendcc.devices.events import (
@@ -113,7 +112,7 @@ class Device:
             authenticator.authenticate(header, anchor)
             guard = self.counters or CounterGuard()
             guard.check(header.originator, header.counter)
-        except (NotAuthorised, DeviceError) as exc:
+        except DeviceError as exc:
             self._security(UNAUTHORISED_ACCESS, now, str(exc))
             raise
         guard.record(header.originator, header.counter)

@@ -76,6 +76,16 @@ class FailureReason(Enum):
     LATE = "response-after-deadline"
 
 
+#: DUIS §3.5 code the DCC would answer for a delivery that timed out, by the last failure:
+#: E20 "unable to communicate with the device", E21 "no response received from the device".
+DUIS_CODE_FOR_TIMEOUT: dict[FailureReason, str] = {
+    FailureReason.HUB_UNPOWERED: "E20",
+    FailureReason.WAN_OUTAGE: "E20",
+    FailureReason.LOST: "E21",
+    FailureReason.LATE: "E21",
+}
+
+
 @dataclass(slots=True, eq=False)
 class Delivery(Generic[T]):
     """One command's journey: status, response (or device error), attempts, timings."""
@@ -98,6 +108,13 @@ class Delivery(Generic[T]):
     def ok(self) -> bool:
         """Delivered and executed without a device refusal."""
         return self.status is DeliveryStatus.DELIVERED and self.error is None
+
+    @property
+    def duis_response_code(self) -> str | None:
+        """For a timed-out delivery, the DUIS code the DCC answers with (core may override)."""
+        if self.status is not DeliveryStatus.TIMED_OUT:
+            return None
+        return DUIS_CODE_FOR_TIMEOUT[self.last_failure or FailureReason.LATE]
 
 
 @dataclass(slots=True)
