@@ -46,11 +46,11 @@ ACCEPTED_SYNC = Reason(200, "I0", "non-device SRV answered from the store")
 ACCEPTED_ASYNC = Reason(200, "I99", "device SRV acknowledged; the device's answer follows "
                         "asynchronously (E20 until the device layer exists)")
 REASONS = {
-    "transform": Reason(503, "E20", "Command Variants 2, 4 and 6 need the DUIS-to-GBCS transform, "
+    "transform": Reason(200, "E20", "Command Variants 2, 4 and 6 need the DUIS-to-GBCS transform, "
                         "not provided yet: 'unable to communicate with the device'"),
     "non-device not provided": Reason(501, None, "only SRV 8.2 of the non-device SRVs is "
                                       "implemented; the others answer ServiceNotImplemented"),
-    "originator is the DCC": Reason(403, "E1", "the DCC (90-B3-D5-1F-30-00-00-02) originates "
+    "originator is the DCC": Reason(200, "E1", "the DCC (90-B3-D5-1F-30-00-00-02) originates "
                                     "this template; it is not a DUIS user"),
     "expired certificate": Reason(401, None, "the DCC tool signs for 90-B3-D5-1F-30-03-00-00 "
                                   "with an xml-sign certificate that expired on 2025-12-22"),

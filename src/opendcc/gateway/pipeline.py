@@ -195,7 +195,8 @@ class Gateway:
     def reject(self, exc: DuisError, request_id: str | None, endpoint: Endpoint,
                request: Any = None) -> Answer:
         """The one place a rejection becomes an answer: the signed DUIS error response for its
-        code, or the bare HTTP status with the reason where DUIS assigns no code."""
+        code (HTTP 200, as DCC Boxed), or its HTTP status with the reason where DUIS assigns
+        no code."""
         log_event(log, "rejected", logging.WARNING, endpoint=endpoint.value,
                   request_id=request_id, error=type(exc).__name__, detail=exc.detail)
         if exc.code is None:
@@ -207,8 +208,9 @@ class Gateway:
             service_reference=getattr(request, "service_reference", None),
             variant=getattr(request, "service_reference_variant", None),
         )
-        return Answer(int(exc.http_status), self.signer.sign(root), XML_MEDIA_TYPE,
-                      exc.code.value, request_id)
+        # DCC Boxed carries every DUIS response, E-codes included, in an HTTP 200: the
+        # code is in the signed body (its clients treat any other status as a transport error).
+        return Answer(200, self.signer.sign(root), XML_MEDIA_TYPE, exc.code.value, request_id)
 
 
 def _check_content_type(content_type: str | None) -> None:
