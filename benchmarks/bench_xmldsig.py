@@ -31,28 +31,48 @@ TEMPLATE = "ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML"
 C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 
 
-def _rates(candidates: dict[str, Callable[[], object]]) -> dict[str, float]:
+class Batch:
+    """A candidate whose setup must stay out of the timing: `prepare()` makes inputs, `fn` uses one."""
+
+    def __init__(self, prepare: Callable[[], object], fn: Callable[[object], object]) -> None:
+        self.prepare, self.fn = prepare, fn
+
+
+Candidate = Callable[[], object] | Batch
+
+
+def _round(candidate: Candidate, seconds: float) -> float:
+    count, spent = 0, 0.0
+    if isinstance(candidate, Batch):
+        while spent < seconds:
+            inputs = [candidate.prepare() for _ in range(200)]
+            start = time.perf_counter()
+            for item in inputs:
+                candidate.fn(item)
+            spent += time.perf_counter() - start
+            count += len(inputs)
+        return count / spent
+    start = time.perf_counter()
+    while spent < seconds:
+        for _ in range(10):
+            candidate()
+        count += 10
+        spent = time.perf_counter() - start
+    return count / spent
+
+
+def _rates(candidates: dict[str, Candidate]) -> dict[str, float]:
     """Calls per second of each candidate: best of ROUNDS interleaved runs.
 
     The machine is shared, so the candidates take turns and each keeps its best round: a
     burst of someone else's work then costs every candidate alike or none.
     """
+    for candidate in candidates.values():
+        _round(candidate, 0.05)
     best = dict.fromkeys(candidates, 0.0)
-    for fn in candidates.values():
-        for _ in range(20):
-            fn()
     for _ in range(ROUNDS):
-        for name, fn in candidates.items():
-            count, start = 0, time.perf_counter()
-            deadline = start + SECONDS / ROUNDS
-            while True:
-                for _ in range(10):
-                    fn()
-                count += 10
-                now = time.perf_counter()
-                if now >= deadline:
-                    break
-            best[name] = max(best[name], count / (now - start))
+        for name, candidate in candidates.items():
+            best[name] = max(best[name], _round(candidate, SECONDS / ROUNDS))
     return best
 
 
@@ -138,11 +158,11 @@ def run() -> list[Section]:
 
     # --- sign a response ----------------------------------------------------------------
     sample = etree.tostring(_response())
-    built = _response()
+    def sign_built(root: object) -> None:
+        assert isinstance(root, etree._Element)
+        xmldsig.sign(root, dcc_key, dcc_cert)
 
-    def ours_sign() -> None:
-        # sign() replaces an existing Signature, so re-signing one response measures signing alone.
-        xmldsig.sign(built, dcc_key, dcc_cert)
+    ours_sign = Batch(_response, sign_built)  # responses built outside the timing
 
     def ours_build_sign() -> None:
         xmldsig.sign(_response(), dcc_key, dcc_cert)

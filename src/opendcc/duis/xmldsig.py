@@ -177,6 +177,8 @@ SIGNED_INFO_C14N = (
     + '"></ds:DigestMethod><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>'
     "</ds:SignedInfo>"
 )
+_SIGNED_INFO_HEAD, _SIGNED_INFO_TAIL = (part.encode("ascii") for part in
+                                        SIGNED_INFO_C14N.split("{digest}"))
 _SIGNATURE_XML = (
     '<ds:Signature xmlns:ds="' + DS + '">' + _SIGNED_INFO
     + "<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>"
@@ -191,7 +193,8 @@ def sign(root: etree._Element, private_key: ec.EllipticCurvePrivateKey,
         root.remove(old)
     strip_whitespace(root)
     digest = base64.b64encode(hashlib.sha256(_c14n_document(root)).digest()).decode("ascii")
-    der = private_key.sign(SIGNED_INFO_C14N.format(digest=digest).encode("ascii"), _ECDSA_SHA256)
+    der = private_key.sign(_SIGNED_INFO_HEAD + digest.encode("ascii") + _SIGNED_INFO_TAIL,
+                           _ECDSA_SHA256)
     r, s = decode_dss_signature(der)
     signature = copy.deepcopy(_signature_template(certificate))
     signature[0][2][2].text = digest  # SignedInfo/Reference/DigestValue
