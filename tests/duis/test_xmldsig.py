@@ -195,3 +195,25 @@ def test_signing_a_document_that_already_declares_ds_keeps_one_prefix(dcc_signer
     xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)  # re-signing replaces
     assert len(root.findall(f"{{{xmldsig.DS}}}Signature")) == 1
     xmldsig.verify(parse_xml(etree.tostring(root)), keystore.lookup)
+
+
+def test_a_second_signature_element_inside_the_document_does_not_confuse_the_digest(
+        dcc_signer: Signer, keystore: KeyStore) -> None:
+    path = next(p for p in TEMPLATES if p.name == "CS08_11.2_SUCCESS_REQUEST_DUIS.XML")
+    root = parse_xml(path.read_bytes())
+    body = root.find("{http://www.dccinterface.co.uk/ServiceUserGateway}Body")
+    assert body is not None
+    etree.SubElement(body, f"{{{xmldsig.DS}}}Signature").text = "decoy"
+    xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)
+    again = parse_xml(etree.tostring(root))
+    xmldsig.verify(again, keystore.lookup)
+    decoy = again.find(f".//{{{xmldsig.DS}}}Signature")
+    assert decoy is not None and decoy.text == "decoy"
+    decoy.text = "changed"
+    with pytest.raises(SignatureInvalid, match="digest mismatch"):
+        xmldsig.verify(again, keystore.lookup)
+
+
+def test_naive_verification_time_is_taken_as_utc(dcc_signer: Signer, keystore: KeyStore) -> None:
+    root = parse_xml(_signed_template(dcc_signer))
+    xmldsig.verify(root, keystore.lookup, at=datetime(2026, 1, 1))

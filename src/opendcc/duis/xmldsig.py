@@ -16,7 +16,7 @@ import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -107,11 +107,13 @@ def _c14n_without(root: etree._Element, signature: etree._Element | None) -> byt
     if following is None and signature.getparent() is root:
         qname = (f"{signature.prefix}:Signature" if signature.prefix else "Signature").encode()
         full = _c14n_document(root)
-        begin = max(full.rfind(b"<" + qname + b" "), full.rfind(b"<" + qname + b">"))
-        close = b"</" + qname + b">"
-        finish = full.rfind(close)
-        if 0 <= begin < finish:
-            return full[:begin] + full[finish + len(close):]
+        open_space, open_gt, close = b"<" + qname + b" ", b"<" + qname + b">", b"</" + qname + b">"
+        # Only when the document holds exactly one element of that name is the cut unambiguous.
+        if full.count(open_space) + full.count(open_gt) == 1 and full.count(close) == 1:
+            begin = max(full.find(open_space), full.find(open_gt))
+            finish = full.find(close)
+            if 0 <= begin < finish:
+                return full[:begin] + full[finish + len(close):]
     # Unusual placement: canonicalise a copy with the Signature removed (tail text kept).
     copy = etree.fromstring(etree.tostring(root.getroottree()), parser=_trusted_parser())
     parent_path = [p.index(c) for c, p in _ancestry(signature)]
@@ -247,6 +249,8 @@ def verify(root: etree._Element, lookup: CertificateLookup, *,
     certificate = lookup(issuer, serial)
     if certificate is None:
         raise CertificateUnknown(f"no certificate issued by {issuer!r} with serial {serial}")
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
     if at is not None and not (certificate.not_valid_before_utc <= at
                                <= certificate.not_valid_after_utc):
         raise CertificateExpired(
