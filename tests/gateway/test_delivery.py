@@ -129,3 +129,16 @@ def test_the_same_response_is_queued_once_per_request_id_and_sequence(
 def test_backoff_policy_doubles_and_caps() -> None:
     policy = RetryPolicy(initial=1, factor=2, cap=300)
     assert [policy.delay(n) for n in range(1, 11)] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]
+
+
+def test_a_response_claimed_by_a_worker_that_died_is_delivered_after_its_lease(
+    store: Store, clock: SimulatedClock
+) -> None:
+    endpoint = Endpoint(204)
+    w, outbox = worker(store, clock, endpoint)
+    outbox.enqueue(USER, "A:B:1", 0, b"<doc/>", URL, clock.now())
+    assert len(outbox.due(clock.now(), 10)) == 1  # claimed by a worker that then dies
+    assert w.run_once().delivered == 0  # hidden from the others while the lease runs
+    clock.advance(61)
+    assert w.run_once().delivered == 1
+    assert len(endpoint.posts) == 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, FastAPI, HTTPException, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from opendcc.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from opendcc.gateway.pipeline import Answer, Endpoint
@@ -81,9 +82,14 @@ def create_app(config: GatewayConfig | None = None, *, services: Services | None
         route(endpoint)
 
     @app.get("/health", tags=["operations"])
-    def health() -> dict[str, object]:
-        """Liveness and readiness: the store answers and the delivery backlog."""
-        return {"status": "ok", "outbox_depth": svc.outbox.depth()}
+    def health() -> JSONResponse:
+        """Liveness and readiness: the store answers (else 503), and the delivery backlog."""
+        try:
+            depth = svc.outbox.depth()
+        except SQLAlchemyError as exc:
+            return JSONResponse({"status": "unavailable", "error": str(exc).splitlines()[0]},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "outbox_depth": depth})
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
     def metrics() -> PlainTextResponse:

@@ -3,7 +3,7 @@ with their Receive Response Service URLs for the admin endpoint and the worker."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from opendcc.gateway.delivery import PendingResponse
 from opendcc.ids import EUI64
@@ -14,6 +14,8 @@ from opendcc.store.engine import Store
 # A refused response (the user's receiver answered 400) is parked this far ahead: recorded,
 # never retried, still visible in the outbox for an operator.
 _PARKED = datetime(9999, 1, 1, tzinfo=UTC)
+# How long a claimed row stays hidden from other workers: longer than one POST can take.
+LEASE = timedelta(seconds=60)
 
 
 class StoreOutbox:
@@ -30,9 +32,11 @@ class StoreOutbox:
                                 body=body, now=now, sequence=sequence)
 
     def due(self, now: datetime, limit: int) -> list[PendingResponse]:
-        """Rows due for an attempt."""
+        """Rows due for an attempt, claimed for this worker for `LEASE` (several gateway
+        processes may share one store; a worker that dies loses nothing, its rows fall due
+        again when the lease ends)."""
         with self.store.begin() as conn:
-            items = outbox_repo.due(conn, now, limit)
+            items = outbox_repo.claim_due(conn, now, LEASE, limit)
         return [PendingResponse(i.id, i.user_id, i.request_id, i.body, i.attempts, i.url)
                 for i in items]
 
