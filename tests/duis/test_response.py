@@ -8,9 +8,10 @@ import pytest
 
 from opendcc.duis import response, xmldsig
 from opendcc.duis.parser import parse_xml
-from opendcc.duis.request import read_request
+from opendcc.duis.request import DuisRequest, read_request
 from opendcc.duis.response_codes import (
     DeviceNotReachable,
+    DuisError,
     MalformedXml,
     ResponseCode,
     all_error_classes,
@@ -24,7 +25,7 @@ from .support import SAMPLES, TEMPLATES
 NOW = datetime(2026, 11, 23, 13, 0, 5, 123456, tzinfo=UTC)
 
 
-def _request():  # type: ignore[no-untyped-def]
+def _request() -> DuisRequest:
     path = next(p for p in TEMPLATES if p.name == "CS08_11.2_SUCCESS_REQUEST_DUIS.XML")
     return read_request(parse_xml(path.read_bytes()))
 
@@ -42,7 +43,7 @@ def test_acknowledgement_is_i99_echoing_the_request() -> None:
 
 @pytest.mark.parametrize("cls", [c for c in all_error_classes() if c.code is not None],
                          ids=lambda c: c.__name__)
-def test_error_response_carries_the_one_code_of_its_rejection(cls: type) -> None:
+def test_error_response_carries_the_one_code_of_its_rejection(cls: type[DuisError]) -> None:
     request = _request()
     root = response.error_response(cls("x"), str(request.request_id), NOW,
                                    service_reference="11.2", variant="11.2")
