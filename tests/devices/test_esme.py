@@ -24,6 +24,8 @@ def test_load_limit_counts_disables_and_restores(t0: datetime) -> None:
     assert esme.load_limit_counter == 1
     assert esme.supply_state is SupplyState.DISABLED
     assert esme.supply_cause is DisableCause.LOAD_LIMIT
+    # Restored at 01:30, seen by a read at 01:40 (before the next half-hour is settled).
+    assert esme.read_supply_status(t0 + timedelta(hours=1, minutes=40)).value.state is SupplyState.ENABLED
     esme.settle(t0 + timedelta(hours=2))
     assert "8F34" in [a.code_text for a in esme.take_alerts()]
     # Off for exactly the restoration period after the first half-hour.

@@ -127,3 +127,17 @@ def test_device_alerts_ride_back_on_the_wan(clock: SimulatedClock) -> None:
     clock.advance(30)
     assert d.ok
     assert "81AB" in [a.code_text for a in alerts]
+
+
+def test_chf_wan_state_follows_an_outage(clock: SimulatedClock) -> None:
+    estate = Estate.demo(1, seed=2, clock=clock)
+    p = estate.premises[-1]
+    start = clock.now() + timedelta(minutes=5)
+    estate.wan_outage(p.hub, start, start + timedelta(minutes=10))
+    clock.advance(6 * 60)
+    assert not p.chf.wan_connected
+    d = estate.send(p.esme.id, lambda dev, t: dev.read_supply_status(t), deadline_s=30)
+    clock.advance(60)
+    assert d.duis_response_code == "E20"
+    clock.advance(10 * 60)
+    assert p.chf.wan_connected

@@ -312,7 +312,22 @@ class Estate:
         device.run_due(self.clock.now())
         self.wan.forward_alerts(p.hub, [device])
 
-    # Power ---------------------------------------------------------------------------------
+    # WAN outages and power -----------------------------------------------------------------
+
+    def wan_outage(self, hub_id: str, start: datetime, end: datetime) -> None:
+        """The hub's WAN link is down in [start, end); the CHF's WAN state follows."""
+        p = self.premises_of(hub_id)
+        self.wan.schedule_outage(p.hub, start, end)
+        now = self.clock.now()
+
+        def set_connected(value: bool) -> Callable[[], None]:
+            def run() -> None:
+                p.chf.wan_connected = value
+
+            return run
+
+        self.clock.call_later(max(0.0, (start - now).total_seconds()), set_connected(False))
+        self.clock.call_later(max(0.0, (end - now).total_seconds()), set_connected(True))
 
     def power_fail(self, hub_id: str) -> Alert:
         """Mains power fails at the premises: the hub goes dark and the meter stops measuring."""

@@ -101,10 +101,11 @@ class Meter(Device):
             t, prev = nxt, cur
         if end > acc.settled_at:
             acc.settled_at, acc.settled_wh = end, prev
+        self._before_half_hour(now, now)
         return acc
 
     def _before_half_hour(self, start: datetime, end: datetime) -> None:
-        """Hook for ESME load limiting restoration."""
+        """Hook run before each half-hour is settled and at the settle time (load limit restore)."""
 
     def _after_half_hour(self, acc: Accounts, end: datetime, wh: int) -> None:
         """Hook for ESME load limiting."""
