@@ -5,7 +5,9 @@ Most SRVs need no code of their own: `tables.json` lists, per use case, field sp
 
 Sources (over the payload's decrypted JSON view):
   `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
+  `d:0.1.*`     DLMS: every element of that array (a repeated element; `#` in its path = 1..n)
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
+  `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
   `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
   `a:0`         ASN.1: element 0 of the top SEQUENCE
 Conversions: `int`, `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
@@ -21,7 +23,7 @@ from typing import Any
 
 from lxml import etree
 
-from opendcc.client.mmc.render import Renderable, builder, ra, xml_datetime
+from opendcc.client.mmc.render import Renderable, alert_builder, builder, ra, xml_datetime
 from opendcc.client.mmc.tables import tables
 from opendcc.gbcs.date_time import DateTime
 from opendcc.ids import EUI64
@@ -42,6 +44,12 @@ def _dlms(view: Json, path: str) -> Any:
     if not isinstance(data, list):
         return None
     node: Any = {"elements": data}
+    if path.endswith(".*"):
+        whole = _dlms(view, path[:-2])
+        elements = whole.get("elements") if isinstance(whole, dict) else None
+        if not isinstance(elements, list):
+            return None
+        return [e.get("value") if isinstance(e, dict) else None for e in elements]
     for step in path.split("."):
         elements = node.get("elements") if isinstance(node, dict) else None
         if not isinstance(elements, list) or int(step) >= len(elements):
@@ -91,7 +99,10 @@ def resolve(view: Json, source: str) -> Any:
         return _dlms(view, where)
     if kind == "z":
         cluster, _, attribute = where.partition(":")
-        return _zcl_records(view, int(cluster)).get(int(attribute, 0))
+        records = _zcl_records(view, int(cluster))
+        if "," in attribute:
+            return [records.get(int(a, 0)) for a in attribute.split(",")]
+        return records.get(int(attribute, 0))
     if kind == "c":
         return _zcl_command_field(view, where)
     if kind == "a":
@@ -157,14 +168,92 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
     complete = msg.outcome.known
     for path, source, conversion in specs:
         value = resolve(view, source)
-        if value is None:
-            continue
-        try:
-            text = convert(value, conversion, view)
-        except (ValueError, TypeError, ArithmeticError):
-            text = None
-        if text is None:
-            complete = False
-            continue
-        _place(el, path, text)
+        # A list source fills a repeated element; `#` in its path is the 1-based position.
+        items = list(enumerate(value, 1)) if isinstance(value, list) else [(0, value)]
+        for position, item in items:
+            if item is None:
+                continue
+            try:
+                text = convert(item, conversion, view)
+            except (ValueError, TypeError, ArithmeticError):
+                text = None
+            if text is None:
+                complete = False
+                continue
+            _place(el, path.replace("#", str(position)), text)
     return complete
+
+
+# ---------------------------------------------------------------------------------------------
+# DeviceAlertContent/Payload (MMC Schema V5.4 DeviceAlertMessagePayload)
+
+def _notification_octets(view: Json, index: int) -> bytes | None:
+    """DLMS alert: octet-string element `index` of the data-notification body structure."""
+    body = view.get("notification_body")
+    elements = body.get("elements") if isinstance(body, dict) else None
+    if not isinstance(elements, list) or index >= len(elements):
+        return None
+    node = elements[index]
+    if not isinstance(node, dict) or node.get("@type") != "octet-string":
+        return None
+    return bytes.fromhex(str(node.get("value", "")))
+
+
+@alert_builder("future-dated")
+def future_dated(msg: Renderable) -> tuple[etree._Element | None, bool]:
+    """GBCS §9.2.2.6, alerts 0x8F66/0x8F67: which future-dated instruction ran (or failed)."""
+    view = msg.decrypted.view or {}
+    payload = etree.Element(ra("Payload"))
+    outcome = etree.SubElement(payload, ra("FutureDatedCommandOutcomeDeviceAlert"))
+    if view.get("@type") == "gbz-alert-payload":
+        content = view.get("content") or {}
+        if content.get("@type") != "future-dated-alert-payload":
+            return None, False
+        gbz = etree.SubElement(outcome, ra("GBZFutureDatedAlert"))
+        etree.SubElement(gbz, ra("FutureDatedCommandMessageCode")).text = f"{content['message_code']:04X}"
+        etree.SubElement(gbz, ra("FutureDatedCommandOriginatorCounter")).text = str(content["originator_counter"])
+        ident = etree.SubElement(gbz, ra("GBZFDInstructionIdentification"))
+        etree.SubElement(ident, ra("ExtendedHeaderClusterID")).text = f"{content['cluster_id']:04X}"
+        etree.SubElement(ident, ra("FrameControl")).text = f"{content['frame_control']:02X}"
+        etree.SubElement(ident, ra("CommandIdentifier")).text = f"{content['command_identifier']:02X}"
+        return payload, True
+    raw = _notification_octets(view, 2)
+    if raw is None or len(raw) != 19:
+        return None, False
+    cosem = etree.SubElement(outcome, ra("COSEMFutureDatedAlert"))
+    # message code (2) | originator counter (8) | class id (2) | instance id (6) | attribute (1)
+    etree.SubElement(cosem, ra("FutureDatedCommandMessageCode")).text = raw[:2].hex().upper()
+    etree.SubElement(cosem, ra("FutureDatedCommandOriginatorCounter")).text = str(int.from_bytes(raw[2:10], "big"))
+    ident = etree.SubElement(cosem, ra("DLMSCOSEMFDInstructionIdentification"))
+    etree.SubElement(ident, ra("ClassId")).text = raw[10:12].hex().upper()
+    etree.SubElement(ident, ra("InstanceId")).text = raw[12:18].hex().upper()
+    etree.SubElement(ident, ra("AttributeId")).text = raw[18:19].hex().upper()
+    return payload, True
+
+
+@alert_builder("command-not-supported")
+def command_not_supported(msg: Renderable) -> tuple[etree._Element | None, bool]:
+    """Alert 0x8F85: the message code and originator counter of the command not supported."""
+    raw = _notification_octets(msg.decrypted.view or {}, 2)
+    if raw is None or len(raw) != 10:
+        return None, False
+    payload = etree.Element(ra("Payload"))
+    body = etree.SubElement(payload, ra("CommandNotSupportedbyDevice"))
+    etree.SubElement(body, ra("MessageCodeofCommandReceived")).text = raw[:2].hex().upper()
+    etree.SubElement(body, ra("OriginatorCounterfromCommandReceived")).text = str(int.from_bytes(raw[2:], "big"))
+    return payload, True
+
+
+@alert_builder("supply-outage")
+def supply_outage(msg: Renderable) -> tuple[etree._Element | None, bool]:
+    """Alerts 0x8F35-0x8F3C: when the supply was interrupted and when restored."""
+    view = msg.decrypted.view or {}
+    times = [_notification_octets(view, i) for i in (2, 3)]
+    stamps = [DateTime.from_bytes(t).to_datetime() if t and len(t) == 12 else None for t in times]
+    if stamps[0] is None or stamps[1] is None:
+        return None, False
+    payload = etree.Element(ra("Payload"))
+    body = etree.SubElement(payload, ra("SupplyOutageRestoreAlert"))
+    etree.SubElement(body, ra("interruptionValue")).text = xml_datetime(stamps[0])
+    etree.SubElement(body, ra("restorationValue")).text = xml_datetime(stamps[1])
+    return payload, True
