@@ -7,8 +7,6 @@ protection still holds and an async response that could not be delivered before 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,75 +15,26 @@ from pathlib import Path
 
 import httpx
 import pytest
-from lxml import etree
+from e2e_support import (
+    DCC,
+    ESME,
+    NETWORK_OPERATOR,
+    SUPPLIER,
+    XML,
+    Server,
+    dcc_tool_signed,
+    free_port,
+    response_code,
+)
 
 import dcctool
 from opendcc.client import DccClient
-from opendcc.client.builder import build_request
 from opendcc.client.counter import Counter
 from opendcc.client.receiver import Receiver
-from opendcc.duis import xmldsig
-from opendcc.duis.catalogue import load_catalogue
-from opendcc.ids import EUI64, RequestID
 from opendcc.store import outbox as outbox_repo
 from opendcc.store.engine import open_store
 
 pytestmark = [pytest.mark.java, pytest.mark.slow]
-
-SUPPLIER = EUI64.parse("90-B3-D5-1F-30-01-00-00")
-NETWORK_OPERATOR = EUI64.parse("90-B3-D5-1F-30-02-00-00")
-DCC = EUI64.parse("90-B3-D5-1F-30-00-00-02")
-ESME = EUI64.parse("00-DB-12-34-56-78-90-A0")
-XML = {"Content-Type": "application/xml"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`opendcc serve` in a subprocess on a free port with its own data directory."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "OPENDCC_DATA": str(self.data)}
-        log = (self.data / "serve.log").open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "opendcc", "serve", "--port", str(self.port),
-             "--smki-port", "0", "--data", str(self.data), "--poll", "0.1"],
-            env=env, stdout=log, stderr=log,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"opendcc serve exited: {(self.data / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("opendcc serve did not become healthy within 60 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @pytest.fixture
@@ -94,22 +43,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     srv.start()
     yield srv
     srv.stop()
-
-
-def dcc_tool_signed(srv_variant: str, body: dict[str, object], *, originator: EUI64,
-                    target: EUI64, counter: int) -> bytes:
-    """A request as a user of the DCC's own tool would make it: built, then signed by the tool."""
-    srv = load_catalogue().get(srv_variant)
-    cv = 8 if srv.non_device else 1
-    root = build_request(RequestID(originator, target, counter), srv, cv, body)
-    xmldsig.strip_whitespace(root)
-    return dcctool.sign(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-
-def response_code(document: bytes) -> str | None:
-    return etree.fromstring(document).findtext(
-        "{http://www.dccinterface.co.uk/ServiceUserGateway}Header/"
-        "{http://www.dccinterface.co.uk/ServiceUserGateway}ResponseCode")
 
 
 def test_sdk_and_dcc_tool_requests_and_replay_protection_survive_a_restart(
