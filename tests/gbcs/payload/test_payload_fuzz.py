@@ -11,14 +11,18 @@ from payload_vectors import read_payload, vector_paths
 
 from opendcc.gbcs.errors import GbcsError
 from opendcc.gbcs.payload import PayloadKind, decode_payload, encode_payload, sniff_kind
+from opendcc.gbcs.payload.gbcs_asn1 import SHAPES
 
 PAYLOADS = [read_payload(p) for p in vector_paths()]
 
 
-def _decode_or_typed_error(kind: PayloadKind, data: bytes) -> None:
+USE_CASES = [None, *SHAPES]
+
+
+def _decode_or_typed_error(kind: PayloadKind, data: bytes, use_case: str | None = None) -> None:
     """Either a GbcsError, or a tree that encodes back to exactly these bytes."""
     try:
-        tree = decode_payload(kind, data)
+        tree = decode_payload(kind, data, use_case=use_case)
     except GbcsError:
         return
     assert encode_payload(tree) == data
@@ -42,7 +46,7 @@ def test_mutated_vector_payloads_give_typed_errors_or_round_trip() -> None:
     for data in PAYLOADS:
         for mutated in _mutations(data, rng):
             for kind in PayloadKind:
-                _decode_or_typed_error(kind, mutated)
+                _decode_or_typed_error(kind, mutated, rng.choice(USE_CASES))
             assert sniff_kind(mutated) in PayloadKind
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from opendcc.gbcs.payload.asn1 import Asn1Value, decode_asn1, encode_value
 from opendcc.gbcs.payload.dlms import Apdu, decode_apdu, encode_apdu
 from opendcc.gbcs.payload.errors import InvalidTree, Malformed
+from opendcc.gbcs.payload.gbcs_asn1 import name_values
 from opendcc.gbcs.payload.gbz import (
     GbzAlertPayload,
     GbzPayload,
@@ -56,15 +57,15 @@ def sniff_kind(data: bytes) -> PayloadKind:
 def decode_payload(kind: PayloadKind, data: bytes, *, use_case: str | None = None) -> Payload:
     """Decode one whole payload of the given kind into its typed tree.
 
-    `use_case` (e.g. "ECS17b") is accepted for layouts that only the use case tells apart;
-    every layout in GBCS's RTDS vectors is recognised from the bytes, so it is not needed yet.
+    `use_case` (e.g. "CS02b") names the values of ASN.1 payloads after GBCS's ASN.1 module
+    (`gbcs_asn1`); DLMS and GBZ layouts are recognised from the bytes alone.
     """
     if kind == PayloadKind.DLMS:
         return decode_apdu(data)
     if kind == PayloadKind.ZCL:
         return decode_gbz(data)
     if kind == PayloadKind.ASN1:
-        return decode_asn1(data)
+        return name_values(decode_asn1(data), use_case)
     raise Malformed("payload kind", 0, f"unknown payload kind {kind!r}")
 
 

@@ -31,6 +31,15 @@ class Asn1Value(Node):
     # 0: the length in its shortest form (DER). n > 0: sent as 0x80+n then n octets, which
     # some devices do (e.g. 30 82 00 83); kept so that the same bytes come back.
     length_form: int = field(default=0, kw_only=True)
+    # The name GBCS's ASN.1 module gives this value, when the use case is known (gbcs_asn1).
+    name: str | None = field(default=None, kw_only=True)
+
+    def notes(self) -> dict[str, str]:
+        # GBCS's names are layered on this generic DER module, which therefore imports them
+        # only here, when a named value is shown.
+        from opendcc.gbcs.payload.gbcs_asn1 import value_notes
+
+        return value_notes(self)
 
     def identifier(self) -> tuple[int, bool, int]:
         """(class number, constructed, tag number)."""
