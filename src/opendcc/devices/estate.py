@@ -110,9 +110,10 @@ class Premises:
         yield from self.others
 
     def device(self, device_id: str) -> Device | None:
-        """The device of this premises with `device_id`."""
+        """The device of this premises with `device_id` (hyphenated or compact hex)."""
+        compact = device_id.replace("-", "").upper()
         for d in self.devices():
-            if d.id == device_id:
+            if d.eui.hex == compact:
                 return d
         return None
 

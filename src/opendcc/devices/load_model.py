@@ -59,6 +59,14 @@ def unit(*keys: int) -> float:
     return (h >> 11) / float(1 << 53)
 
 
+def units(n: int, *keys: int) -> list[float]:
+    """`n` deterministic numbers in [0, 1) from integer keys (one hash, then one mix each)."""
+    h = 0
+    for k in keys:
+        h = splitmix64(h ^ (k & _MASK))
+    return [(splitmix64((h + j) & _MASK) >> 11) / float(1 << 53) for j in range(n)]
+
+
 def half_hour_index(at: datetime) -> float:
     """Half-hours since `EPOCH`, fractional."""
     return (at - EPOCH).total_seconds() / _HH_SECONDS

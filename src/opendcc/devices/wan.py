@@ -3,9 +3,9 @@
 Each hub link has a seeded latency distribution (log-normal around a median), a loss rate,
 and may be in an outage or without power. `Wan.send` carries a command down, runs it at the
 hub when it arrives, and carries the response up; a lost message or response is retried
-after `retry_after_s` until `max_attempts` or the response deadline, after which the delivery
-times out (the DCC maps that to a DUIS response code). A command is executed at most once: a
-retried copy reaching the hub gets the response of the first execution.
+`retry_after_s` after the failed attempt began, until `max_attempts` or the response deadline,
+after which the delivery times out (the DCC maps that to a DUIS response code). A command is
+executed at most once: a retried copy reaching the hub gets the response of the first execution.
 
 Hub power failure: the WAN provider raises DCC alert AD1 (Power Outage Event); when power
 returns the meter raises 0x8F35, or 0x8F36 after an outage of 3 minutes or more.
@@ -31,7 +31,7 @@ from opendcc.devices.events import (
     SUPPLY_OUTAGE_RESTORED_LONG,
     Alert,
 )
-from opendcc.devices.load_model import unit
+from opendcc.devices.load_model import unit, units
 from opendcc.devices.scheduler import Scheduler
 
 T = TypeVar("T")
@@ -103,6 +103,7 @@ class Delivery(Generic[T]):
     last_failure: FailureReason | None = None
     on_done: Callable[[Delivery[T]], None] | None = field(default=None, repr=False)
     _executed: bool = field(default=False, repr=False)
+    _deadline_armed: bool = field(default=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -115,6 +116,15 @@ class Delivery(Generic[T]):
         if self.status is not DeliveryStatus.TIMED_OUT:
             return None
         return DUIS_CODE_FOR_TIMEOUT[self.last_failure or FailureReason.LATE]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job(Generic[T]):
+    execute: Callable[[datetime], T]
+    retry_after_s: float
+    max_attempts: int
+    delay_fn: Callable[[datetime], float] | None
+    hub_key: int
 
 
 @dataclass(slots=True)
@@ -228,39 +238,49 @@ class Wan:
         """Carry a command to `hub`, run `execute(time)` there, and bring the response back."""
         now = self.clock.now()
         self._next_id += 1
-        delivery: Delivery[T] = Delivery(self._next_id, hub, now,
-                                         now + timedelta(seconds=deadline_s), on_done=on_done)
-        self.clock.call_later(deadline_s, lambda: self._expire(delivery))
-        self._attempt(delivery, execute, retry_after_s, max_attempts, execution_delay)
-        return delivery
+        d: Delivery[T] = Delivery(self._next_id, hub, now, now + timedelta(seconds=deadline_s),
+                                  on_done=on_done)
+        self._attempt(d, _Job(execute, retry_after_s, max_attempts, execution_delay,
+                              int(hub.replace("-", ""), 16)))
+        return d
 
-    def _draw(self, d: Delivery[Any], leg: int) -> tuple[float, bool]:
-        profile = self.profile_of(d.hub)
-        key = int(d.hub.replace("-", ""), 16)
-        u = [unit(self.seed, key, d.message_id, d.attempts, leg, j) for j in range(3)]
-        return profile.latency(u[0], u[1]), u[2] < profile.loss
+    def _arm_deadline(self, d: Delivery[Any]) -> None:
+        # Only deliveries that may miss their deadline get a timer: the common case costs none.
+        if not d._deadline_armed:
+            d._deadline_armed = True
+            wait = (d.deadline - self.clock.now()).total_seconds()
+            self.clock.call_later(max(0.0, wait), lambda: self._expire(d))
 
-    def _attempt(self, d: Delivery[T], execute: Callable[[datetime], T], retry_after_s: float,
-                 max_attempts: int, delay_fn: Callable[[datetime], float] | None) -> None:
+    def _failed(self, d: Delivery[T], job: _Job[T], reason: FailureReason, started: datetime) -> None:
+        d.last_failure = reason
+        self._arm_deadline(d)
+        if d.attempts < job.max_attempts:
+            retry_at = started + timedelta(seconds=job.retry_after_s)
+            if retry_at < d.deadline:
+                wait = max(0.0, (retry_at - self.clock.now()).total_seconds())
+                self.clock.call_later(wait, lambda: self._attempt(d, job))
+
+    def _attempt(self, d: Delivery[T], job: _Job[T]) -> None:
         if d.status is not DeliveryStatus.PENDING:
             return
         d.attempts += 1
-        down, lost_down = self._draw(d, 1)
-        up, lost_up = self._draw(d, 2)
-
-        def retry() -> None:
-            if d.attempts < max_attempts:
-                self.clock.call_later(retry_after_s, lambda: self._attempt(
-                    d, execute, retry_after_s, max_attempts, delay_fn))
+        started = self.clock.now()
+        profile = self.profile_of(d.hub)
+        u = units(6, self.seed, job.hub_key, d.message_id, d.attempts)
+        down, lost_down = profile.latency(u[0], u[1]), u[2] < profile.loss
+        up, lost_up = profile.latency(u[3], u[4]), u[5] < profile.loss
 
         def arrive() -> None:
             if d.status is not DeliveryStatus.PENDING:
                 return
-            blocked = self._blocked(d.hub, self.clock.now())
+            now = self.clock.now()
+            blocked = self._blocked(d.hub, now)
             if blocked is not None or lost_down:
-                d.last_failure = blocked or FailureReason.LOST
+                self._failed(d, job, blocked or FailureReason.LOST, started)
                 return
-            wait = 0.0 if d._executed or delay_fn is None else delay_fn(self.clock.now())
+            wait = 0.0 if d._executed or job.delay_fn is None else job.delay_fn(now)
+            if now + timedelta(seconds=wait + up) > d.deadline:
+                self._arm_deadline(d)
             self.clock.call_later(wait, execute_at_device)
 
         def execute_at_device() -> None:
@@ -270,11 +290,11 @@ class Wan:
                 d._executed = True
                 d.executed_at = self.clock.now()
                 try:
-                    d.response = execute(d.executed_at)
+                    d.response = job.execute(d.executed_at)
                 except DeviceError as exc:
                     d.error = exc
             if lost_up or self._blocked(d.hub, self.clock.now()) is not None:
-                d.last_failure = FailureReason.LOST
+                self._failed(d, job, FailureReason.LOST, started)
                 return
             self.clock.call_later(up, respond)
 
@@ -286,12 +306,11 @@ class Wan:
             if d.on_done:
                 d.on_done(d)
 
-        blocked_now = self._blocked(d.hub, self.clock.now())
+        blocked_now = self._blocked(d.hub, started)
         if blocked_now is not None:
-            d.last_failure = blocked_now
+            self._failed(d, job, blocked_now, started)
         else:
             self.clock.call_later(down, arrive)
-        retry()
 
     def _expire(self, d: Delivery[Any]) -> None:
         if d.status is DeliveryStatus.PENDING:
