@@ -6,11 +6,14 @@ Most SRVs need no code of their own: `tables.json` lists, per use case, field sp
 Sources (over the payload's decrypted JSON view):
   `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
   `d:0.1.*`     DLMS: every element of that array (a repeated element; `#` in its path = 1..n)
+  `d:0.1.rows`  DLMS: the rows of a log (compact array or array of structures), applied with
+                the conversion `each:Child=column:conversion;...` (one element per row)
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
   `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
   `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
   `a:0`         ASN.1: element 0 of the top SEQUENCE
-Conversions: `int`, `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
+  `-`           not mapped yet (the document is counted partial)
+Conversions: `int`, `utc2000` (seconds since 2000), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
   `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor).
 Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`.
 """
@@ -18,6 +21,7 @@ Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[ind
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +35,11 @@ from opendcc.ids import EUI64
 Json = dict[str, Any]
 _STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
 _ZCL_MULTIPLIER, _ZCL_DIVISOR = 0x0301, 0x0302
+_EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class _Rows(list[list[Any]]):
+    """The rows of a log (compact array or array of structures), one list of values each."""
 
 
 @builder("outcome")
@@ -44,6 +53,13 @@ def _dlms(view: Json, path: str) -> Any:
     if not isinstance(data, list):
         return None
     node: Any = {"elements": data}
+    if path.endswith(".rows"):
+        whole = _dlms(view, path[:-5])
+        rows = whole.get("contents", whole.get("elements")) if isinstance(whole, dict) else None
+        if not isinstance(rows, list):
+            return None
+        return _Rows([[e.get("value") for e in row.get("elements", [])] for row in rows
+                      if isinstance(row, dict)])
     if path.endswith(".*"):
         whole = _dlms(view, path[:-2])
         elements = whole.get("elements") if isinstance(whole, dict) else None
@@ -128,6 +144,8 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
     if name == "datetime":
         when = DateTime.from_bytes(bytes.fromhex(str(value))).to_datetime()
         return xml_datetime(when) if when is not None else None
+    if name == "utc2000":  # GBCS log timestamps: seconds since 2000-01-01T00:00:00Z
+        return xml_datetime(_EPOCH_2000 + timedelta(seconds=int(value)))
     if name == "map":
         table = dict(pair.split("=", 1) for pair in arg.split(","))
         return table.get(str(value))
@@ -139,23 +157,55 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
     raise ValueError(f"unknown conversion {conversion!r}")
 
 
-def _place(parent: etree._Element, path: str, text: str) -> None:
-    """Create (or reuse the last of) the elements along `path` and set the leaf's text."""
+def _step(step: str) -> tuple[str, str | None, str | None]:
+    m = _STEP.match(step)
+    if m is None:
+        raise ValueError(f"bad element path step {step!r}")
+    tag, attr, attr_value = m.groups()
+    return tag, attr, attr_value
+
+
+def _ensure(parent: etree._Element, path: str) -> etree._Element:
+    """The element at `path` under `parent`, reusing the last child where it matches."""
     node = parent
-    steps = path.split("/")
-    for i, step in enumerate(steps):
-        m = _STEP.match(step)
-        if m is None:
-            raise ValueError(f"bad element path step {step!r}")
-        tag, attr, attr_value = m.groups()
+    for step in filter(None, path.split("/")):
+        tag, attr, attr_value = _step(step)
         last = node[-1] if len(node) else None
-        leaf = i == len(steps) - 1
-        if (not leaf and last is not None and last.tag == ra(tag)
-                and (attr is None or last.get(attr) == attr_value)):
+        if last is not None and last.tag == ra(tag) and (attr is None or last.get(attr) == attr_value):
             node = last
-            continue
-        node = etree.SubElement(node, ra(tag), {attr: attr_value} if attr else {})
+        else:
+            node = etree.SubElement(node, ra(tag), {attr: attr_value} if attr and attr_value else {})
+    return node
+
+
+def _place(parent: etree._Element, path: str, text: str) -> None:
+    """Create the leaf of `path` (its ancestors reused or created) with `text`."""
+    ancestors, _, leaf = path.rpartition("/")
+    tag, attr, attr_value = _step(leaf)
+    node = etree.SubElement(_ensure(parent, ancestors), ra(tag),
+                            {attr: attr_value} if attr and attr_value else {})
     node.text = text
+
+
+def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) -> bool:
+    """One new element at `path` per log row, its children from `Child=column:conversion;...`."""
+    specs = [(child, *col.split(":", 1)) for child, col in (c.split("=", 1) for c in columns.split(";"))]
+    parent_path, _, leaf = path.rpartition("/")
+    complete = True
+    for row in rows:
+        entry = etree.SubElement(_ensure(el, parent_path), ra(leaf))
+        for child, column, conversion in specs:
+            if int(column) >= len(row) or row[int(column)] is None:
+                continue
+            try:
+                text = convert(row[int(column)], conversion, view)
+            except (ValueError, TypeError, ArithmeticError):
+                text = None
+            if text is None:
+                complete = False
+                continue
+            _place(entry, child, text)
+    return complete
 
 
 @builder("fields")
@@ -167,7 +217,13 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
         return False
     complete = msg.outcome.known
     for path, source, conversion in specs:
+        if source == "-":  # a field the table does not map yet: the document stays partial
+            complete = False
+            continue
         value = resolve(view, source)
+        if isinstance(value, _Rows):
+            complete &= _each(el, path, value, conversion.removeprefix("each:"), view)
+            continue
         # A list source fills a repeated element; `#` in its path is the 1-based position.
         items = list(enumerate(value, 1)) if isinstance(value, list) else [(0, value)]
         for position, item in items:
