@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
@@ -180,6 +181,11 @@ def pem_or_der(data: bytes | str) -> bytes:
         raise MalformedCertificate(f"PEM certificate body is not base64: {exc}") from None
 
 
+# What cryptography raises on damaged content it parses lazily.
+_PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion,
+                 x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+
+
 def parse_certificate(data: bytes | str | x509.Certificate) -> SmkiCertificate:
     """Parse a PEM or DER certificate into its SMKI view; raise MalformedCertificate if it is
     not DER X.509 in one of the SMKI forms (SEC Appendix A §4 / Appendix B §4)."""
@@ -192,40 +198,56 @@ def parse_certificate(data: bytes | str | x509.Certificate) -> SmkiCertificate:
     deviations: list[str] = []
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except _PARSE_ERRORS as exc:
         repaired = _drop_null_ecdsa_parameters(der)
         if repaired is None:
             raise MalformedCertificate(f"not a DER X.509 certificate: {exc}") from None
         try:
             cert = x509.load_der_x509_certificate(repaired)
-        except ValueError:
+        except _PARSE_ERRORS:
             raise MalformedCertificate(f"not a DER X.509 certificate: {exc}") from None
         # Two ZAZ1 test certificates (MDR, issuer Z99) carry NULL parameters in
         # ecdsa-with-SHA256, which RFC 5758 §3.2 forbids; read them, but say so.
         deviations.append("ecdsa-with-SHA256 AlgorithmIdentifier carries NULL parameters")
+    try:
+        return _view(der, cert, tuple(deviations))
+    except _PARSE_ERRORS as exc:
+        # cryptography parses lazily: a damaged name, key or extension surfaces here.
+        raise MalformedCertificate(
+            f"certificate {_safe_serial(cert)}: {type(exc).__name__}: {exc}") from None
+
+
+def _safe_serial(cert: x509.Certificate) -> str:
+    try:
+        return format(cert.serial_number, "X")
+    except _PARSE_ERRORS:
+        return "(unreadable serial)"
+
+
+def _view(der: bytes, cert: x509.Certificate, deviations: tuple[str, ...]) -> SmkiCertificate:
     serial = cert.serial_number
+    if serial <= 0:
+        raise MalformedCertificate(f"certificate serial {serial} is not positive (RFC 5280 §4.1.2.2)")
+    if cert.version != x509.Version.v3:
+        raise MalformedCertificate(f"certificate {serial:X} is X.509 {cert.version.name}, not v3")
+    # Read both names now, so that a damaged one is refused here rather than when first used.
+    cert.issuer.rfc4514_string()
+    cert.subject.rfc4514_string()
     if cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
         raise MalformedCertificate(
             f"certificate {serial:X}: signature algorithm {cert.signature_algorithm_oid.dotted_string}"
             " is not ecdsa-with-SHA256")
-    try:
-        key = cert.public_key()
-    except ValueError as exc:
-        raise MalformedCertificate(f"certificate {serial:X}: public key unreadable: {exc}") from None
+    key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise MalformedCertificate(f"certificate {serial:X}: key is not ECDSA P-256")
-    try:
-        extensions = cert.extensions
-    except ValueError as exc:
-        raise MalformedCertificate(f"certificate {serial:X}: extensions unreadable: {exc}") from None
-
+    extensions = cert.extensions
     kind, entity, role = _identify(cert, extensions, serial)
     return SmkiCertificate(
         der=der, certificate=cert, kind=kind, entity=entity, role=role,
         usage=_usage(extensions), serial=serial,
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
         common_name=_first(cert.subject, NameOID.COMMON_NAME),
-        policies=_policies(extensions), deviations=tuple(deviations),
+        policies=_policies(extensions), deviations=deviations,
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from opendcc.config import reference_dir
 from opendcc.ids import EUI64
@@ -68,7 +68,7 @@ class TrustStore:
         if cert.certificate.subject == cert.issuer:
             try:
                 cert.certificate.verify_directly_issued_by(cert.certificate)
-            except (InvalidSignature, ValueError, TypeError):
+            except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
                 raise UntrustedIssuer(f"root {cert.serial_hex} is not validly self-signed",
                                       serial=cert.serial) from None
         elif self.issuer_of(cert) is None:
@@ -105,7 +105,7 @@ class TrustStore:
         for ca in self._cas.get(cert.issuer_text, []):
             try:
                 cert.certificate.verify_directly_issued_by(ca.certificate)
-            except (InvalidSignature, ValueError, TypeError):
+            except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
                 continue
             if len(self._verified) >= _VERIFIED_CACHE:
                 self._verified.clear()
