@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -64,9 +65,12 @@ def create_app(config: GatewayConfig | None = None, *, services: Services | None
     def route(endpoint: Endpoint) -> None:
         async def handler(request: Request) -> Response:
             body = await read_limited(request)
-            return to_response(
-                svc.gateway.submit(endpoint, body, request.headers.get("content-type"))
+            # The pipeline blocks (crypto, SQL commit): a worker thread keeps the event loop
+            # free, and one request's commit overlaps another's parsing and signing.
+            answer = await run_in_threadpool(
+                svc.gateway.submit, endpoint, body, request.headers.get("content-type")
             )
+            return to_response(answer)
 
         handler.__name__ = endpoint.value
         handler.__doc__ = {
