@@ -13,12 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opendcc.gbcs.payload.errors import BadLength, GbcsError, InvalidTree, Malformed
-from opendcc.gbcs.payload.names import ZCL_CLUSTERS, ZCL_PROFILE_WIDE_COMMANDS, zigbee_utc_text
+from opendcc.gbcs.payload.names import (
+    ZCL_ATTRIBUTES,
+    ZCL_CLUSTERS,
+    ZCL_PROFILE_WIDE_COMMANDS,
+    zigbee_utc_text,
+)
 from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.tree import Node
 from opendcc.gbcs.payload.zcl import (
     ZclCommandPayload,
     ZclFrame,
+    attribute_ids,
     read_payload,
     read_zcl_header,
     write_zcl_frame,
@@ -88,6 +94,11 @@ class GbzComponent(Node):
             text = zigbee_utc_text(self.from_date_time)
             if text:
                 out["from_date_time"] = text
+        attributes = [f"0x{a:04X} {ZCL_ATTRIBUTES[(self.extended_header_cluster_id, a)]}"
+                      for a in attribute_ids(frame.payload)
+                      if (self.extended_header_cluster_id, a) in ZCL_ATTRIBUTES]
+        if attributes:
+            out["attributes"] = ", ".join(attributes)
         return out
 
 

@@ -104,3 +104,68 @@ def cosem_date_time_text(octets: bytes) -> str | None:
     if deviation != -0x8000:
         text += f" deviation {deviation} min"
     return text
+
+
+def _attributes() -> dict[tuple[int, int], str]:
+    """Smart Energy 1.4 attribute names GBCS reads and writes (Basic, Price, Metering,
+    Prepayment), by (cluster id, attribute id)."""
+    table: dict[tuple[int, int], str] = {}
+    basic = ["ZCLVersion", "ApplicationVersion", "StackVersion", "HWVersion",
+             "ManufacturerName", "ModelIdentifier", "DateCode", "PowerSource"]
+    table.update({(0x0000, i): name for i, name in enumerate(basic)})
+    price = {
+        0x0200: "StartOfBlockPeriod", 0x0201: "BlockPeriodDuration",
+        0x0202: "ThresholdMultiplier", 0x0203: "ThresholdDivisor", 0x0300: "CommodityType",
+        0x0301: "StandingCharge", 0x0302: "ConversionFactor",
+        0x0303: "ConversionFactorTrailingDigit", 0x0304: "CalorificValue",
+        0x0305: "CalorificValueUnit", 0x0306: "CalorificValueTrailingDigit",
+        0x0610: "TariffLabel", 0x0611: "NumberOfPriceTiersInUse",
+        0x0612: "NumberOfBlockThresholdsInUse", 0x0613: "TierBlockMode",
+        0x0615: "UnitOfMeasure", 0x0616: "Currency", 0x0617: "PriceTrailingDigit",
+    }
+    price.update({0x0100 + b: f"Block{b + 1}Threshold" for b in range(15)})
+    for tier in range(16):
+        for block in range(16):
+            prefix = "NoTier" if tier == 0 else f"Tier{tier}"
+            price[0x0400 + 16 * tier + block] = f"{prefix}Block{block + 1}Price"
+    table.update({(0x0700, i): name for i, name in price.items()})
+    metering = {
+        0x0000: "CurrentSummationDelivered", 0x0001: "CurrentSummationReceived",
+        0x0014: "SupplyStatus", 0x0200: "Status", 0x0205: "RemainingBatteryLifeInDays",
+        0x0206: "CurrentMeterID", 0x0300: "UnitOfMeasure", 0x0301: "Multiplier",
+        0x0302: "Divisor", 0x0303: "SummationFormatting", 0x0306: "MeteringDeviceType",
+        0x0307: "SiteID", 0x0308: "MeterSerialNumber", 0x0400: "InstantaneousDemand",
+        0x0607: "SupplyTamperState", 0x0608: "SupplyDepletionState",
+        0x0A00: "BillToDateDelivered", 0x0A01: "BillToDateTimeStampDelivered",
+        0x0B10: "UncontrolledFlowThreshold", 0x0B11: "UncontrolledFlowThresholdUnitOfMeasure",
+        0x0B12: "UncontrolledFlowMultiplier", 0x0B13: "UncontrolledFlowDivisor",
+        0x0B14: "FlowStabilisationPeriod", 0x0B15: "FlowMeasurementPeriod",
+    }
+    metering.update({0x0100 + 2 * t: f"CurrentTier{t + 1}SummationDelivered" for t in range(48)})
+    for tier in range(16):
+        for block in range(16):
+            prefix = "NoTier" if tier == 0 else f"Tier{tier}"
+            metering[0x0700 + 16 * tier + block] = f"Current{prefix}Block{block + 1}SummationDelivered"
+    table.update({(0x0702, i): name for i, name in metering.items()})
+    prepayment = {
+        0x0000: "PaymentControlConfiguration", 0x0001: "CreditRemaining",
+        0x0002: "EmergencyCreditRemaining", 0x0003: "CreditStatus",
+        0x0004: "CreditRemainingTimeStamp", 0x0005: "AccumulatedDebt",
+        0x0006: "OverallDebtCap", 0x0010: "EmergencyCreditLimitAllowance",
+        0x0011: "EmergencyCreditThreshold", 0x0020: "TotalCreditAdded",
+        0x0021: "MaxCreditLimit", 0x0022: "MaxCreditPerTopUp", 0x0030: "FriendlyCreditWarning",
+        0x0031: "LowCreditWarningLevel", 0x0032: "IHDLowCreditWarningLevel",
+        0x0033: "InterruptSuspendTime", 0x0034: "RemainingFriendlyCreditTime",
+        0x0035: "NextFriendlyCreditPeriod", 0x0040: "CutOffValue", 0x0080: "TokenCarrierID",
+    }
+    debt_fields = {0x0: "DebtLabel", 0x1: "DebtAmount", 0x2: "DebtRecoveryMethod",
+                   0x3: "DebtRecoveryStartTime", 0x4: "DebtRecoveryCollectionTime",
+                   0x6: "DebtRecoveryFrequency", 0x7: "DebtRecoveryAmount",
+                   0x9: "DebtRecoveryTopUpPercentage"}
+    for debt in (1, 2, 3):
+        prepayment.update({0x0200 + 16 * debt + k: f"{name}{debt}" for k, name in debt_fields.items()})
+    table.update({(0x0705, i): name for i, name in prepayment.items()})
+    return table
+
+
+ZCL_ATTRIBUTES: dict[tuple[int, int], str] = _attributes()

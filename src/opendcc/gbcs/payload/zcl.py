@@ -523,3 +523,16 @@ def read_zcl_frame(r: Reader, cluster_id: int, cluster_reader: ClusterReader | N
 def write_zcl_frame(f: ZclFrame, out: bytearray) -> None:
     write_zcl_header(f, out)
     f.payload.write(out)
+
+
+def attribute_ids(payload: ZclCommandPayload) -> list[int]:
+    """The attribute identifiers a profile-wide payload names, in order (for notes)."""
+    if isinstance(payload, ReadAttributes):
+        return list(payload.attribute_identifiers)
+    records: tuple[Node, ...] = ()
+    for name in ("read_attribute_status_records", "write_attribute_records", "attribute_reports",
+                 "attribute_reporting_configuration_records", "attribute_records",
+                 "attribute_information"):
+        records = getattr(payload, name, records)
+    found = [getattr(r, "attribute_identifier", None) for r in records]
+    return [a for a in found if isinstance(a, int)]

@@ -18,8 +18,8 @@ from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.tree import NOTES
 from opendcc.gbcs.payload.zcl import ZclCommandPayload
 
-PRICE, METERING, MESSAGING, PREPAYMENT, CALENDAR, DEVICE_MANAGEMENT, EVENTS = (
-    0x0700, 0x0702, 0x0703, 0x0705, 0x0707, 0x0708, 0x0709)
+BASIC, PRICE, METERING, MESSAGING, TUNNELING, PREPAYMENT, CALENDAR, DEVICE_MANAGEMENT, EVENTS = (
+    0x0000, 0x0700, 0x0702, 0x0703, 0x0704, 0x0705, 0x0707, 0x0708, 0x0709)
 TO_SERVER, TO_CLIENT = False, True
 
 #: ZCL type -> (octets, signed); "octstr"/"string" are length-prefixed, "date" 4 raw octets.
@@ -27,6 +27,7 @@ _SIZES: dict[str, tuple[int, bool]] = {
     "uint8": (1, False), "uint16": (2, False), "uint24": (3, False), "uint32": (4, False),
     "uint48": (6, False), "int32": (4, True), "utc": (4, False), "map8": (1, False),
     "map16": (2, False), "map32": (4, False), "enum8": (1, False), "enum16": (2, False),
+    "bool": (1, False),
 }
 
 
@@ -107,6 +108,43 @@ PREPAY_SNAPSHOT_SUB_PAYLOADS: dict[int, tuple[Item, ...]] = {
 
 #: (cluster id, server-to-client, command id) -> layout (SE 1.4 chapter per cluster)
 LAYOUTS: dict[tuple[int, bool, int], Layout] = {
+    # Basic cluster (ZCL §3.2)
+    (BASIC, TO_SERVER, 0x00): _layout("basic/reset-to-factory-defaults"),
+    # Tunneling cluster (SE 1.4 §D.6): tunnelled payloads stay octets inside Transfer Data
+    (TUNNELING, TO_SERVER, 0x00): _layout(
+        "tunneling/request-tunnel", "protocol_id:enum8", "manufacturer_code:uint16",
+        "flow_control_support:bool", "maximum_incoming_transfer_size:uint16"),
+    (TUNNELING, TO_SERVER, 0x01): _layout("tunneling/close-tunnel", "tunnel_id:uint16"),
+    (TUNNELING, TO_SERVER, 0x02): _layout(
+        "tunneling/transfer-data", "tunnel_id:uint16", Trailing("data", "rest")),
+    (TUNNELING, TO_SERVER, 0x03): _layout(
+        "tunneling/transfer-data-error", "tunnel_id:uint16", "transfer_data_status:uint8"),
+    (TUNNELING, TO_SERVER, 0x04): _layout(
+        "tunneling/ack-transfer-data", "tunnel_id:uint16", "number_of_bytes_left:uint16"),
+    (TUNNELING, TO_SERVER, 0x05): _layout(
+        "tunneling/ready-data", "tunnel_id:uint16", "number_of_octets_left:uint16"),
+    (TUNNELING, TO_SERVER, 0x06): _layout(
+        "tunneling/get-supported-tunnel-protocols", "protocol_offset:uint8"),
+    (TUNNELING, TO_CLIENT, 0x00): _layout(
+        "tunneling/request-tunnel-response", "tunnel_id:uint16", "tunnel_status:uint8",
+        "maximum_incoming_transfer_size:uint16"),
+    (TUNNELING, TO_CLIENT, 0x01): _layout(
+        "tunneling/transfer-data-response", "tunnel_id:uint16", Trailing("data", "rest")),
+    (TUNNELING, TO_CLIENT, 0x02): _layout(
+        "tunneling/transfer-data-error-response", "tunnel_id:uint16",
+        "transfer_data_status:uint8"),
+    (TUNNELING, TO_CLIENT, 0x03): _layout(
+        "tunneling/ack-transfer-data-response", "tunnel_id:uint16",
+        "number_of_bytes_left:uint16"),
+    (TUNNELING, TO_CLIENT, 0x04): _layout(
+        "tunneling/ready-data-response", "tunnel_id:uint16", "number_of_octets_left:uint16"),
+    (TUNNELING, TO_CLIENT, 0x05): _layout(
+        "tunneling/supported-tunnel-protocols-response", "protocol_list_complete:bool",
+        "protocol_count:uint8",
+        Repeat("protocol_list", _f("manufacturer_code:uint16", "protocol_id:enum8"),
+               count="protocol_count")),
+    (TUNNELING, TO_CLIENT, 0x06): _layout(
+        "tunneling/tunnel-closure-notification", "tunnel_id:uint16"),
     # Price cluster (SE 1.4 §D.4)
     (PRICE, TO_SERVER, 0x00): _layout("price/get-current-price", "command_options:map8"),
     (PRICE, TO_SERVER, 0x0B): _layout(
