@@ -108,3 +108,9 @@ def test_z1_signing_certificates_expired_on_2025_10_29(import_mode: Validator) -
     assert xml.not_after.year == 2118
     assert import_mode.validate(xml, at=NOW, usage="ds",
                                 expected_entity=EUI64.parse("90-B3-D5-1F-30-01-00-00")) == xml
+
+
+def test_repaired_certificate_object_is_still_the_imported_one(import_mode: Validator) -> None:
+    entry = next(e for _, _, _, e in _boxed_entries() if e["name"] == "mdr-ds")
+    cert = parse_certificate(str(entry["certificate"]))
+    assert import_mode.validate(cert.certificate, at=cert.not_before, usage="ds").entity == cert.entity

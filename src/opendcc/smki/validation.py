@@ -22,6 +22,7 @@ from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from opendcc.config import reference_dir
 from opendcc.ids import EUI64
@@ -81,6 +82,10 @@ class TrustStore:
         """Import mode: trust exactly this certificate (whose CA key opendcc does not hold)."""
         parsed = cert if isinstance(cert, SmkiCertificate) else parse_certificate(cert)
         self._pinned[parsed.der] = parsed
+        if parsed.deviations:
+            # A certificate read only after repair (NULL algorithm parameters) reaches callers
+            # as the repaired x509 object; it is the same certificate.
+            self._pinned[parsed.certificate.public_bytes(Encoding.DER)] = parsed
         return parsed
 
     def is_pinned(self, cert: SmkiCertificate) -> bool:
@@ -90,7 +95,7 @@ class TrustStore:
     @property
     def pinned(self) -> list[SmkiCertificate]:
         """Every imported certificate."""
-        return list(self._pinned.values())
+        return list({id(c): c for c in self._pinned.values()}.values())
 
     @property
     def authorities(self) -> list[SmkiCertificate]:
