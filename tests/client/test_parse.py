@@ -88,7 +88,7 @@ def test_response_renders_as_valid_mmc_carrying_its_header_values(path: Path, ke
         for leaf in answer.iter():
             if leaf.text and re.fullmatch(r"-?(?:0|[1-9]\d*)", leaf.text.strip()):
                 # (ZCL metering values are scaled by multiplier/divisor, powers of ten here)
-                scaled = {int(leaf.text) * 10**k for k in range(7)}
+                scaled = {int(leaf.text) * 10**k for k in range(7)} | {int(leaf.text, 16)}
                 assert scaled & encoded, f"{etree.QName(leaf).localname}={leaf.text}"
 
 

@@ -7,13 +7,16 @@ Sources (over the payload's decrypted JSON view):
   `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
   `d:0.1.*`     DLMS: every element of that array (a repeated element; `#` in its path = 1..n)
   `d:0.1.rows`  DLMS: the rows of a log (compact array or array of structures), applied with
-                the conversion `each:Child=column:conversion;...` (one element per row)
+                the conversion `each:Child=column:conversion;...` (one element per row;
+                a conversion ending in `?` is optional: an empty or unknown value is left out)
+  `c:name.rows` GBZ/ZCL: the records of a response command field, columns named by key
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
   `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
   `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
   `a:0`         ASN.1: element 0 of the top SEQUENCE
   `-`           not mapped yet (the document is counted partial)
-Conversions: `int`, `utc2000` (seconds since 2000), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
+Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex digits),
+  `meaning` (event code description), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
   `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor).
 Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`.
 """
@@ -38,8 +41,8 @@ _ZCL_MULTIPLIER, _ZCL_DIVISOR = 0x0301, 0x0302
 _EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class _Rows(list[list[Any]]):
-    """The rows of a log (compact array or array of structures), one list of values each."""
+class _Rows(list[Any]):
+    """The rows of a log: lists of values (DLMS) or dictionaries of named fields (ZCL)."""
 
 
 @builder("outcome")
@@ -120,6 +123,9 @@ def resolve(view: Json, source: str) -> Any:
             return [records.get(int(a, 0)) for a in attribute.split(",")]
         return records.get(int(attribute, 0))
     if kind == "c":
+        if where.endswith(".rows"):
+            rows = _zcl_command_field(view, where[:-5])
+            return _Rows(rows) if isinstance(rows, list) else None
         return _zcl_command_field(view, where)
     if kind == "a":
         return _asn1(view, where)
@@ -132,7 +138,14 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
     if name == "int":
         return str(int(value))
     if name == "hex":
+        if isinstance(value, int):
+            digits = f"{value:0{int(arg) if arg else 2}X}"
+            return digits if len(digits) % 2 == 0 else "0" + digits
         return str(value).upper()
+    if name == "meaning":  # GBCS event/alert code -> description, when tabled
+        code = int(value)
+        known = tables().alert_descriptions.get(code)
+        return known
     if name == "ascii":
         text = bytes.fromhex(str(value)).decode("ascii", errors="replace")
         if arg:
@@ -195,14 +208,19 @@ def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) 
     for row in rows:
         entry = etree.SubElement(_ensure(el, parent_path), ra(leaf))
         for child, column, conversion in specs:
-            if int(column) >= len(row) or row[int(column)] is None:
+            if isinstance(row, dict):
+                cell = row.get(column)
+            else:
+                cell = row[int(column)] if int(column) < len(row) else None
+            if cell is None:
                 continue
+            optional = conversion.endswith("?")
             try:
-                text = convert(row[int(column)], conversion, view)
+                text = convert(cell, conversion.rstrip("?"), view)
             except (ValueError, TypeError, ArithmeticError):
                 text = None
-            if text is None:
-                complete = False
+            if not text:
+                complete &= optional
                 continue
             _place(entry, child, text)
     return complete

@@ -41,7 +41,7 @@ def content_of(payload: object) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-_RESULT_KEYS = ("result", "data_access_result", "status", "status_code")
+_RESULT_KEYS = ("result", "data_access_result", "status", "status_code", "result_type")
 
 
 def _results(node: Any) -> list[int]:
@@ -63,7 +63,10 @@ def outcome_of(t: Json | None) -> Outcome:
     if t is None:
         return Outcome(success=True, known=False)
     results = _results(t)
-    return Outcome(success=all(r == 0 for r in results), known=bool(results))
+    # A GBZ response answers every command with a response command or a status: a component
+    # without a status is a success (GBCS §7.3).
+    known = bool(results) or (t.get("@type") == "gbz-payload" and bool(t.get("components")))
+    return Outcome(success=all(r == 0 for r in results), known=known)
 
 
 def alert_code_of(data: bytes) -> int | None:
