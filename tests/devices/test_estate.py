@@ -17,7 +17,7 @@ from opendcc.devices.gsme import GSME
 from opendcc.ids import EUI64
 
 _TEMPLATES = reference_dir() / "duis" / "templates"
-_BOXED_ID = re.compile(r"00-DB-12-34-56-78-90-[0-9A-F]{2}")
+_BOXED_ID = re.compile(r"00-DB-12-34-56-78-90-[0-9A-F]{2}|01-02-03-04-05-06-07-08")
 
 
 def _fingerprint(estate: Estate) -> list[tuple[str, ...]]:
@@ -95,3 +95,32 @@ def test_boxed_premises_has_the_published_roles(boxed: Estate) -> None:
     hub = boxed.premises_of("00-DB-12-34-56-78-90-A0").chf
     assert hub.id == "00-DB-12-34-56-78-90-A2"
     assert EUI64.parse("00DB1234567890A0").hyphenated in boxed
+
+
+def _join_templates() -> list[tuple[str, str, str, str]]:
+    """(template, service, target, other device) for every join/unjoin template."""
+    found = []
+    if not _TEMPLATES.is_dir():
+        return found
+    service = re.compile(r"<sr:((?:Unj|J)oinService(?:Critical|NonCritical))>\s*"
+                         r"<sr:OtherDeviceID>([^<]+)</sr:OtherDeviceID>")
+    target = re.compile(r"<sr:RequestID>[^:<]+:([^:<]+):")
+    for path in sorted(_TEMPLATES.iterdir()):
+        text = path.read_text(errors="replace")
+        m, t = service.search(text), target.search(text)
+        if m and t:
+            found.append((path.name, m.group(1), t.group(1), m.group(2)))
+    return found
+
+
+@pytest.mark.parametrize(("template", "service", "target", "other"), _join_templates())
+def test_join_and_unjoin_templates_execute_on_the_boxed_devices(
+        template: str, service: str, target: str, other: str) -> None:
+    estate = Estate.demo(0, clock=SimulatedClock())
+    method = "unjoin_device" if service.startswith("Unjoin") else "join_device"
+    result = estate.execute(target, lambda d, t: getattr(d, method)(other, t))
+    assert (other in result.value) == (method == "join_device"), template
+
+
+def test_there_are_join_templates() -> None:
+    assert len(_join_templates()) >= 6

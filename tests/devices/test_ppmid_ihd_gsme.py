@@ -31,7 +31,7 @@ def test_ppmid_tops_up_the_meter_it_is_joined_to(boxed: Estate, clock: Simulated
 
 
 def test_ppmid_not_joined_is_refused(boxed: Estate, clock: SimulatedClock) -> None:
-    stranger = boxed.device("00-DB-12-34-56-78-90-A5")
+    stranger = boxed.device("00-DB-12-34-56-78-90-98")
     assert isinstance(stranger, PPMID)
     esme = boxed.premises[0].esme
     with pytest.raises(NotJoined):

@@ -52,6 +52,7 @@ class DeviceType(Enum):
     PPMID = "PPMID"
     IHD = "IHD"
     HCALCS = "HCALCS"
+    CAD = "CAD"
 
 
 NO_ANCHORS = TrustAnchors()

@@ -27,7 +27,7 @@ from opendcc.devices.esme import ESME
 from opendcc.devices.events import Alert
 from opendcc.devices.gpf import GPF
 from opendcc.devices.gsme import GSME
-from opendcc.devices.ihd import HCALCS, IHD
+from opendcc.devices.ihd import CAD, HCALCS, IHD
 from opendcc.devices.load_model import DEFAULT_MODEL, LoadModel, unit
 from opendcc.devices.meter import Meter
 from opendcc.devices.ppmid import PPMID
@@ -56,7 +56,7 @@ DEFAULT_ANCHORS = TrustAnchors((
 ))
 
 #: DCC Boxed / RTDS device IDs: the main premises, then further devices the templates name.
-#: Types of the 9x/A5/B3 devices are inferred from the templates that use them.
+#: Types and MPxNs agree with the inventory's demo estate (`opendcc.inventory.demo`).
 BOXED_PREMISES = {
     DeviceType.ESME: "00-DB-12-34-56-78-90-A0",
     DeviceType.GSME: "00-DB-12-34-56-78-90-A1",
@@ -64,17 +64,25 @@ BOXED_PREMISES = {
     DeviceType.GPF: "00-DB-12-34-56-78-90-A3",
     DeviceType.PPMID: "00-DB-12-34-56-78-90-A4",
 }
-BOXED_EXTRA: tuple[tuple[str, DeviceType, bool, str], ...] = (
-    # (device ID, type, joined to the hub's HAN, note)
-    ("00-DB-12-34-56-78-90-A5", DeviceType.PPMID, True, "CS03A2 join target"),
-    ("00-DB-12-34-56-78-90-A6", DeviceType.ESME, True, "ECS46d auxiliary controller ESME"),
-    ("00-DB-12-34-56-78-90-93", DeviceType.IHD, True, "joins A5 (CS03A2)"),
-    ("00-DB-12-34-56-78-90-94", DeviceType.IHD, True, "joins A4 (CS03C)"),
-    ("00-DB-12-34-56-78-90-97", DeviceType.HCALCS, True, "HCALCS of ECS46c"),
-    ("00-DB-12-34-56-78-90-98", DeviceType.PPMID, True, "joins A1 (CS03C)"),
-    ("00-DB-12-34-56-78-90-99", DeviceType.PPMID, True, "joined to A0, unjoined by CS04AC"),
-    ("00-DB-12-34-56-78-90-9A", DeviceType.PPMID, True, "joins A0 (CS03A1)"),
+BOXED_MPXN = {
+    "00-DB-12-34-56-78-90-A0": "1312345678111",
+    "00-DB-12-34-56-78-90-A1": "1000999888",
+    "00-DB-12-34-56-78-90-A5": "1312345678444",
+    "00-DB-12-34-56-78-90-A6": "1312345678555",
+}
+BOXED_EXTRA: tuple[tuple[str, DeviceType, str], ...] = (
+    # (device ID, type, why the templates need it); all are on the hub's HAN.
+    ("00-DB-12-34-56-78-90-A5", DeviceType.ESME, "CS03A2: joins HCALCS -93"),
+    ("00-DB-12-34-56-78-90-A6", DeviceType.ESME, "ECS46d: auxiliary proportional controller"),
+    ("00-DB-12-34-56-78-90-93", DeviceType.HCALCS, "joined to A5 by CS03A2"),
+    ("00-DB-12-34-56-78-90-94", DeviceType.IHD, "joined to A4 by CS03C"),
+    ("00-DB-12-34-56-78-90-97", DeviceType.HCALCS, "HCALCS of ECS46c"),
+    ("00-DB-12-34-56-78-90-98", DeviceType.PPMID, "joined to A1 by CS03C"),
+    ("00-DB-12-34-56-78-90-99", DeviceType.PPMID, "joined to A0; CS04AC unjoins it"),
+    ("00-DB-12-34-56-78-90-9A", DeviceType.PPMID, "joined to A0 by CS03A1"),
+    ("01-02-03-04-05-06-07-08", DeviceType.CAD, "joined to A4 and A1; CS04AC/CS04B unjoin it"),
 )
+BOXED_CAD = "01-02-03-04-05-06-07-08"
 #: A replaced hub whose device logs CCS03 / GCS59 restore from.
 BOXED_OLD_CHF = "00-DB-12-34-56-78-90-95"
 BOXED_OLD_GPF = "00-DB-12-34-56-78-90-B3"
@@ -207,22 +215,25 @@ class Estate:
     def _add_boxed(self, origin: datetime) -> Premises:
         ids = {t: EUI64.parse(i) for t, i in BOXED_PREMISES.items()}
         esme = ESME(ids[DeviceType.ESME], anchors=DEFAULT_ANCHORS, seed=0xB0, origin=origin,
-                    opening_wh=12_345_000, mpxn=MPxN("1100000000011"), model=self.model)
+                    opening_wh=12_345_000, mpxn=MPxN(BOXED_MPXN[BOXED_PREMISES[DeviceType.ESME]]),
+                    model=self.model)
         gsme = GSME(ids[DeviceType.GSME], anchors=DEFAULT_ANCHORS, seed=0xB1, origin=origin,
-                    opening_wh=54_321_000, mpxn=MPxN("1000000001"), model=self.model)
-        ppmid = PPMID(ids[DeviceType.PPMID], anchors=DEFAULT_ANCHORS)
+                    opening_wh=54_321_000, mpxn=MPxN(BOXED_MPXN[BOXED_PREMISES[DeviceType.GSME]]),
+                    model=self.model)
+        ppmid = PPMID(ids[DeviceType.PPMID], anchors=DEFAULT_ANCHORS, han_devices=(BOXED_CAD,))
         extra: list[Device] = [ppmid]
-        for device_id, kind, _joined, _note in BOXED_EXTRA:
+        other_types = {DeviceType.IHD: IHD, DeviceType.HCALCS: HCALCS, DeviceType.CAD: CAD,
+                       DeviceType.PPMID: PPMID}
+        for device_id, kind, _why in BOXED_EXTRA:
             eui = EUI64.parse(device_id)
             if kind is DeviceType.ESME:
                 extra.append(ESME(eui, anchors=DEFAULT_ANCHORS, seed=int(eui.hex[-2:], 16),
-                                  origin=origin, model=self.model))
-            elif kind is DeviceType.PPMID:
-                extra.append(PPMID(eui, anchors=DEFAULT_ANCHORS))
+                                  origin=origin, mpxn=MPxN(BOXED_MPXN[device_id]),
+                                  model=self.model))
             else:
-                extra.append((IHD if kind is DeviceType.IHD else HCALCS)(eui, anchors=DEFAULT_ANCHORS))
+                extra.append(other_types[kind](eui, anchors=DEFAULT_ANCHORS))
         esme.han_devices = (ppmid.id, "00-DB-12-34-56-78-90-99")
-        gsme.han_devices = (ppmid.id,)
+        gsme.han_devices = (ppmid.id, BOXED_CAD)
         p = self._add(-1, CHF(ids[DeviceType.CHF], anchors=DEFAULT_ANCHORS), esme,
                       GPF(ids[DeviceType.GPF], anchors=DEFAULT_ANCHORS), gsme, tuple(extra))
         old_chf = CHF(EUI64.parse(BOXED_OLD_CHF), anchors=DEFAULT_ANCHORS,

@@ -30,6 +30,13 @@ class HCALCS(Device):
     kind: ClassVar[DeviceType] = DeviceType.HCALCS
 
 
+@dataclass(slots=True, eq=False)
+class CAD(Device):
+    """A Consumer Access Device: a Type 2 device reading the meters (identity only)."""
+
+    kind: ClassVar[DeviceType] = DeviceType.CAD
+
+
 @dataclass(frozen=True, slots=True)
 class Type2View:
     """One IHD refresh."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from opendcc.devices.device import Device, DeviceType
-from opendcc.devices.errors import NotJoined
+from opendcc.devices.errors import InvalidArgument, NotJoined
 from opendcc.devices.meter import Meter
 from opendcc.devices.prepayment import PrepaymentRegisters, TopUpResult, Utrn
 from opendcc.devices.results import Outcome, Result, ok
@@ -32,6 +32,13 @@ class PPMID(Device):
         if other in self.han_devices:
             return Result(Outcome.NO_CHANGE, self.han_devices, (), now)
         self.han_devices = (*self.han_devices, other)
+        return ok(self.han_devices, now)
+
+    def unjoin_device(self, other: str, now: datetime) -> Result[tuple[str, ...]]:
+        """CS04AC: forget a device this PPMID was joined to."""
+        if other not in self.han_devices:
+            raise InvalidArgument(f"{other} is not joined to {self.id}")
+        self.han_devices = tuple(d for d in self.han_devices if d != other)
         return ok(self.han_devices, now)
 
     def _check_joined(self, meter: Meter) -> None:

@@ -115,7 +115,7 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("GCS59", _P, "restore_device_log", True),
     ("GCS62", _P, "read_device_log", False),
     ("CS03A1", _E, "join_device", True),
-    ("CS03A2", _M, "join_device", True),
+    ("CS03A2", _E, "join_device", True),
     ("CS03B", _E, "join_device", True),
     ("CS03C", _G, "join_device", True),
     ("CS04AC", _E, "unjoin_device", True),
