@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -144,3 +145,18 @@ def test_a_response_signed_by_someone_else_is_not_trusted(client: DccClient) -> 
     sign(root, supplier.private_key, supplier.certificate)
     with pytest.raises(ResponseNotTrusted):
         client.verify_response(etree.tostring(root))
+
+
+def test_against_dcc_boxed_the_receiver_takes_a_fixed_port_and_is_not_registered(
+    tmp_path: Path,
+) -> None:
+    calls: list[str] = []
+    transport = httpx.MockTransport(lambda r: calls.append(r.method) or httpx.Response(500))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with DccClient.from_reference(SUPPLIER, "http://boxed.invalid", counter=Counter(tmp_path / "c"),
+                                  http=httpx.Client(transport=transport), receiver_port=port,
+                                  register_receiver=False) as client:
+        assert client.receiver().url == f"http://127.0.0.1:{port}/"
+    assert calls == []

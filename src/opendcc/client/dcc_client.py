@@ -51,6 +51,8 @@ class DccClient:
         http: httpx.Client | None = None,
         timeout: float = 30.0,
         receiver_host: str = "127.0.0.1",
+        receiver_port: int = 0,
+        register_receiver: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
@@ -63,6 +65,10 @@ class DccClient:
         self._own_http = http is None
         self.timeout = timeout
         self._receiver_host = receiver_host
+        self._receiver_port = receiver_port
+        # opendcc learns the receiver's URL through its admin endpoint; DCC Boxed is configured
+        # with a fixed response endpoint instead (register_receiver=False, a fixed port).
+        self._register_receiver = register_receiver
         self._receiver: Receiver | None = None
 
     @classmethod
@@ -155,8 +161,14 @@ class DccClient:
     def receiver(self) -> Receiver:
         """Start (once) the local Receive Response Service and register its URL with the DCC."""
         if self._receiver is None:
-            receiver = Receiver(self.verify_response, host=self._receiver_host).start()
-            self.register_response_url(receiver.url)
+            receiver = Receiver(self.verify_response, host=self._receiver_host,
+                                port=self._receiver_port).start()
+            if self._register_receiver:
+                try:
+                    self.register_response_url(receiver.url)
+                except Exception:
+                    receiver.close()
+                    raise
             self._receiver = receiver
         return self._receiver
 
