@@ -18,7 +18,8 @@ Sources (over the payload's decrypted JSON view):
 Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex digits),
   `meaning` (event code description), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
   `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor).
-Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`.
+Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`;
+  `#` in a path is a repeated element's position, `$` the raw value (e.g. a ResponseCode).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _zcl_command_field(view: Json, name: str) -> Any:
 
 def _asn1(view: Json, path: str) -> Any:
     node: Any = view
-    for step in path.split("."):
+    for step in filter(None, path.split(".")):
         elements = node.get("elements") if isinstance(node, dict) else None
         if not isinstance(elements, list) or int(step) >= len(elements):
             return None
@@ -254,7 +255,7 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
             if text is None:
                 complete = False
                 continue
-            _place(el, path.replace("#", str(position)), text)
+            _place(el, path.replace("#", str(position)).replace("$", str(item)), text)
     return complete
 
 

@@ -62,6 +62,9 @@ def outcome_of(t: Json | None) -> Outcome:
     """Success when every result/status the payload view reports is 0 (DLMS, ZCL SUCCESS)."""
     if t is None:
         return Outcome(success=True, known=False)
+    if t.get("@type") == "INTEGER" and isinstance(t.get("value"), int):
+        # ASN.1 responses that are a bare response code (join, unjoin, certificates): 0 = success
+        return Outcome(success=t["value"] == 0, known=True)
     results = _results(t)
     # A GBZ response answers every command with a response command or a status: a component
     # without a status is a success (GBCS §7.3).
