@@ -14,7 +14,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from opendcc.gbcs.payload.asn1 import Asn1Value, decode_asn1, encode_value
+from opendcc.gbcs.payload.axdr import decode_data, encode_data
 from opendcc.gbcs.payload.dlms import Apdu, decode_apdu, encode_apdu
+from opendcc.gbcs.payload.dlms_protection import ProtectedData, protected_data
 from opendcc.gbcs.payload.errors import InvalidTree, Malformed
 from opendcc.gbcs.payload.gbcs_asn1 import name_values
 from opendcc.gbcs.payload.gbz import (
@@ -30,8 +32,9 @@ from opendcc.gbcs.payload.tree import Node
 #: Every payload tree node; `Payload.from_json` rebuilds any of them from its JSON.
 Payload = Node
 
-__all__ = ["Payload", "PayloadKind", "decode_deciphered_zcl", "decode_payload",
-           "encode_payload", "encode_zcl_payload", "kind_of", "sniff_kind"]
+__all__ = ["Payload", "PayloadKind", "ProtectedData", "decode_data", "decode_deciphered_zcl",
+           "decode_payload", "encode_data", "encode_payload", "encode_zcl_payload", "kind_of",
+           "protected_data", "sniff_kind"]
 
 
 class PayloadKind(StrEnum):

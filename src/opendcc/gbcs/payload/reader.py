@@ -28,9 +28,11 @@ class Reader:
         return self.data[self.pos]
 
     def u8(self, what: str) -> int:
-        value = self.peek(what)
-        self.pos += 1
-        return value
+        pos = self.pos
+        if pos >= self.end:
+            raise Truncated(what, pos, "the payload ends here")
+        self.pos = pos + 1
+        return self.data[pos]
 
     def take(self, n: int, what: str) -> bytes:
         if n < 0 or self.pos + n > self.end:
