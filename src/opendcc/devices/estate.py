@@ -22,7 +22,7 @@ from opendcc.clock import SimulatedClock
 from opendcc.devices import han
 from opendcc.devices.chf import CHF, HanEntry
 from opendcc.devices.device import Device, DeviceType, PendingCommand
-from opendcc.devices.errors import UnknownDevice
+from opendcc.devices.errors import UnknownDevice, WrongDevice
 from opendcc.devices.esme import ESME
 from opendcc.devices.events import Alert
 from opendcc.devices.gpf import GPF
@@ -34,6 +34,7 @@ from opendcc.devices.ppmid import PPMID
 from opendcc.devices.results import Result
 from opendcc.devices.scheduler import Scheduler
 from opendcc.devices.security import RemotePartyRole, TrustAnchor, TrustAnchors
+from opendcc.devices.use_cases import use_case
 from opendcc.devices.wan import Delivery, Wan
 from opendcc.ids import EUI64, MPxN
 
@@ -290,6 +291,23 @@ class Estate:
         """Run `op(device, now)` at once over the HAN rules (no WAN, no GSME wait)."""
         _, device = self.reach(device_id)
         return op(device, now or self.clock.now())
+
+    def dispatch(self, use_case_code: str, device_id: str, now: datetime | None = None,
+                 **arguments: Any) -> Result[Any]:
+        """Run the operation serving a GBCS use case (see `use_cases`) on a device, at once.
+
+        Reads of GSME data addressed to the GSME are answered by its GPF, as GBCS routes them.
+        """
+        row = use_case(use_case_code)
+        p, device = self.reach(device_id)
+        if device.kind is not row.device:
+            if row.device is DeviceType.GPF and device.kind is DeviceType.GSME and p.gpf:
+                device = p.gpf
+            else:
+                raise WrongDevice(f"{use_case_code} is for a {row.device.value}, "
+                                  f"not the {device.kind.value} {device.id}")
+        method: Callable[..., Result[Any]] = getattr(device, row.method)
+        return method(now=now or self.clock.now(), **arguments)
 
     def send(self, device_id: str, op: Callable[[Any, datetime], R], *, deadline_s: float = 60.0,
              retry_after_s: float = 10.0, max_attempts: int = 3, answered_by_mirror: bool = False,
