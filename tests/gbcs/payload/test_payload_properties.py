@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opendcc.gbcs.payload import axdr
+from opendcc.gbcs.payload import asn1, axdr
 from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.tree import Node
 from opendcc.gbcs.payload.zcl_types import TYPES, ZclValue, read_typed, write_typed
@@ -108,3 +108,47 @@ def test_zcl_attribute_value_decodes_to_what_was_encoded(value: ZclValue) -> Non
     assert read_typed(r) == value
     assert r.at_end()
     assert ZclValue.from_json(value.to_json()) == value
+
+
+def _asn1_leaves() -> st.SearchStrategy[Node]:
+    return st.one_of(
+        st.integers(-(2**70), 2**70).map(asn1.Integer),
+        st.integers(-1000, 1000).map(asn1.Enumerated),
+        st.booleans().map(asn1.Boolean),
+        st.just(asn1.Null()),
+        st.binary(max_size=200).map(asn1.OctetString),
+        st.tuples(st.integers(0, 7), st.binary(min_size=1, max_size=8)).map(
+            lambda t: asn1.BitString(t[0], t[1])),
+        st.lists(st.integers(0, 2**40), min_size=1, max_size=6).map(
+            lambda arcs: asn1.ObjectIdentifier(".".join(map(str, [1, 2, *arcs])))),
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20).map(
+            asn1.PrintableString),
+        st.text(max_size=20).map(asn1.Utf8String),
+        st.just(asn1.GeneralizedTime("20150101000000Z")),
+        st.tuples(st.sampled_from(["context", "application", "private"]),
+                  st.integers(0, 300), st.binary(max_size=10)).map(
+            lambda t: asn1.Primitive(t[0], t[1], t[2])),
+    )
+
+
+def _asn1_trees() -> st.SearchStrategy[Node]:
+    return st.recursive(
+        _asn1_leaves(),
+        lambda children: st.one_of(
+            st.lists(children, max_size=5).map(lambda xs: asn1.Sequence(tuple(xs))),
+            st.lists(children, max_size=3).map(lambda xs: asn1.Set(tuple(xs))),
+            st.tuples(st.sampled_from(["context", "application"]), st.integers(0, 40),
+                      st.lists(children, max_size=3)).map(
+                lambda t: asn1.Tagged(t[0], t[1], tuple(t[2]))),
+        ),
+        max_leaves=20,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_asn1_trees())
+def test_der_values_decode_to_what_was_encoded(value: Node) -> None:
+    assert isinstance(value, asn1.Asn1Value)
+    data = asn1.encode_value(value)
+    assert asn1.decode_asn1(data) == value
+    assert Node.from_json(value.to_json()) == value
