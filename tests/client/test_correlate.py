@@ -177,3 +177,16 @@ def test_a_response_is_not_a_precommand() -> None:
     with pytest.raises(ParseError) as err:
         correlate(template.read_bytes(), read(response))
     assert err.value.field == "CRA Flag"
+
+
+def test_a_precommand_with_an_unknown_use_case_is_caught_and_not_signed(keys: KeyStore) -> None:
+    vector, template = PAIRS[0]
+    data = read(vector)
+    code = codec.decode(data).apdu.message_code.to_bytes(2, "big")
+    at = data.index(code, 29)
+    forged = data[:at] + b"\x7f\xf0" + data[at + 2 :]
+    result = correlate(template.read_bytes(), forged, check=False)
+    assert [m.field for m in result.mismatches] == ["use case"]
+    assert result.mismatches[0].found == "0x7FF0"
+    with pytest.raises(NotCorrelated):
+        sign_pre_command(forged, result, keys)
