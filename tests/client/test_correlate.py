@@ -190,3 +190,19 @@ def test_a_precommand_with_an_unknown_use_case_is_caught_and_not_signed(keys: Ke
     assert result.mismatches[0].found == "0x7FF0"
     with pytest.raises(NotCorrelated):
         sign_pre_command(forged, result, keys)
+
+
+def test_a_precommand_for_the_other_payment_mode_is_caught() -> None:
+    """SRV 1.6 is served by ECS02 (to credit) and ECS03 (to prepayment): the request decides."""
+    vector = REFERENCE / "gbcs" / "rtds" / "1.6_ECS03" / "ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX"
+    template = TEMPLATES / "ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML"
+    data = read(vector)
+    assert correlate(template.read_bytes(), data).passed
+    at = data.index(b"\x00\x1b", 29)  # ECS03 -> ECS02 (Set ESME Payment Mode to Credit)
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(template.read_bytes(), data[:at] + b"\x00\x1a" + data[at + 2 :])
+    assert err.value.field == "use case"
+    credit = (TEMPLATES / "ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(credit, data)
+    assert err.value.field == "use case"

@@ -258,12 +258,15 @@ def _header_checks(request: DuisRequest, apdu: GeneralSigning, use_case: str) ->
     rid = request.request_id
     allowed = tables().srvs_for(use_case)
     srv = request.service_reference_variant
+    required = tables().use_case_requires.get(use_case)
+    selected = required is None or request.body.find(f".//{{*}}{required}") is not None
     return [
         Check("BusinessOriginatorID", rid.originator.hyphenated, apdu.originator.hyphenated,
               rid.originator == apdu.originator),
         Check("BusinessTargetID", rid.target.hyphenated, apdu.recipient.hyphenated,
               rid.target == apdu.recipient),
-        Check("use case", f"a use case of SRV {srv}", use_case, srv in allowed),
+        Check("use case", f"a use case of SRV {srv}" + (f" with {required}" if required else ""),
+              use_case, srv in allowed and selected),
     ]
 
 
