@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from gateway_support import ESME, SUPPLIER, outbox_size, request_xml
+from gateway_support import ESME, SUPPLIER, last_counter, outbox_size, request_xml
 
 import dcctool
 from opendcc.client import DccClient
+from opendcc.gateway.pipeline import Endpoint
 from opendcc.gateway.wiring import Services
 from opendcc.store import audit
 
@@ -115,3 +116,19 @@ def test_a_request_rejected_before_the_data_service_is_audited(
         (record,) = audit.recent(conn)
     assert record.response_code == "HTTP 401"
     assert record.detail is not None and "SignatureMissing" in record.detail
+
+
+def test_async_responses_are_queued_in_the_same_transaction_as_the_request(
+    services: Services,
+) -> None:
+    def broken_outbox(*_args: object) -> None:
+        raise RuntimeError("disk full")
+
+    services.gateway.enqueue = broken_outbox
+    document = request_xml("4.1.1", {"ReadInstantaneousImportRegisters": None}, target=ESME)
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.gateway.submit(Endpoint.S, document, "application/xml")
+    # the request is not stored either: its counter can be used again, nothing was audited
+    assert last_counter(services, SUPPLIER) is None
+    with services.store.connect() as conn:
+        assert audit.recent(conn) == []

@@ -112,10 +112,13 @@ class DataService:
         self.catalogue = catalogue
         self.clock = clock
 
-    def handle(self, request: DuisRequest, signer: EUI64, endpoint: Endpoint | str) -> Outcome:
+    def handle(self, request: DuisRequest, signer: EUI64, endpoint: Endpoint | str, *,
+               on_outcome: Callable[[Connection, Outcome], None] | None = None) -> Outcome:
         """Decide one authenticated request; raise its `DuisError` if it is rejected.
 
         `signer` is the entity of the certificate that verified the request's signature.
+        `on_outcome` runs inside the same transaction (the gateway queues the deferred
+        responses there, so they are stored if and only if the request is).
         """
         now = self.clock.now()
         rejection: DuisError | None = None
@@ -131,6 +134,8 @@ class DataService:
                 self._audit(conn, request, endpoint, now, outcome.code,
                             None if not outcome.deferred else
                             "deferred: " + " ".join(_code_of(d) for d in outcome.deferred))
+                if on_outcome is not None:
+                    on_outcome(conn, outcome)
                 return outcome
         assert rejection is not None
         raise rejection

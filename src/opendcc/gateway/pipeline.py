@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
+from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
 from opendcc.duis import response as duis_response
@@ -68,16 +69,19 @@ class Answer:
 class DataService(Protocol):
     """The DCC Data Service (`opendcc.core.service.DataService`) as the gateway calls it."""
 
-    def handle(self, request: Any, signer: EUI64, endpoint: str) -> Any:
-        """Act on an authenticated request: an Outcome with `.sync` and `.deferred` responses."""
+    def handle(self, request: Any, signer: EUI64, endpoint: str, *,
+               on_outcome: Callable[[Connection, Any], None] | None = None) -> Any:
+        """Act on an authenticated request: an Outcome with `.sync` and `.deferred` responses;
+        `on_outcome` runs inside the Data Service's transaction."""
         ...
 
 
 CertificateCheck = Callable[[x509.Certificate], None]
 """Raises a `DuisError` (revoked, expired, unknown issuer) when a certificate may not sign."""
 
-Enqueue = Callable[[str, str, int, bytes], None]
-"""Puts a signed async response (user, RequestID, sequence, document) into the durable outbox."""
+Enqueue = Callable[[Connection, str, str, int, bytes], None]
+"""Puts a signed async response (user, RequestID, sequence, document) into the durable outbox,
+in the transaction of the connection given."""
 
 Audit = Callable[[AuditRecord], None]
 """Appends one record to the audit log."""
@@ -147,8 +151,10 @@ class Gateway:
             request = read_request(root)
             signer = self._authenticate(root, request.request_id)
             audited = True
-            outcome = self.service.handle(request, signer, endpoint.value)
-            answer = self._accept(outcome, signer, request_id or str(request.request_id))
+            request_id = request_id or str(request.request_id)
+            outcome = self.service.handle(request, signer, endpoint.value,
+                                          on_outcome=self._queue_deferred(signer, request_id))
+            answer = self._accept(outcome, request_id)
         except DuisError as exc:
             detail = f"{type(exc).__name__}: {exc.detail}"
             answer = self.reject(exc, request_id, endpoint, request)
@@ -181,12 +187,20 @@ class Gateway:
             )
         return signer
 
-    def _accept(self, outcome: Any, user: EUI64, request_id: str) -> Answer:
-        deferred: Sequence[etree._Element] = getattr(outcome, "deferred", ()) or ()
-        for sequence, response in enumerate(deferred):
-            self.enqueue(user.hyphenated, _request_id_text(response) or request_id, sequence,
-                         self.signer.sign(response))
-        if deferred and self.on_enqueued is not None:
+    def _queue_deferred(self, user: EUI64, request_id: str) -> Callable[[Connection, Any], None]:
+        """Sign the async responses and queue them in the Data Service's own transaction: they
+        are stored if and only if the request is (a crash cannot keep one without the other)."""
+
+        def queue(conn: Connection, outcome: Any) -> None:
+            deferred: Sequence[etree._Element] = getattr(outcome, "deferred", ()) or ()
+            for sequence, response in enumerate(deferred):
+                self.enqueue(conn, user.hyphenated, _request_id_text(response) or request_id,
+                             sequence, self.signer.sign(response))
+
+        return queue
+
+    def _accept(self, outcome: Any, request_id: str) -> Answer:
+        if getattr(outcome, "deferred", None) and self.on_enqueued is not None:
             self.on_enqueued()
         sync = outcome.sync
         code = _response_code(sync)

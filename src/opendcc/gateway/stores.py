@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.engine import Connection
+
 from opendcc.gateway.delivery import PendingResponse
 from opendcc.ids import EUI64
 from opendcc.store import outbox as outbox_repo
@@ -30,6 +32,15 @@ class StoreOutbox:
         with self.store.begin() as conn:
             outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url,
                                 body=body, now=now, sequence=sequence)
+
+    def enqueue_in(self, conn: Connection, user_id: str, request_id: str, sequence: int,
+                   body: bytes, now: datetime) -> None:
+        """Queue one signed response inside the caller's transaction, addressed to the user's
+        response URL as registered now (the worker uses the one registered when it POSTs)."""
+        user = users_repo.get_user(conn, EUI64.parse(user_id))
+        url = user.response_url if user is not None and user.response_url else ""
+        outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url, body=body,
+                            now=now, sequence=sequence)
 
     def due(self, now: datetime, limit: int) -> list[PendingResponse]:
         """Rows due for an attempt, claimed for this worker for `LEASE` (several gateway

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from cryptography import x509
+from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock, SystemClock
 from opendcc.duis.catalogue import load_catalogue
@@ -150,9 +151,9 @@ def build_services(config: GatewayConfig, *, service: DataService | None = None,
                             policy=config.retry, metrics=metrics)
     clock = config.clock
 
-    def enqueue(user_id: str, request_id: str, sequence: int, body: bytes) -> None:
-        url = users.response_url(user_id) or ""
-        outbox.enqueue(user_id, request_id, sequence, body, url, clock.now())
+    def enqueue(conn: Connection, user_id: str, request_id: str, sequence: int,
+                body: bytes) -> None:
+        outbox.enqueue_in(conn, user_id, request_id, sequence, body, clock.now())
 
     def record(entry: audit_log.AuditRecord) -> None:
         with store.begin() as conn:
