@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_payload_properties import DATA
+from test_payload_properties import DATA, SCALAR_TYPES, _zcl_scalar, _zcl_values
 
 from opendcc.gbcs.payload import (
     Payload,
@@ -16,6 +16,7 @@ from opendcc.gbcs.payload import (
     dlms,
     encode_payload,
     kind_of,
+    zcl,
 )
 from opendcc.gbcs.payload.gbz import GbzComponent, GbzPayload
 from opendcc.gbcs.payload.reader import Reader
@@ -31,6 +32,7 @@ from opendcc.gbcs.payload.zcl_clusters import (
     _Case,
     read_cluster_command,
 )
+from opendcc.gbcs.payload.zcl_types import ANALOG_TYPES
 
 U8 = st.integers(0, 0xFF)
 U32 = st.integers(0, 0xFFFFFFFF)
@@ -150,3 +152,77 @@ def test_gbz_payloads_decode_to_what_was_encoded(
     assert decoded == gbz
     assert kind_of(decoded) == PayloadKind.ZCL
     assert Payload.from_json(gbz.to_json()) == gbz
+
+
+ATTR_ID = st.integers(0, 0xFFFF)
+STATUS = st.integers(1, 0xFF)
+ZCL_VALUES = _zcl_values()
+
+
+@st.composite
+def _reporting_config(draw: st.DrawFn, direction: int, attribute: int
+                      ) -> zcl.AttributeReportingConfigurationRecord:
+    if direction == 1:
+        return zcl.AttributeReportingConfigurationRecord(
+            1, attribute, timeout_period=draw(st.integers(0, 0xFFFF)))
+    data_type = draw(st.sampled_from(SCALAR_TYPES))
+    change = draw(_zcl_scalar(data_type)) if data_type in ANALOG_TYPES else None
+    return zcl.AttributeReportingConfigurationRecord(
+        0, attribute, data_type, draw(st.integers(0, 0xFFFF)), draw(st.integers(0, 0xFFFF)),
+        change)
+
+
+@st.composite
+def _config_status(draw: st.DrawFn) -> zcl.ReportingConfigurationRecord:
+    direction, attribute = draw(st.integers(0, 1)), draw(ATTR_ID)
+    if draw(st.booleans()):
+        return zcl.ReportingConfigurationRecord(0, direction, attribute,
+                                                draw(_reporting_config(direction, attribute)))
+    return zcl.ReportingConfigurationRecord(draw(STATUS), direction, attribute)
+
+
+PROFILE_WIDE_PAYLOADS: list[tuple[int, st.SearchStrategy[zcl.ZclCommandPayload]]] = [
+    (0x00, st.lists(ATTR_ID, max_size=6).map(lambda a: zcl.ReadAttributes(tuple(a)))),
+    (0x01, st.lists(st.one_of(
+        st.builds(zcl.ReadAttributeStatusRecord, ATTR_ID, st.just(0), ZCL_VALUES),
+        st.builds(zcl.ReadAttributeStatusRecord, ATTR_ID, STATUS)), max_size=5).map(
+        lambda r: zcl.ReadAttributesResponse(tuple(r)))),
+    (0x02, st.lists(st.builds(zcl.WriteAttributeRecord, ATTR_ID, ZCL_VALUES), max_size=5).map(
+        lambda r: zcl.WriteAttributes(tuple(r)))),
+    (0x04, st.one_of(
+        st.just(zcl.WriteAttributesResponse((zcl.WriteAttributeStatusRecord(0),))),
+        st.lists(st.builds(zcl.WriteAttributeStatusRecord, STATUS, ATTR_ID), min_size=1,
+                 max_size=5).map(lambda r: zcl.WriteAttributesResponse(tuple(r))))),
+    (0x06, st.lists(st.tuples(st.integers(0, 1), ATTR_ID).flatmap(
+        lambda t: _reporting_config(*t)), max_size=4).map(
+        lambda r: zcl.ConfigureReporting(tuple(r)))),
+    (0x07, st.one_of(
+        st.just(zcl.ConfigureReportingResponse((zcl.AttributeStatusRecord(0),))),
+        st.lists(st.builds(zcl.AttributeStatusRecord, STATUS, st.integers(0, 1), ATTR_ID),
+                 min_size=1, max_size=4).map(
+            lambda r: zcl.ConfigureReportingResponse(tuple(r))))),
+    (0x08, st.lists(st.builds(zcl.AttributeRecord, st.integers(0, 1), ATTR_ID), max_size=4).map(
+        lambda r: zcl.ReadReportingConfiguration(tuple(r)))),
+    (0x09, st.lists(_config_status(), max_size=4).map(
+        lambda r: zcl.ReadReportingConfigurationResponse(tuple(r)))),
+    (0x0A, st.lists(st.builds(zcl.AttributeReport, ATTR_ID, ZCL_VALUES), max_size=4).map(
+        lambda r: zcl.ReportAttributes(tuple(r)))),
+    (0x0B, st.builds(zcl.DefaultResponse, U8, U8)),
+    (0x0C, st.builds(zcl.DiscoverAttributes, ATTR_ID, U8)),
+    (0x0D, st.builds(zcl.DiscoverAttributesResponse, st.integers(0, 1), st.lists(
+        st.builds(zcl.AttributeInformation, ATTR_ID, U8), max_size=4).map(tuple))),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(PROFILE_WIDE_PAYLOADS).flatmap(
+    lambda c: st.tuples(st.just(c[0]), c[1])), U8, st.booleans())
+def test_profile_wide_zcl_frames_decode_to_what_was_encoded(
+        command: tuple[int, zcl.ZclCommandPayload], seq: int, to_client: bool) -> None:
+    command_id, payload = command
+    frame = zcl.ZclFrame(0x08 if to_client else 0x00, seq, command_id, payload)
+    out = bytearray()
+    zcl.write_zcl_frame(frame, out)
+    r = Reader(bytes(out))
+    assert zcl.read_zcl_frame(r, 0x0702) == frame
+    assert Payload.from_json(frame.to_json()) == frame
