@@ -9,6 +9,7 @@ import pytest
 
 from opendcc.devices.errors import InvalidArgument
 from opendcc.devices.esme import ESME, LoadLimitConfig
+from opendcc.devices.estate import Estate
 from opendcc.devices.load_model import FlatLoadModel
 from opendcc.devices.scheduler import LoopScheduler
 from opendcc.devices.supply import DisableCause, SupplyState
@@ -112,3 +113,35 @@ def test_loop_scheduler_runs_actions_on_the_loop() -> None:
         return ran
 
     assert asyncio.run(main()) == ["x"]
+
+
+def test_pv_export_follows_daylight_and_season(t0: datetime) -> None:
+    esme = ESME(EUI64.parse("0A00000000000001"), origin=t0, pv_peak_w=3500, export_wh=100)
+    june = t0.replace(month=6, day=15)
+    night = esme.export_register(june + timedelta(hours=2)) - esme.export_register(june)
+    assert night == 0
+    summer_week = esme.export_register(june + timedelta(days=7)) - esme.export_register(june)
+    winter_week = esme.export_register(t0 + timedelta(days=7)) - esme.export_register(t0)
+    assert summer_week > 3 * winter_week > 0
+
+
+def test_export_profile_sums_to_the_export_register(t0: datetime) -> None:
+    esme = ESME(EUI64.parse("0A00000000000001"), origin=t0, pv_peak_w=3000, export_wh=500)
+    now = t0 + timedelta(days=3)
+    profile = esme.read_export_half_hour_profile(t0, now, now).value
+    assert esme.read_export_registers(now).value.total_wh == 500 + sum(e.wh for e in profile)
+    daily = esme.read_export_daily_read_log(t0, now, now).value
+    assert daily[0].wh == 500
+
+
+def test_no_export_while_the_supply_is_off(t0: datetime) -> None:
+    esme = ESME(EUI64.parse("0A00000000000001"), origin=t0, pv_peak_w=3000)
+    noon = t0 + timedelta(hours=10)
+    esme.disable_supply(noon)
+    assert esme.export_register(noon + timedelta(hours=3)) == esme.export_register(noon)
+
+
+def test_a_share_of_demo_premises_export() -> None:
+    estate = Estate.demo(200, seed=9, boxed=False)
+    exporting = [p for p in estate.premises if p.esme.pv_peak_w]
+    assert 5 < len(exporting) < 40

@@ -1,6 +1,7 @@
 """Electricity Smart Metering Equipment: a `Meter` with export, a secondary element and load limiting.
 
-Beyond what every meter does (see `meter.py`), the ESME has an export register (ECS17a), a
+Beyond what every meter does (see `meter.py`), the ESME has an export register (ECS17a, with
+its profile ECS22a and daily log ECS21c) fed by rooftop PV where the premises has it, a
 secondary tariff element for twin-element meters (ECS01c/d, ECS24b), a load switch that can be
 closed remotely (ECS42) and load limiting (ECS27, ECS28a/b): when average demand over a
 half-hour exceeds the threshold the counter rises and, if configured, the supply is disabled
@@ -13,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from opendcc.devices import profile_log
 from opendcc.devices.device import DeviceType
 from opendcc.devices.errors import InvalidArgument, SupplyStateError
 from opendcc.devices.events import SUPPLY_ENABLED_AFTER_LOAD_LIMIT
-from opendcc.devices.load_model import Fuel
+from opendcc.devices.load_model import SOLAR_MODEL, Fuel, LoadModel
 from opendcc.devices.meter import Meter
 from opendcc.devices.prepayment import Accounts
-from opendcc.devices.registers import ExportRegisters
+from opendcc.devices.profile_log import ProfileEntry
+from opendcc.devices.registers import ExportRegisters, register_at
 from opendcc.devices.results import Outcome, Result, ok
 from opendcc.devices.supply import DisableCause, SupplyState, SupplyStatus, SupplyTamperState
 from opendcc.devices.tariff import Tariff
@@ -54,13 +57,30 @@ class ESME(Meter):
     fuel: ClassVar[Fuel] = Fuel.ELECTRICITY
 
     export_wh: int = 0
+    pv_peak_w: int = 0
+    solar: LoadModel = SOLAR_MODEL
     secondary_tariff: Tariff | None = None
     load_limit: LoadLimitConfig | None = None
     load_limit_counter: int = 0
 
+    def export_register(self, at: datetime) -> int:
+        """Cumulative export (Wh): all PV generation is exported while the supply is on."""
+        return register_at(self.solar, self.pv_peak_w, self.fuel, self.origin, self.export_wh,
+                           self.off, at)
+
     def read_export_registers(self, now: datetime) -> Result[ExportRegisters]:
-        """ECS17a: total export (no generation is modelled yet, so it stays at its opening value)."""
-        return ok(ExportRegisters(now, self.export_wh), now)
+        """ECS17a: total export."""
+        return ok(ExportRegisters(now, self.export_register(now)), now)
+
+    def read_export_half_hour_profile(self, start: datetime, end: datetime,
+                                      now: datetime) -> Result[list[ProfileEntry]]:
+        """ECS22a: half-hourly export."""
+        return ok(profile_log.half_hour_profile(self.export_register, start, end, now), now)
+
+    def read_export_daily_read_log(self, start: datetime, end: datetime,
+                                   now: datetime) -> Result[list[ProfileEntry]]:
+        """ECS21c: the export register at each midnight."""
+        return ok(profile_log.daily_read_log(self.export_register, start, end, now), now)
 
     def update_secondary_tariff(self, tariff: Tariff, now: datetime) -> Result[Tariff]:
         """ECS01c: tariff for the secondary element."""

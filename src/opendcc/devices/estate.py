@@ -88,6 +88,9 @@ BOXED_CAD = "01-02-03-04-05-06-07-08"
 BOXED_OLD_CHF = "00-DB-12-34-56-78-90-95"
 BOXED_OLD_GPF = "00-DB-12-34-56-78-90-B3"
 
+#: Share of generated premises with rooftop PV (2.5-4 kWp) exporting through the ESME.
+PV_SHARE = 0.1
+
 _MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 53)
 
 
@@ -186,8 +189,11 @@ class Estate:
         s = self.seed
         mpan = mpan_with_check_digit(f"{10 + int(unit(s, i, 1) * 14):02d}{int(unit(s, i, 2) * 1e10):010d}")
         mprn = f"{int(1e9 + unit(s, i, 3) * 8e9):010d}"
+        pv = unit(s, i, 8) < PV_SHARE
         esme = ESME(self._eui(i, 1), anchors=DEFAULT_ANCHORS, seed=2 * i, origin=origin,
-                    opening_wh=int(unit(s, i, 4) * 40_000_000), mpxn=MPxN(mpan), model=self.model)
+                    opening_wh=int(unit(s, i, 4) * 40_000_000), mpxn=MPxN(mpan), model=self.model,
+                    pv_peak_w=2500 + 100 * int(unit(s, i, 9) * 16) if pv else 0,
+                    export_wh=int(unit(s, i, 10) * 8_000_000) if pv else 0)
         gsme = GSME(self._eui(i, 2), anchors=DEFAULT_ANCHORS, seed=2 * i + 1, origin=origin,
                     opening_wh=int(unit(s, i, 5) * 150_000_000), mpxn=MPxN(mprn), model=self.model,
                     contact_phase_s=int(unit(s, i, 6) * 1800))

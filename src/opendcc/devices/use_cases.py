@@ -58,6 +58,8 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("GCS60", _G, "read_meter_balance", False),
     # Registers and logs
     ("ECS17a", _E, "read_export_registers", False),
+    ("ECS22a", _E, "read_export_half_hour_profile", False),
+    ("ECS21c", _E, "read_export_daily_read_log", False),
     ("ECS17b", _E, "read_instantaneous_import_registers", False),
     ("ECS17c", _E, "read_instantaneous_power", False),
     ("ECS17d", _E, "read_instantaneous_import_registers", False),
