@@ -75,7 +75,7 @@ def test_gsme_reads_come_from_the_gpf_mirror(estate: Estate, clock: SimulatedClo
 def test_gsme_command_waits_for_the_next_contact(estate: Estate, clock: SimulatedClock) -> None:
     p = estate.premises[1]
     assert p.gsme is not None
-    delivery = estate.send(p.gsme.id, lambda d, t: d.disable_supply(t), deadline_s=3600)
+    delivery = estate.send(p.gsme.id, lambda d, t: d.disable_supply(t))
     clock.advance(CONTACT_INTERVAL.total_seconds() + 60)
     assert delivery.ok
     assert delivery.executed_at == p.gsme.next_contact(delivery.sent_at + timedelta(seconds=1))

@@ -26,7 +26,7 @@ from opendcc.devices.errors import UnknownDevice, WrongDevice
 from opendcc.devices.esme import ESME
 from opendcc.devices.events import Alert
 from opendcc.devices.gpf import GPF
-from opendcc.devices.gsme import GSME
+from opendcc.devices.gsme import CONTACT_INTERVAL, GSME
 from opendcc.devices.ihd import CAD, HCALCS, IHD
 from opendcc.devices.load_model import DEFAULT_MODEL, LoadModel, unit
 from opendcc.devices.meter import Meter
@@ -87,6 +87,10 @@ BOXED_CAD = "01-02-03-04-05-06-07-08"
 #: A replaced hub whose device logs CCS03 / GCS59 restore from.
 BOXED_OLD_CHF = "00-DB-12-34-56-78-90-95"
 BOXED_OLD_GPF = "00-DB-12-34-56-78-90-B3"
+
+#: Response deadlines for `Estate.send`: on-demand commands, and commands waiting for a GSME.
+DEFAULT_DEADLINE_S = 60.0
+GSME_DEADLINE_S = 2 * CONTACT_INTERVAL.total_seconds() + 60.0
 
 #: Share of generated premises with rooftop PV (2.5-4 kWp) exporting through the ESME.
 PV_SHARE = 0.1
@@ -315,12 +319,20 @@ class Estate:
         method: Callable[..., Result[Any]] = getattr(device, row.method)
         return method(now=now or self.clock.now(), **arguments)
 
-    def send(self, device_id: str, op: Callable[[Any, datetime], R], *, deadline_s: float = 60.0,
-             retry_after_s: float = 10.0, max_attempts: int = 3, answered_by_mirror: bool = False,
+    def send(self, device_id: str, op: Callable[[Any, datetime], R], *,
+             deadline_s: float | None = None, retry_after_s: float = 10.0, max_attempts: int = 3,
+             answered_by_mirror: bool = False,
              on_done: Callable[[Delivery[R]], None] | None = None) -> Delivery[R]:
-        """Carry `op(device, time)` over the WAN to the device's hub and the HAN beyond it."""
+        """Carry `op(device, time)` over the WAN to the device's hub and the HAN beyond it.
+
+        The response deadline defaults to 60 s, or to `GSME_DEADLINE_S` for a command that
+        must wait for the battery-powered GSME to wake.
+        """
         p = self.premises_of(device_id)
         target = EUI64.parse(device_id).hyphenated
+        if deadline_s is None:
+            waits = p.gsme is not None and p.gsme.id == target and not answered_by_mirror
+            deadline_s = GSME_DEADLINE_S if waits else DEFAULT_DEADLINE_S
 
         def at_hub(t: datetime) -> R:
             device = han.reach(p.chf, target, _Devices(p))
