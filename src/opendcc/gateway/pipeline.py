@@ -158,6 +158,12 @@ class Gateway:
         except DuisError as exc:
             detail = f"{type(exc).__name__}: {exc.detail}"
             answer = self.reject(exc, request_id, endpoint, request)
+        except Exception as exc:  # a fault of ours, not of the request: 500, logged in full
+            log.exception("internal error on %s for %s", endpoint.value, request_id)
+            detail = f"internal error: {type(exc).__name__}"
+            audited = False  # the Data Service's transaction, audit included, was rolled back
+            answer = Answer(500, b"internal error; the request was not processed\n",
+                            "text/plain; charset=utf-8", "HTTP 500", request_id)
         elapsed = time.perf_counter() - started
         self.metrics.observe_request(endpoint.value, answer.code, elapsed)
         log_event(log, "request", endpoint=endpoint.value, request_id=answer.request_id,
