@@ -152,3 +152,12 @@ def test_der_values_decode_to_what_was_encoded(value: Node) -> None:
     data = asn1.encode_value(value)
     assert asn1.decode_asn1(data) == value
     assert Node.from_json(value.to_json()) == value
+
+
+def test_axdr_lengths_sent_longer_than_needed_come_back_unchanged() -> None:
+    for text in ("0981 03 aabbcc", "0182 0001 1100", "0a84 00000001 41", "0281 01 0f05",
+                 "0481 0c fff0", "1311 8102 0102"):
+        data = bytes.fromhex(text)
+        value = axdr.decode_data(data)
+        assert axdr.encode_data(value) == data
+        assert Node.from_json(value.to_json()) == value

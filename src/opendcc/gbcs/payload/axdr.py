@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from opendcc.gbcs.payload.errors import BadLength, InvalidTree, Malformed
@@ -24,6 +24,9 @@ class Data(Node):
     """A-XDR Data: one CHOICE alternative, tagged by its type byte."""
 
     TAG: ClassVar[int] = -1
+    # Length-prefixed values: 0 when the length was in its shortest form, else the number of
+    # length octets sent after 0x80+n (a longer form than needed), kept for the same bytes.
+    length_form: int = field(default=0, kw_only=True)
 
     def write_value(self, out: bytearray) -> None:
         """The value without its tag (as in compact-array contents)."""
@@ -55,7 +58,7 @@ class Array(Data):
     elements: tuple[Data, ...] = ()
 
     def write_value(self, out: bytearray) -> None:
-        out += ber_length_bytes(len(self.elements))
+        out += ber_length_bytes(len(self.elements), self.length_form)
         for e in self.elements:
             write_data(e, out)
 
@@ -67,7 +70,7 @@ class Structure(Data):
     elements: tuple[Data, ...] = ()
 
     def write_value(self, out: bytearray) -> None:
-        out += ber_length_bytes(len(self.elements))
+        out += ber_length_bytes(len(self.elements), self.length_form)
         for e in self.elements:
             write_data(e, out)
 
@@ -99,7 +102,7 @@ class BitString(Data):
         n = len(self.bits)
         if n and set(self.bits) - {"0", "1"}:
             raise InvalidTree("bit-string", "bits must be '0' or '1'")
-        out += ber_length_bytes(n)
+        out += ber_length_bytes(n, self.length_form)
         nbytes = (n + 7) // 8
         spare = nbytes * 8 - n
         if not 0 <= self.padding < (1 << spare):
@@ -119,7 +122,7 @@ class OctetString(Data):
         return {"date_time": text} if text else {}
 
     def write_value(self, out: bytearray) -> None:
-        out += ber_length_bytes(len(self.value))
+        out += ber_length_bytes(len(self.value), self.length_form)
         out += self.value
 
 
@@ -136,7 +139,7 @@ class VisibleString(Data):
             raw = self.value.encode("latin-1")
         except UnicodeEncodeError as exc:
             raise InvalidTree("visible-string", "holds a character above U+00FF") from exc
-        out += ber_length_bytes(len(raw))
+        out += ber_length_bytes(len(raw), self.length_form)
         out += raw
 
 
@@ -147,7 +150,7 @@ class Utf8String(Data):
     value: bytes
 
     def write_value(self, out: bytearray) -> None:
-        out += ber_length_bytes(len(self.value))
+        out += ber_length_bytes(len(self.value), self.length_form)
         out += self.value
 
 
@@ -320,7 +323,7 @@ class CompactArray(Data):
         body = bytearray()
         for e in self.contents:
             _write_described(e, self.contents_description, body)
-        out += ber_length_bytes(len(body))
+        out += ber_length_bytes(len(body), self.length_form)
         out += body
 
 
@@ -328,17 +331,32 @@ class CompactArray(Data):
 
 
 def _read_bits(r: Reader) -> BitString:
-    n = r.ber_length("bit-string length")[0]
+    n, form = r.ber_length_form("bit-string length")
     nbytes = (n + 7) // 8
     raw = int.from_bytes(r.take(nbytes, "bit-string"), "big")
     spare = nbytes * 8 - n
     bits = format(raw >> spare, f"0{n}b") if n else ""
-    return BitString(bits, raw & ((1 << spare) - 1))
+    return BitString(bits, raw & ((1 << spare) - 1), length_form=form)
 
 
-def _read_octets(r: Reader, what: str) -> bytes:
-    n = r.ber_length(f"{what} length")[0]
-    return r.take(n, what)
+def _read_octets(r: Reader, what: str) -> tuple[bytes, int]:
+    n, form = r.ber_length_form(f"{what} length")
+    return r.take(n, what), form
+
+
+def _octet_string(r: Reader, depth: int) -> Data:
+    value, form = _read_octets(r, "octet-string")
+    return OctetString(value, length_form=form)
+
+
+def _visible_string(r: Reader, depth: int) -> Data:
+    value, form = _read_octets(r, "visible-string")
+    return VisibleString(value.decode("latin-1"), length_form=form)
+
+
+def _utf8_string(r: Reader, depth: int) -> Data:
+    value, form = _read_octets(r, "utf8-string")
+    return Utf8String(value, length_form=form)
 
 
 def _fixed(cls: type[_Fixed]) -> Callable[[Reader, int], Data]:
@@ -355,14 +373,27 @@ def _octets(cls: type[_Octets]) -> Callable[[Reader, int], Data]:
     return read
 
 
-def _read_list(r: Reader, depth: int) -> tuple[Data, ...]:
-    count = r.ber_length("number of elements")[0]
-    return tuple(read_data(r, depth + 1) for _ in range(count))
+def _read_list(r: Reader, depth: int) -> tuple[tuple[Data, ...], int]:
+    count, form = r.ber_length_form("number of elements")
+    if count > r.remaining:  # every element takes at least its tag octet
+        raise BadLength("number of elements", r.pos,
+                        f"{count} elements cannot fit in {r.remaining} bytes")
+    return tuple(read_data(r, depth + 1) for _ in range(count)), form
+
+
+def _array(r: Reader, depth: int) -> Data:
+    elements, form = _read_list(r, depth)
+    return Array(elements, length_form=form)
+
+
+def _structure(r: Reader, depth: int) -> Data:
+    elements, form = _read_list(r, depth)
+    return Structure(elements, length_form=form)
 
 
 def _read_compact(r: Reader, depth: int) -> Data:
     description = _read_type_description(r, depth)
-    length = r.ber_length("compact-array contents length")[0]
+    length, form = r.ber_length_form("compact-array contents length")
     body = r.sub(length, "compact-array contents")
     contents: list[Data] = []
     while not body.at_end():
@@ -370,19 +401,19 @@ def _read_compact(r: Reader, depth: int) -> Data:
         contents.append(_read_described(body, description, depth))
         if body.pos == start:
             raise Malformed("compact-array", start, "element of zero size")
-    return CompactArray(description, tuple(contents))
+    return CompactArray(description, tuple(contents), length_form=form)
 
 
 _READERS: dict[int, Callable[[Reader, int], Data]] = {
     0: lambda r, d: NullData(),
     255: lambda r, d: DontCare(),
-    1: lambda r, d: Array(_read_list(r, d)),
-    2: lambda r, d: Structure(_read_list(r, d)),
+    1: _array,
+    2: _structure,
     3: lambda r, d: Boolean(r.u8("boolean")),
     4: lambda r, d: _read_bits(r),
-    9: lambda r, d: OctetString(_read_octets(r, "octet-string")),
-    10: lambda r, d: VisibleString(_read_octets(r, "visible-string").decode("latin-1")),
-    12: lambda r, d: Utf8String(_read_octets(r, "utf8-string")),
+    9: _octet_string,
+    10: _visible_string,
+    12: _utf8_string,
     19: _read_compact,
     **{c.TAG: _fixed(c) for c in (DoubleLong, DoubleLongUnsigned, Bcd, Integer, Long, Unsigned,
                                    LongUnsigned, Long64, Long64Unsigned, Enum)},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opendcc.gbcs.payload.errors import BadLength, Malformed, Truncated
+from opendcc.gbcs.payload.errors import BadLength, InvalidTree, Malformed, Truncated
 
 
 class Reader:
@@ -57,6 +57,20 @@ class Reader:
         self.pos += n
         return child
 
+    def ber_length_form(self, what: str) -> tuple[int, int]:
+        """A BER-style length and its form: 0 when shortest, else the count of length octets
+        (kept by A-XDR Data nodes, so that a longer form than needed comes back unchanged)."""
+        start = self.pos
+        first = self.u8(what)
+        if first < 0x80:
+            return first, 0
+        count = first & 0x7F
+        if count == 0 or count > 4:
+            raise Malformed(what, start, f"length form 0x{first:02X} not supported")
+        length = self.uint_be(count, what)
+        shortest = length >= 0x80 and length >> (8 * (count - 1)) != 0
+        return length, 0 if shortest else count
+
     def ber_length(self, what: str) -> tuple[int, int]:
         """A BER-style length (short form, or 0x81..0x84 then big-endian): (length, octets used)."""
         start = self.pos
@@ -73,8 +87,12 @@ class Reader:
         return length, 1 + count
 
 
-def ber_length_bytes(length: int) -> bytes:
-    """Encode a BER-style length in its shortest form."""
+def ber_length_bytes(length: int, form: int = 0) -> bytes:
+    """Encode a BER-style length: in its shortest form, or as 0x80+form then `form` octets."""
+    if form:
+        if not 1 <= form <= 4 or length >> (8 * form):
+            raise InvalidTree("length", f"{length} does not fit length form {form}")
+        return bytes([0x80 | form]) + length.to_bytes(form, "big")
     if length < 0x80:
         return bytes([length])
     body = length.to_bytes((length.bit_length() + 7) // 8, "big")
