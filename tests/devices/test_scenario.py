@@ -13,6 +13,7 @@ from opendcc.devices.results import Outcome
 from opendcc.devices.security import CommandHeader, RemotePartyRole
 from opendcc.devices.supply import DisableCause, SupplyState
 from opendcc.devices.tariff import Tariff
+from opendcc.ids import EUI64
 
 
 def test_tariff_then_read_then_top_up_then_supply_off_and_on(esme: ESME, t0: datetime,
@@ -84,3 +85,15 @@ def test_arming_an_enabled_supply_is_refused(esme: ESME, t0: datetime) -> None:
         esme.arm_supply(t0)
     assert esme.supply_state is SupplyState.ENABLED
     assert esme.off == ()
+
+
+def test_meter_commissioned_mid_half_hour_keeps_tou_and_total_in_step(t0: datetime) -> None:
+    esme = ESME(EUI64.parse("0A00000000000001"), seed=4, origin=t0 + timedelta(minutes=17),
+                opening_wh=5_000)
+    esme.update_tariff(Tariff(tou_prices=(3000, 1500), switching=((0, 1), (420, 0))),
+                       t0 + timedelta(minutes=20))
+    for minutes in (25, 95, 600, 1441, 3000):
+        regs = esme.read_instantaneous_import_registers(t0 + timedelta(minutes=minutes)).value
+        assert sum(regs.tou_wh) == regs.total_wh
+    night = esme.register(t0 + timedelta(hours=7)) - esme.register(t0)
+    assert esme.read_instantaneous_import_registers(t0 + timedelta(days=1)).value.tou_wh[1] == night

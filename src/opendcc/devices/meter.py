@@ -80,10 +80,12 @@ class Meter(Device):
 
     def _accounts(self) -> Accounts:
         if self.accounts is None:
+            # Settlement runs on half-hour boundaries, from the one at or before commissioning.
+            start = half_hour_start(self.origin)
+            opening = self.register(start)
             rates = len(self.tariff.tou_prices)
-            self.accounts = Accounts(settled_at=self.origin, settled_wh=self.opening_wh,
-                                     tou_wh=[self.opening_wh] + [0] * (rates - 1),
-                                     block_wh=[0] * 4)
+            self.accounts = Accounts(settled_at=start, settled_wh=opening,
+                                     tou_wh=[opening] + [0] * (rates - 1), block_wh=[0] * 4)
         return self.accounts
 
     def settle(self, now: datetime) -> Accounts:
