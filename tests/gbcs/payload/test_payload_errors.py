@@ -107,3 +107,20 @@ def test_json_that_names_no_payload_type_is_refused() -> None:
                            "date_time": "", "notification_body": OctetString(b"").to_json()})
     with pytest.raises(InvalidTree):
         encode_payload(CosemAttributeDescriptor(8, "0-0:1.0.0.255", 2))
+
+
+def test_json_nested_too_deeply_is_refused_not_a_crash() -> None:
+    view: dict[str, object] = {"@type": "null-data"}
+    for _ in range(3000):
+        view = {"@type": "structure", "elements": [view]}
+    with pytest.raises(InvalidTree, match="nested too deeply"):
+        Payload.from_json({"@type": "data-notification", "long_invoke_id_and_priority": 1,
+                           "date_time": "", "notification_body": view})
+
+
+def test_trees_nested_too_deeply_cannot_be_encoded() -> None:
+    body: Structure = Structure(())
+    for _ in range(5000):
+        body = Structure((body,))
+    with pytest.raises(InvalidTree, match="nested too deeply"):
+        encode_payload(DataNotification(1, b"", body))

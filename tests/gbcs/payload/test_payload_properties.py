@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,12 +37,17 @@ def _compact_arrays(draw: st.DrawFn) -> axdr.Data:
     return axdr.CompactArray(axdr.SimpleType(cls.TAG), tuple(values))
 
 
+def _long_form(value: axdr.Data) -> st.SearchStrategy[axdr.Data]:
+    """The same value with its length sent in a longer form than needed (two octets)."""
+    return st.just(value) | st.just(dataclasses.replace(value, length_form=2))
+
+
 LEAVES: st.SearchStrategy[axdr.Data] = st.one_of(
     st.just(axdr.NullData()),
     st.just(axdr.DontCare()),
     st.integers(0, 255).map(axdr.Boolean),
     _bit_strings(),
-    st.binary(max_size=300).map(axdr.OctetString),
+    st.binary(max_size=300).map(axdr.OctetString).flatmap(_long_form),
     st.text(st.characters(max_codepoint=0xFF), max_size=20).map(axdr.VisibleString),
     st.binary(max_size=20).map(axdr.Utf8String),
     *[_fixed(c) for c in FIXED],
@@ -52,7 +59,8 @@ DATA = st.recursive(
     LEAVES,
     lambda children: st.one_of(
         st.lists(children, max_size=5).map(lambda xs: axdr.Array(tuple(xs))),
-        st.lists(children, max_size=5).map(lambda xs: axdr.Structure(tuple(xs))),
+        st.lists(children, max_size=5).map(lambda xs: axdr.Structure(tuple(xs))).flatmap(
+            _long_form),
     ),
     max_leaves=25,
 )

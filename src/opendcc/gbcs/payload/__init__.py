@@ -85,10 +85,13 @@ def kind_of(p: Payload) -> PayloadKind:
 
 def encode_payload(p: Payload) -> bytes:
     """The bytes of a payload tree: encode_payload(decode_payload(k, b)) == b."""
-    if isinstance(p, Apdu):
-        return encode_apdu(p)
-    if isinstance(p, GbzPayload | GbzAlertPayload):
-        return encode_gbz(p)
-    if isinstance(p, Asn1Value):
-        return encode_value(p)
+    try:
+        if isinstance(p, Apdu):
+            return encode_apdu(p)
+        if isinstance(p, GbzPayload | GbzAlertPayload):
+            return encode_gbz(p)
+        if isinstance(p, Asn1Value):
+            return encode_value(p)
+    except RecursionError:
+        raise InvalidTree("payload", "nested too deeply to encode") from None
     raise InvalidTree("payload", f"a {type(p).__name__} is not the root of a payload")

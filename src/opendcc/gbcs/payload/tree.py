@@ -64,7 +64,10 @@ class Node:
         target = _REGISTRY.get(obj["@type"])
         if target is None or not issubclass(target, cls):
             raise InvalidTree(cls.__name__, f"'@type' {obj['@type']!r} is not one of its kinds")
-        return target._from_fields(obj)
+        try:
+            return target._from_fields(obj)
+        except RecursionError:
+            raise InvalidTree(cls.__name__, "nested too deeply") from None
 
     @classmethod
     def _from_fields(cls: type[N], obj: dict[str, Any]) -> N:
