@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from opendcc.gbcs.payload.errors import InvalidTree, Malformed
 from opendcc.gbcs.payload.names import ZCL_STATUS
@@ -347,8 +348,12 @@ class DiscoverAttributesResponse(ZclCommandPayload):
 # --- readers of the profile-wide payloads ---------------------------------------------------
 
 
-def _records(r: Reader, one: Callable[[Reader], Node]) -> tuple[Node, ...]:
-    items: list[Node] = []
+R = TypeVar("R", bound=Node)
+
+
+def _records(r: Reader, one: Callable[[Reader], R]) -> tuple[R, ...]:
+    """Records repeated to the end of the payload."""
+    items: list[R] = []
     while not r.at_end():
         items.append(one(r))
     return tuple(items)
@@ -403,18 +408,18 @@ PayloadReader = Callable[[Reader], ZclCommandPayload]
 PROFILE_WIDE: dict[int, PayloadReader] = {
     0x00: lambda r: ReadAttributes(tuple(r.uint_le(2, "attribute identifier")
                                          for _ in range(_count(r, 2, "attribute identifiers")))),
-    0x01: lambda r: ReadAttributesResponse(_records(r, _read_status_record)),  # type: ignore[arg-type]
-    0x02: lambda r: WriteAttributes(_records(r, _read_write_record)),  # type: ignore[arg-type]
-    0x03: lambda r: WriteAttributes(_records(r, _read_write_record)),  # type: ignore[arg-type]
-    0x04: lambda r: WriteAttributesResponse(_records(r, _read_write_status)),  # type: ignore[arg-type]
-    0x05: lambda r: WriteAttributes(_records(r, _read_write_record)),  # type: ignore[arg-type]
-    0x06: lambda r: ConfigureReporting(_records(r, _read_config_record)),  # type: ignore[arg-type]
-    0x07: lambda r: ConfigureReportingResponse(_records(r, _read_attribute_status)),  # type: ignore[arg-type]
+    0x01: lambda r: ReadAttributesResponse(_records(r, _read_status_record)),
+    0x02: lambda r: WriteAttributes(_records(r, _read_write_record)),
+    0x03: lambda r: WriteAttributes(_records(r, _read_write_record)),
+    0x04: lambda r: WriteAttributesResponse(_records(r, _read_write_status)),
+    0x05: lambda r: WriteAttributes(_records(r, _read_write_record)),
+    0x06: lambda r: ConfigureReporting(_records(r, _read_config_record)),
+    0x07: lambda r: ConfigureReportingResponse(_records(r, _read_attribute_status)),
     0x08: lambda r: ReadReportingConfiguration(_records(r, lambda q: AttributeRecord(
-        q.u8("direction"), q.uint_le(2, "attribute identifier")))),  # type: ignore[arg-type]
-    0x09: lambda r: ReadReportingConfigurationResponse(_records(r, _read_config_status)),  # type: ignore[arg-type]
+        q.u8("direction"), q.uint_le(2, "attribute identifier")))),
+    0x09: lambda r: ReadReportingConfigurationResponse(_records(r, _read_config_status)),
     0x0A: lambda r: ReportAttributes(_records(r, lambda q: AttributeReport(
-        q.uint_le(2, "attribute identifier"), read_typed(q)))),  # type: ignore[arg-type]
+        q.uint_le(2, "attribute identifier"), read_typed(q)))),
     0x0B: lambda r: DefaultResponse(r.u8("command identifier"), r.u8("status code")),
     0x0C: lambda r: DiscoverAttributes(r.uint_le(2, "start attribute identifier"),
                                        r.u8("maximum attribute identifiers")),
