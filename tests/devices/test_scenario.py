@@ -6,7 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from opendcc.devices.errors import NotAuthorised, ReplayedCounter, SupplyStateError, UtrnRejected
+from opendcc.devices.errors import (
+    InvalidArgument,
+    NotAuthorised,
+    ReplayedCounter,
+    SupplyStateError,
+    UtrnRejected,
+)
 from opendcc.devices.esme import ESME
 from opendcc.devices.prepayment import PaymentMode, Utrn
 from opendcc.devices.results import Outcome
@@ -97,3 +103,9 @@ def test_meter_commissioned_mid_half_hour_keeps_tou_and_total_in_step(t0: dateti
         assert sum(regs.tou_wh) == regs.total_wh
     # The night rate (00:00-07:00) counted from the half-hour the meter was commissioned in.
     assert regs.tou_wh[1] == esme.register(t0 + timedelta(hours=7)) - esme.register(t0)
+
+
+def test_register_read_before_the_last_settlement_is_refused(esme: ESME, t0: datetime) -> None:
+    esme.read_instantaneous_import_registers(t0 + timedelta(days=2))
+    with pytest.raises(InvalidArgument, match="before"):
+        esme.read_instantaneous_import_registers(t0 + timedelta(days=1))

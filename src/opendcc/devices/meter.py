@@ -162,6 +162,9 @@ class Meter(Device):
     def read_instantaneous_import_registers(self, now: datetime) -> Result[ImportRegisters]:
         """ECS17b/GCS13a (and the TOU/block reads ECS17d/e, GCS13b/c): registers at `now`."""
         acc = self.settle(now)
+        if now < acc.settled_at:
+            raise InvalidArgument(
+                f"read at {now} is before {self.id} settled its registers ({acc.settled_at})")
         total = self.register(now)
         partial = total - acc.settled_wh
         tou = list(acc.tou_wh)
