@@ -18,7 +18,17 @@ from opendcc.gbcs.payload import (
     kind_of,
     zcl,
 )
-from opendcc.gbcs.payload.gbz import GbzComponent, GbzPayload
+from opendcc.gbcs.payload.gbz import (
+    FUTURE_DATED_ALERT,
+    METER_INTEGRITY_ISSUE_WARNING,
+    CipheredZclPayload,
+    FutureDatedAlertPayload,
+    GbzAlertComponents,
+    GbzAlertContent,
+    GbzAlertPayload,
+    GbzComponent,
+    GbzPayload,
+)
 from opendcc.gbcs.payload.reader import Reader
 from opendcc.gbcs.payload.zcl import DefaultResponse, ReadAttributes, ZclFrame
 from opendcc.gbcs.payload.zcl_clusters import (
@@ -226,3 +236,50 @@ def test_profile_wide_zcl_frames_decode_to_what_was_encoded(
     r = Reader(bytes(out))
     assert zcl.read_zcl_frame(r, 0x0702) == frame
     assert Payload.from_json(frame.to_json()) == frame
+
+
+CIPHERED = st.builds(CipheredZclPayload, st.binary(min_size=5, max_size=5), st.binary(max_size=64),
+                     st.binary(min_size=12, max_size=12))
+
+
+@st.composite
+def _components(draw: st.DrawFn) -> GbzComponent:
+    (cluster, to_client, command), payload = draw(_cluster_commands())
+    encrypted, dated = draw(st.booleans()), draw(st.booleans())
+    frame = ZclFrame(0x19 if to_client else 0x01, draw(U8), command,
+                     draw(CIPHERED) if encrypted else payload)
+    return GbzComponent(
+        (0x02 if encrypted else 0) | (0x10 if dated else 0) | draw(st.integers(0, 1)), cluster,
+        frame, draw(U8) if encrypted else None, draw(U8) if encrypted else None,
+        draw(U32) if dated else None)
+
+
+ALERT_CONTENTS = st.one_of(
+    st.builds(FutureDatedAlertPayload, st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1),
+              st.integers(0, 0xFFFF), U8, U8),
+    st.lists(_components(), max_size=2).map(lambda c: GbzAlertComponents(tuple(c))),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_components(), min_size=1, max_size=3))
+def test_gbz_payloads_with_encrypted_and_dated_components_round_trip(
+        components: list[GbzComponent]) -> None:
+    gbz = GbzPayload(tuple(components))
+    assert decode_payload(PayloadKind.ZCL, encode_payload(gbz)) == gbz
+    assert Payload.from_json(gbz.to_json()) == gbz
+
+
+@settings(max_examples=150, deadline=None)
+@given(ALERT_CONTENTS, st.integers(0x8000, 0xFFFF), U32)
+def test_gbz_alerts_round_trip(content: GbzAlertContent, alert_code: int, time_stamp: int) -> None:
+    if isinstance(content, FutureDatedAlertPayload):
+        alert_code, count = FUTURE_DATED_ALERT, 1
+    else:
+        if alert_code in (FUTURE_DATED_ALERT, METER_INTEGRITY_ISSUE_WARNING):
+            alert_code = 0x8F0A
+        assert isinstance(content, GbzAlertComponents)
+        count = len(content.components)
+    alert = GbzAlertPayload(count, alert_code, time_stamp, content)
+    assert decode_payload(PayloadKind.ZCL, encode_payload(alert)) == alert
+    assert Payload.from_json(alert.to_json()) == alert
