@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -37,3 +40,19 @@ def test_in_memory_store_is_private() -> None:
         conn.execute(text("INSERT INTO users VALUES ('x', 'n', 'IS', NULL)"))
     with b.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
+
+
+def test_workers_opening_one_fresh_database_at_once_all_succeed(pg_databases: object) -> None:
+    url = pg_databases.create()  # type: ignore[attr-defined]
+    barrier = threading.Barrier(4)
+
+    def open_it(_: int) -> list[object]:
+        barrier.wait()
+        store = open_store(url)
+        try:
+            return _diff(store)
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(open_it, range(4))) == [[]] * 4

@@ -11,13 +11,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
 from opendcc.config import data_dir
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+# Arbitrary constant naming opendcc's migration lock among PostgreSQL advisory locks.
+_MIGRATION_LOCK = 0x0DCC_5703E
 # SQLite waits this long for another writer before failing with "database is locked".
 _SQLITE_BUSY_SECONDS = 30
 
@@ -64,6 +66,10 @@ class Store:
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
         with self.begin() as conn:
+            if self.dialect == "postgresql":
+                # Several worker processes may open one fresh database at once: one migrates,
+                # the others wait for it and then find the schema current.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             config = Config()
             config.set_main_option("script_location", str(_MIGRATIONS))
             config.attributes["connection"] = conn
