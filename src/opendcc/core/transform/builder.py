@@ -1,0 +1,249 @@
+"""DUIS request -> GBCS command: the DCC's Transform (DUIS 5.4 §3.2 Command Variants 1-4,
+GBCS §7.2.7 Grouping Header, §6.2.3 MAC Header added by the Access Control Broker).
+
+    transform(request, now=..., counter=..., keys=...) -> TransformResult
+        CV 1-3 (non-critical): a full Command, MAC'd by the ACB for the device.
+        CV 4 (critical): a Pre-Command (no trailer) for the user to correlate and sign.
+    finish_signed_precommand(request, keys=...) -> TransformResult
+        CV 5-7: the user-signed Pre-Command from sr:SignedPreCommand, checked and MAC'd.
+
+Pure: the request, the time, the DCC's counter and a key lookup in; octets out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opendcc.core.transform import fields
+from opendcc.core.transform.conversions import CANCEL, ConversionError, convert
+from opendcc.core.transform.errors import (
+    BadRequestValue,
+    CommandNotTabulated,
+    ExecutionDateTimeExpired,
+    KeyNotAvailable,
+    NoGbcsUseCase,
+    PreCommandMalformed,
+    PreCommandSignatureInvalid,
+    PreCommandWrongSigner,
+)
+from opendcc.core.transform.selection import choose_form
+from opendcc.core.transform.tables import CommandForm, CommandTables, default_tables
+from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
+from opendcc.duis.request import DuisRequest
+from opendcc.duis.response_codes import WrongCommandVariant
+from opendcc.gbcs import codec, general_signing, security
+from opendcc.gbcs.errors import GbcsError
+from opendcc.gbcs.general_ciphering import GeneralCiphering
+from opendcc.gbcs.general_signing import CraFlag, GeneralSigning, OtherInformation
+from opendcc.gbcs.payloads import encode_payload, payload_from_json
+from opendcc.gbcs.reader import Reader
+from opendcc.gbcs.security import KeyLookup
+from opendcc.gbcs.usecases import default_table as use_case_table
+
+#: Command Variants whose command is sent over the SM WAN / returned for local delivery.
+_SEND = frozenset({1, 3, 5, 7})
+_LOCAL = frozenset({2, 3, 6, 7})
+
+
+@dataclass(frozen=True, slots=True)
+class TransformResult:
+    """What the Transform produced for one request."""
+
+    gbcs: bytes  # the Pre-Command (CV 4) or the MAC'd Command
+    use_case: str  # GBCS use case code, e.g. "ECS17b"
+    form: str  # the command-table form used, e.g. "ECS17b 4.1.1 SINGLE_SUCCESS"
+    pre_command: bool  # True: return to the user via serviceT to be signed (CV 4)
+    send_over_wan: bool  # CV 1, 3, 5, 7
+    deliver_locally: bool  # CV 2, 3, 6, 7: returned to the user for local delivery
+    execution_datetime: datetime | None
+
+
+def check_execution(request: DuisRequest, now: datetime) -> None:
+    """DUIS 5.4 §3.4.4: a future-dated request must name a time still ahead (cancellation aside)."""
+    when = request.execution_datetime
+    if when is not None and when != CANCEL and when <= now:
+        raise ExecutionDateTimeExpired(
+            f"ExecutionDateTime {when.isoformat()} is not after the time of receipt {now.isoformat()}")
+
+
+def _set(tree: Any, at: tuple[str | int, ...], value: Any) -> None:
+    node = tree
+    for step in at[:-1]:
+        node = node[step]
+    node[at[-1]] = value
+
+
+def _get(tree: Any, at: tuple[str | int, ...]) -> Any:
+    node = tree
+    for step in at:
+        node = node[step]
+    return node
+
+
+def build_content(form: CommandForm, sources: dict[str, str]) -> bytes:
+    """The payload octets of `form` with every binding whose source is present applied."""
+    view = copy.deepcopy(form.payload)
+    whole: bytes | None = None
+    for b in form.bindings:
+        text = sources.get(b.source)
+        if text is None:
+            if b.source == "ExecutionDateTime" and b.at == ("date_time",):
+                _set(view, b.at, "")  # xDLMS access-request: no date-time means "now"
+            continue
+        try:
+            if not b.at:
+                whole = bytes.fromhex(str(convert(b.conversion, text, None)))
+                continue
+            _set(view, b.at, convert(b.conversion, text, _get(view, b.at)))
+        except ConversionError as exc:
+            raise BadRequestValue(f"{b.source}: {exc} (use case {form.use_case})") from None
+    if whole is not None:
+        return whole
+    payload = payload_from_json(view)
+    if payload is None:
+        raise CommandNotTabulated(f"payload of {form.name} cannot be rebuilt")
+    try:
+        return encode_payload(payload)
+    except (GbcsError, ValueError, OverflowError, TypeError) as exc:
+        raise BadRequestValue(f"{form.name}: a body value does not fit the GBCS payload: {exc}") from None
+
+
+def _ka_certificate(text: str | None, path: str) -> bytes:
+    """The user's KA certificate the request carries (e.g. KAPublicSecurityCredentials)."""
+    if text is None:
+        raise BadRequestValue(f"{path}: the command needs the remote party's KA certificate")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestValue(f"{path}: not base64") from None
+
+
+def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
+                  keys: KeyLookup | None) -> GeneralSigning:
+    """GBCS §7.2.7: the General Signing APDU (no trailer) of `form` filled from `request`."""
+    rid = request.request_id
+    sender = form.sender or rid.originator
+    originator_counter = counter if form.sender is not None else rid.counter
+    sources = dict(fields.leaves(request.body))
+    sources.update({
+        "@counter": str(originator_counter), "@request_counter": str(rid.counter),
+        "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
+        "@sender": sender.hyphenated,
+    })
+    other = OtherInformation(form.message_code)
+    if form.sender is not None:
+        cert = None
+        if form.remote_party_ka_certificate:
+            path = form.remote_party_ka_certificate
+            cert = _ka_certificate(sources.get(path), path)
+        other = OtherInformation(form.message_code, rid.originator,
+                                 rid.counter if form.remote_party_counter else None, None, cert)
+    return GeneralSigning(CraFlag.COMMAND, originator_counter, sender, rid.target, None, other,
+                          build_content(form, sources), None)
+
+
+def check_form_fits(form: CommandForm, request: DuisRequest) -> None:
+    """Refuse rather than emit a skeleton that would silently drop what the user asked for:
+    a form without body bindings for a request with values, or one whose body paths are all
+    absent from the request (a variant of the use case the tables do not hold)."""
+    values = set(fields.leaves(request.body)) - {"ExecutionDateTime"}
+    wanted = form.body_sources - {"ExecutionDateTime"}
+    if values and (not form.learned or (wanted and not wanted & values)):
+        raise CommandNotTabulated(f"{form.name}: the command table does not yet say where "
+                                  f"{', '.join(sorted(values)[:3])} go in the GBCS payload")
+
+
+def mac_for_device(apdu: GeneralSigning, keys: KeyLookup) -> bytes:
+    """GBCS §6.2.3: what the ACB adds: the MAC Header over the (signed or unsigned) command."""
+    try:
+        return bytes(codec.add_mac_header(apdu, keys))
+    except GbcsError as exc:
+        raise KeyNotAvailable(f"cannot MAC the command for {apdu.recipient.hyphenated}: {exc.message}") from None
+
+
+def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLookup,
+              device_type: str | None = None, use_case: str | None = None,
+              catalogue: Catalogue | None = None, tables: CommandTables | None = None) -> TransformResult:
+    """DUIS 5.4 §3.2: the GBCS command for a device SRV sent with Command Variant 1-4.
+
+    `counter` is the Originator Counter the DCC uses when it originates the command itself
+    (commands sent on the user's behalf); user-originated commands carry the RequestID counter.
+    `device_type` (from the inventory: ESME, GSME, GPF, CHF, PPMID, ...) and `use_case` narrow
+    the choice where one SRV serves several use cases.
+    """
+    srv = (catalogue or load_catalogue()).for_request(request.service_reference,
+                                                      request.service_reference_variant)
+    if srv.non_device:
+        raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) is a non-device request: it has no GBCS use case")
+    if request.command_variant in (5, 6, 7):
+        raise WrongCommandVariant(f"Command Variant {request.command_variant} carries a signed Pre-Command: "
+                                  "use finish_signed_precommand")
+    srv.check_command_variant(request.command_variant)
+    check_execution(request, now)
+    forms = (tables or default_tables()).for_srv(srv.variant)
+    if not forms:
+        known = tables or default_tables()
+        if not (known.use_cases_of(srv.variant) or known.use_cases_of(srv.service_reference)):
+            raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) has no GBCS use case")
+        raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
+    form = choose_form(forms, request, device_type=device_type, use_case=use_case)
+    check_form_fits(form, request)
+    apdu = build_command(request, form, counter=counter, keys=keys)
+    pre = request.command_variant == CommandVariant.TRANSFORM
+    gbcs = bytes(apdu) if pre else mac_for_device(apdu, keys)
+    return TransformResult(gbcs, form.use_case, form.name, pre, request.command_variant in _SEND,
+                           request.command_variant in _LOCAL, request.execution_datetime)
+
+
+def _signed_payload(request: DuisRequest) -> bytes:
+    text = request.body.findtext("{*}GBCSPayload")
+    if request.body_name != "SignedPreCommand" or text is None:
+        raise PreCommandMalformed(f"a Command Variant {request.command_variant} request carries "
+                                  "sr:SignedPreCommand/sr:GBCSPayload")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise PreCommandMalformed("GBCSPayload is not base64") from None
+
+
+def finish_signed_precommand(request: DuisRequest, *, keys: KeyLookup,
+                             catalogue: Catalogue | None = None) -> TransformResult:
+    """DUIS 5.4 §3.2 CV 5-7: check the user-signed Pre-Command and add the ACB's MAC Header.
+
+    The command must be a General Signing APDU with a 64-octet signature, originated by the
+    request's originator for its target, and the signature must verify with the originator's
+    DS certificate (GBCS §4.3.2).
+    """
+    srv = (catalogue or load_catalogue()).for_request(request.service_reference,
+                                                      request.service_reference_variant)
+    srv.check_command_variant(request.command_variant)
+    if request.command_variant not in (5, 6, 7):
+        raise WrongCommandVariant(f"Command Variant {request.command_variant} does not carry a signed Pre-Command")
+    data = _signed_payload(request)
+    try:
+        apdu = general_signing.decode(Reader(data))
+    except GbcsError as exc:
+        raise PreCommandMalformed(f"GBCSPayload {exc.field} at {exc.offset}: {exc.message}") from None
+    if isinstance(apdu, GeneralCiphering) or apdu.cra_flag is not CraFlag.COMMAND or not apdu.signature:
+        raise PreCommandMalformed("GBCSPayload is not a signed Command (CRA flag 1, 64-octet signature)")
+    rid = request.request_id
+    if apdu.originator != rid.originator or apdu.recipient != rid.target:
+        raise PreCommandWrongSigner(
+            f"the Pre-Command runs {apdu.originator.hyphenated} -> {apdu.recipient.hyphenated}, "
+            f"the request {rid.originator.hyphenated} -> {rid.target.hyphenated}")
+    key = security.cache_for(keys).public_key(apdu.originator, "ds")
+    if key is None:
+        raise PreCommandSignatureInvalid(f"no DS certificate of {apdu.originator.hyphenated} to verify with")
+    if not security.verify(key, apdu.signed_data(), apdu.signature):
+        raise PreCommandSignatureInvalid(f"the signature does not verify with the DS key of {apdu.originator.hyphenated}")
+    use_case = use_case_table().for_message_code(apdu.message_code)
+    gbcs = mac_for_device(dataclasses.replace(apdu), keys)
+    cv = request.command_variant
+    return TransformResult(gbcs, use_case.code, "signed Pre-Command", False, cv in _SEND, cv in _LOCAL,
+                           request.execution_datetime)

@@ -1,0 +1,197 @@
+"""How one DUIS value becomes one GBCS payload value: the named conversions the command
+tables use (GBCS §7 payload encodings: A-XDR for DLMS/COSEM, ZCL types for GBZ, DER for ASN.1).
+
+Each conversion takes the DUIS text and the skeleton's current leaf (so that octets a DUIS
+value does not determine, such as a COSEM date-time's clock status, are kept) and returns the
+new leaf as the payload codec's JSON view spells it. Pure functions, looked up by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from opendcc.ids import EUI64
+
+#: DUIS 5.4: an ExecutionDateTime of 3000-12-31T00:00:00 cancels a future-dated command.
+CANCEL = datetime(3000, 12, 31, tzinfo=UTC)
+#: GBZ/ZCL UTC times count seconds from 2000-01-01 (ZigBee UTCTime).
+ZCL_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class ConversionError(ValueError):
+    """A DUIS value that the named conversion cannot encode."""
+
+
+Leaf = int | str | bool | None
+Conversion = Callable[[str, Leaf], Leaf]
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConversionError(f"{text!r} is not an xs:dateTime") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError as exc:
+        raise ConversionError(f"{text!r} is not an integer") from exc
+
+
+def _old_bytes(old: Leaf, size: int) -> bytes:
+    """The skeleton's octets, or `size` zero octets when it has none of that size."""
+    if isinstance(old, str):
+        try:
+            raw = bytes.fromhex(old)
+        except ValueError:
+            raw = b""
+        if len(raw) == size:
+            return raw
+    return bytes(size)
+
+
+def as_int(text: str, old: Leaf) -> Leaf:
+    """An integer leaf (A-XDR integer types, ZCL uintN, DER INTEGER)."""
+    return _int(text)
+
+
+def as_decimal_int(text: str, old: Leaf) -> Leaf:
+    """A decimal written with a point but whole-valued ("12.0") as an integer leaf."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise ConversionError(f"{text!r} is not a decimal") from exc
+    if value != int(value):
+        raise ConversionError(f"{text!r} is not whole")
+    return int(value)
+
+
+def as_text(text: str, old: Leaf) -> Leaf:
+    """A character string leaf kept as text (ZCL octet strings of text, visible strings)."""
+    return text
+
+
+def as_utf8_hex(text: str, old: Leaf) -> Leaf:
+    """A character string carried as an octet-string."""
+    return text.encode("utf-8").hex()
+
+
+def as_hex(text: str, old: Leaf) -> Leaf:
+    """xs:hexBinary carried as an octet-string."""
+    try:
+        return bytes.fromhex(text.strip()).hex()
+    except ValueError as exc:
+        raise ConversionError(f"{text!r} is not hexBinary") from exc
+
+
+def as_base64_hex(text: str, old: Leaf) -> Leaf:
+    """xs:base64Binary carried as an octet-string."""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True).hex()
+    except (binascii.Error, ValueError) as exc:
+        raise ConversionError(f"{text!r} is not base64Binary") from exc
+
+
+def as_eui_hex(text: str, old: Leaf) -> Leaf:
+    """A DUIS EUI-64 (hyphenated) as its eight octets."""
+    try:
+        return EUI64.parse(text.strip()).hex.lower()
+    except Exception as exc:  # InvalidIdentifier and friends
+        raise ConversionError(f"{text!r} is not an EUI-64") from exc
+
+
+def as_uint8_hex(text: str, old: Leaf) -> Leaf:
+    """A small integer carried as a one-octet octet-string (e.g. COSEM day_id, script selector)."""
+    value = _int(text)
+    if not 0 <= value < 256:
+        raise ConversionError(f"{value} does not fit one octet")
+    return f"{value:02x}"
+
+
+def as_cosem_datetime(text: str, old: Leaf) -> Leaf:
+    """Blue Book §4.1.6.1 date-time (12 octets); cancellation becomes "not specified"."""
+    when = _datetime(text).astimezone(UTC)
+    kept = _old_bytes(old, 12)
+    if when == CANCEL:
+        return (b"\xff" * 9 + b"\x80\x00" + kept[11:]).hex()
+    out = (when.year.to_bytes(2, "big") + bytes((when.month, when.day)) + kept[4:5]
+           + bytes((when.hour, when.minute, when.second)) + kept[8:])
+    return out.hex()
+
+
+def as_cosem_date(text: str, old: Leaf) -> Leaf:
+    """Blue Book date (5 octets: year, month, day, day of week kept)."""
+    try:
+        day = datetime.fromisoformat(text.strip()[:10])
+    except ValueError as exc:
+        raise ConversionError(f"{text!r} is not an xs:date") from exc
+    kept = _old_bytes(old, 5)
+    return (day.year.to_bytes(2, "big") + bytes((day.month, day.day)) + kept[4:]).hex()
+
+
+def as_cosem_time(text: str, old: Leaf) -> Leaf:
+    """Blue Book time (4 octets: hour, minute, second, hundredths kept)."""
+    parts = text.strip()[:8].split(":")
+    if len(parts) != 3:
+        raise ConversionError(f"{text!r} is not an xs:time")
+    kept = _old_bytes(old, 4)
+    return (bytes(_int(p) for p in parts) + kept[3:]).hex()
+
+
+def as_zcl_utc(text: str, old: Leaf) -> Leaf:
+    """ZigBee UTCTime: seconds since 2000-01-01; cancellation is 0xFFFFFFFF."""
+    when = _datetime(text)
+    if when == CANCEL:
+        return 0xFFFFFFFF
+    return int((when - ZCL_EPOCH).total_seconds())
+
+
+def as_invoke_id(text: str, old: Leaf) -> Leaf:
+    """DLMS long-invoke-id-and-priority: the skeleton's flags, the counter's low 24 bits."""
+    flags = old & 0xFF000000 if isinstance(old, int) else 0x20000000
+    return flags | (_int(text) & 0x00FFFFFF)
+
+
+def as_transaction_id(text: str, old: Leaf) -> Leaf:
+    """GBCS transaction id: a one-octet CRA flag (kept) and the 8-octet counter."""
+    kept = _old_bytes(old, 9)
+    return (kept[:1] + _int(text).to_bytes(8, "big")).hex()
+
+
+def as_counter_hex(text: str, old: Leaf) -> Leaf:
+    """A counter as an 8-octet octet-string."""
+    return _int(text).to_bytes(8, "big").hex()
+
+
+CONVERSIONS: dict[str, Conversion] = {
+    "int": as_int,
+    "decimal-int": as_decimal_int,
+    "text": as_text,
+    "utf8-hex": as_utf8_hex,
+    "hex": as_hex,
+    "base64-hex": as_base64_hex,
+    "eui-hex": as_eui_hex,
+    "uint8-hex": as_uint8_hex,
+    "cosem-datetime": as_cosem_datetime,
+    "cosem-date": as_cosem_date,
+    "cosem-time": as_cosem_time,
+    "zcl-utc": as_zcl_utc,
+    "invoke-id": as_invoke_id,
+    "transaction-id": as_transaction_id,
+    "counter-hex": as_counter_hex,
+}
+
+
+def convert(name: str, text: str, old: Leaf) -> Leaf:
+    """Apply the conversion `name`; raise ConversionError for an unknown name or a bad value."""
+    try:
+        fn = CONVERSIONS[name]
+    except KeyError:
+        raise ConversionError(f"no conversion named {name!r}") from None
+    return fn(text, old)

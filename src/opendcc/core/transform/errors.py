@@ -1,0 +1,56 @@
+"""Why a DUIS request cannot be transformed into a GBCS command, each as one DUIS outcome."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from opendcc.duis.response_codes import (
+    DuisError,
+    ResponseCode,
+    ServiceNotImplemented,
+    SignatureInvalid,
+    SignerNotOriginator,
+    WrongEndpoint,
+)
+
+
+class NoGbcsUseCase(WrongEndpoint):
+    """E13: the SRV has no GBCS use case (a non-device request), so there is nothing to transform."""
+
+
+class CommandNotTabulated(ServiceNotImplemented):
+    """The SRV has a GBCS use case but opendcc's command tables have no form for it yet."""
+
+
+class ExecutionDateTimeExpired(DuisError):
+    """A future-dated request whose ExecutionDateTime is already past (DUIS 5.4 §3.4.4).
+
+    E41 as read from the DUIS response-code list; not yet cross-checked against the
+    specification's table by a second source.
+    """
+
+    code = ResponseCode.E41
+
+
+class BadRequestValue(DuisError):
+    """A body value the command's GBCS encoding cannot carry (e.g. an integer out of range)."""
+
+
+class PreCommandSignatureInvalid(SignatureInvalid):
+    """The signed Pre-Command's signature does not verify with the originator's DS certificate."""
+
+
+class PreCommandWrongSigner(SignerNotOriginator):
+    """The signed Pre-Command was signed by (or names) another party than the request's originator."""
+
+
+class PreCommandMalformed(DuisError):
+    """The SignedPreCommand's GBCSPayload is not a General Signing APDU with a 64-octet signature."""
+
+    http_status = HTTPStatus.BAD_REQUEST
+
+
+class KeyNotAvailable(DuisError):
+    """A key the DCC needs for this command (ACB key agreement, remote party KA certificate) is missing."""
+
+    http_status = HTTPStatus.INTERNAL_SERVER_ERROR

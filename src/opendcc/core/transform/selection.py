@@ -1,0 +1,63 @@
+"""Which command form serves a request: the SRV's forms, narrowed by device type or use case
+when the caller knows them, then the form that fits the request body best.
+
+Forms built for another value of a discriminating field (`when`, e.g. RemotePartyRole) are
+never chosen. Fit, in order: the request's dating (immediate, future-dated or a cancellation) is the
+form's; the most of the form's body paths present in the request; the fewest of them absent;
+the fewest request values left unused; a form built from a template of exactly its variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from opendcc.core.transform import fields
+from opendcc.core.transform.conversions import CANCEL
+from opendcc.core.transform.errors import CommandNotTabulated
+from opendcc.core.transform.tables import CommandForm
+from opendcc.duis.request import DuisRequest
+
+
+def _narrow(forms: Sequence[CommandForm], keep: set[CommandForm]) -> list[CommandForm]:
+    """`forms` restricted to `keep`, or all of them when that would leave none."""
+    narrowed = [f for f in forms if f in keep]
+    return narrowed or list(forms)
+
+
+def dating(request: DuisRequest) -> str:
+    """immediate, future or cancel (DUIS 5.4: ExecutionDateTime 3000-12-31 cancels)."""
+    when = request.execution_datetime
+    if when is None:
+        return "immediate"
+    return "cancel" if when == CANCEL else "future"
+
+
+def fit(form: CommandForm, present: set[str], dated: str) -> tuple[int, int, int, int, int]:
+    """How well a form fits the request's body paths (larger is better)."""
+    wanted = form.body_sources
+    hits = len(wanted & present)
+    return (int(form.dating == dated), hits, -len(wanted - present), -len(present - wanted),
+            int(form.exact))
+
+
+def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
+                device_type: str | None = None, use_case: str | None = None) -> CommandForm:
+    """The form for `request` among the SRV's `forms`."""
+    if use_case is not None:
+        # The RTDS variant name (CS03CNonCritical), else the GBCS code it starts with (CS03C).
+        exact = ([f for f in forms if f.name.split()[0] == use_case]
+                 or [f for f in forms if use_case.startswith(f.use_case)])
+        if not exact:
+            raise CommandNotTabulated(f"use case {use_case} has no command form for SRV "
+                                      f"{request.service_reference_variant}")
+        forms = exact
+    if device_type is not None:
+        forms = _narrow(forms, {f for f in forms if device_type in f.devices})
+    values = fields.leaves(request.body)
+    forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
+    if not forms:
+        raise CommandNotTabulated(f"no command form of SRV {request.service_reference_variant} "
+                                  "for this variant of the request")
+    present = set(values)
+    dated = dating(request)
+    return max(forms, key=lambda f: fit(f, present, dated))

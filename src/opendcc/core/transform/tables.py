@@ -1,0 +1,125 @@
+"""The command tables: for each GBCS use case, the command forms the DCC builds and how each
+DUIS body value lands in the payload. Data (`commands.json`), loaded once.
+
+A form is one shape of a use case's command (e.g. ECS01a immediate with block tariff, or
+future-dated with TOU): the GBCS payload as the payload codec's JSON view (DLMS attribute and
+method descriptors with OBIS codes, ZCL cluster and command ids with named fields, ASN.1
+trees), the Grouping Header facts (message code; whether the DCC originates the command on
+the user's behalf, GBCS §7.2.7 supplementary remote party fields), and bindings. A binding
+says: put `source` through the named conversion (`conversions.py`) into the payload leaf at
+`at`. Sources are DUIS body paths (`fields.py`) or one of:
+
+    @counter          the Grouping Header's Originator Counter
+    @request_counter  the DUIS RequestID counter
+    @originator       the RequestID originator (the user)
+    @target           the RequestID target (the device)
+    @sender           the Grouping Header's originator (the user, or the DCC on its behalf)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from opendcc.ids import EUI64
+
+PathStep = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Put `source` through `conversion` into the payload leaf at `at`."""
+
+    at: tuple[PathStep, ...]
+    source: str
+    conversion: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandForm:
+    """One shape of one use case's GBCS command."""
+
+    name: str
+    use_case: str
+    srv: str
+    message_code: int
+    devices: frozenset[str]
+    sender: EUI64 | None  # the DCC entity that originates the command on the user's behalf
+    remote_party_counter: bool
+    remote_party_ka_certificate: str | None  # body path of the user's KA certificate (base64)
+    dating: str  # "immediate", "future" or "cancel": the future-dating the form was built for
+    exact: bool  # built with the DUIS template of exactly this variant (bindings complete)
+    learned: bool  # its body bindings are known (False: only header and counter bindings)
+    when: tuple[tuple[str, str], ...]  # body values that choose this variant (e.g. RemotePartyRole)
+    payload: Any  # JSON view of the payload skeleton
+    bindings: tuple[Binding, ...]
+
+    @property
+    def body_sources(self) -> frozenset[str]:
+        """The DUIS body paths this form reads."""
+        out = {b.source for b in self.bindings if not b.source.startswith("@")}
+        if self.remote_party_ka_certificate:
+            out.add(self.remote_party_ka_certificate)
+        return frozenset(out)
+
+
+class CommandTables:
+    """Every command form, by SRV and by use case."""
+
+    def __init__(self, forms: list[CommandForm],
+                 service_use_cases: dict[str, list[str]] | None = None) -> None:
+        self.forms = tuple(forms)
+        self._service_use_cases = {k: tuple(v) for k, v in (service_use_cases or {}).items()}
+        self._by_srv: dict[str, list[CommandForm]] = {}
+        for form in forms:
+            self._by_srv.setdefault(form.srv, []).append(form)
+
+    def for_srv(self, srv: str) -> list[CommandForm]:
+        """The forms serving a Service Reference Variant (empty if none is tabulated)."""
+        return list(self._by_srv.get(srv, ()))
+
+    def use_cases_of(self, service_reference: str) -> tuple[str, ...]:
+        """GBCS use cases of a Service Reference or SRV variant (the GBCS use-case table, and
+        the RTDS names for its rows that say "See GBCS")."""
+        return self._service_use_cases.get(service_reference, ())
+
+    @property
+    def use_cases(self) -> frozenset[str]:
+        """The use cases with at least one form."""
+        return frozenset(f.use_case for f in self.forms)
+
+
+def _form(raw: dict[str, Any]) -> CommandForm:
+    sender = raw.get("sender")
+    return CommandForm(
+        name=str(raw["name"]),
+        use_case=str(raw["use_case"]),
+        srv=str(raw["srv"]),
+        message_code=int(str(raw["message_code"]), 16),
+        devices=frozenset(raw.get("devices", ())),
+        sender=EUI64.parse(sender) if sender else None,
+        remote_party_counter=bool(raw.get("remote_party_counter", False)),
+        remote_party_ka_certificate=raw.get("remote_party_ka_certificate") or None,
+        dating=str(raw.get("dating", "immediate")),
+        exact=bool(raw.get("exact", False)),
+        learned=bool(raw.get("learned", True)),
+        when=tuple(sorted((str(k), str(v)) for k, v in raw.get("when", {}).items())),
+        payload=raw["payload"],
+        bindings=tuple(Binding(tuple(b[0]), str(b[1]), str(b[2])) for b in raw["bind"]),
+    )
+
+
+def read_tables(text: str) -> CommandTables:
+    """Command tables from their JSON text."""
+    raw = json.loads(text)
+    return CommandTables([_form(f) for f in raw["forms"]], raw.get("service_use_cases", {}))
+
+
+@cache
+def default_tables() -> CommandTables:
+    """The command tables shipped with opendcc, loaded once."""
+    text = resources.files("opendcc.core.transform").joinpath("commands.json").read_text("utf-8")
+    return read_tables(text)

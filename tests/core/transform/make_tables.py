@@ -1,0 +1,269 @@
+"""Build `src/opendcc/core/transform/commands.json` from the RTDS vectors and DUIS templates.
+
+    .venv/bin/python tests/core/transform/make_tables.py
+
+For every RTDS Command / Pre-Command vector: the decoded payload becomes a form's skeleton,
+and each payload value that equals a value of the paired DUIS template (or the RequestID's
+originator, target or counter) under one of the named conversions becomes a binding. The
+pairing is by file name (the template whose name shares the longest prefix with the vector's,
+same use-case variant and SRV). The output is data the transform reads; re-run this after the
+reference material grows. Nothing of the reference is needed at run time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from opendcc.config import reference_dir
+from opendcc.core.transform import fields
+from opendcc.core.transform.conversions import ConversionError, convert
+from opendcc.duis.catalogue import load_catalogue
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import DuisRequest, read_request
+from opendcc.gbcs import codec
+
+OUT = Path(__file__).resolve().parents[3] / "src/opendcc/core/transform/commands.json"
+#: Payload keys that name structure, never a request value.
+STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "method_id", "command",
+                        "tag_class", "tag_number", "extended_header_cluster_id",
+                        "extended_header_control_field", "frame_control", "command_identifier",
+                        "unused_bits", "#"})
+#: DUIS values that choose between variants of a use case (CS02b: whose credentials are
+#: replaced): a form is only for requests with the same value.
+DISCRIMINATORS = ("RemotePartyRole",)
+SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
+SPECIAL_CONVERSIONS = ("invoke-id", "transaction-id", "counter-hex", "eui-hex")
+INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc")
+OCTET_CONVERSIONS = ("hex", "eui-hex", "base64-hex", "uint8-hex", "cosem-datetime", "cosem-date",
+                     "cosem-time", "utf8-hex")
+TEXT_CONVERSIONS = ("text",)
+
+
+def shared_prefix(a: str, b: str) -> int:
+    """How many leading characters two names share."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def strip_notes(node: Any) -> Any:
+    """The payload JSON without the '#' notes for people."""
+    if isinstance(node, dict):
+        return {k: strip_notes(v) for k, v in node.items() if k != "#"}
+    if isinstance(node, list):
+        return [strip_notes(v) for v in node]
+    return node
+
+
+def payload_leaves(node: Any, path: tuple[Any, ...] = (), kind: str | None = None
+                   ) -> Iterator[tuple[tuple[Any, ...], Any, str | None]]:
+    """(path, value, A-XDR type of the holder) of every value leaf."""
+    if isinstance(node, dict):
+        holder = node.get("@type") if isinstance(node.get("@type"), str) else None
+        for k, v in node.items():
+            if k in STRUCTURAL:
+                continue
+            yield from payload_leaves(v, (*path, k), holder)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from payload_leaves(v, (*path, i), kind)
+    else:
+        yield path, node, kind
+
+
+def conversions_for(value: Any, kind: str | None) -> tuple[str, ...]:
+    if isinstance(value, bool) or value is None:
+        return ()
+    if isinstance(value, int):
+        return INT_CONVERSIONS
+    if kind == "octet-string":
+        return OCTET_CONVERSIONS
+    if kind is not None and "string" in kind:
+        return TEXT_CONVERSIONS
+    return OCTET_CONVERSIONS + TEXT_CONVERSIONS if value else ()
+
+
+def matches(conversion: str, text: str, value: Any) -> bool:
+    try:
+        return convert(conversion, text, value) == value
+    except (ConversionError, ValueError, OverflowError):
+        return False
+
+
+def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[str, str]) -> list[list[Any]]:
+    body = fields.leaves(request.body)
+    for path, text in body.items():  # a whole DER payload given as base64 (certificates)
+        if matches("base64-hex", text, content.hex()):
+            return [[[], path, "base64-hex"]]
+    used: set[str] = set()
+    out: list[list[Any]] = []
+    for at, value, kind in payload_leaves(skeleton):
+        if at == ("date_time",) and value == "":
+            if "ExecutionDateTime" in body:
+                continue
+            continue
+        found = None
+        key = at[-1] if at else None
+        for src in SPECIALS:
+            convs = ("invoke-id",) if key == "long_invoke_id_and_priority" else SPECIAL_CONVERSIONS
+            for conv in convs:
+                if matches(conv, specials[src], value):
+                    found = [list(at), src, conv]
+                    break
+            if found:
+                break
+        if found is None and key != "long_invoke_id_and_priority":
+            convs = conversions_for(value, kind)
+            for pool in ([p for p in body if p not in used], list(body)):
+                for path in pool:
+                    conv = next((c for c in convs if matches(c, body[path], value)), None)
+                    if conv is not None:
+                        found = [list(at), path, conv]
+                        break
+                if found:
+                    break
+        if found:
+            used.add(found[1])
+            out.append(found)
+    return out
+
+
+def is_certificate(text: str) -> bool:
+    try:
+        x509.load_der_x509_certificate(base64.b64decode("".join(text.split()), validate=True))
+    except ValueError:
+        return False
+    return True
+
+
+def read_hex(path: Path) -> bytes:
+    return bytes.fromhex("".join(path.read_text().split()))
+
+
+def main() -> int:
+    ref = reference_dir()
+    catalogue = load_catalogue()
+    templates: dict[str, tuple[str, DuisRequest]] = {}
+    for p in sorted((ref / "duis" / "templates").glob("*.XML")):
+        try:
+            request = read_request(parse_xml(p.read_bytes()))
+        except Exception:
+            continue
+        if request.service_reference_variant not in catalogue:
+            continue
+        templates[p.name.removesuffix("_REQUEST_DUIS.XML")] = (p.name, request)
+    try:
+        from opendcc.devices.use_cases import USE_CASES
+        devices = {code: [uc.device.value] for code, uc in USE_CASES.items()}
+    except ImportError:
+        devices = {}
+    stems: dict[str, dict[str, Path]] = {}
+    for p in sorted((ref / "gbcs" / "rtds").glob("*/*COMMAND_GBCS.HEX")):
+        kind = "PRECOMMAND" if p.name.endswith("_PRECOMMAND_GBCS.HEX") else "COMMAND"
+        stem = p.name.removesuffix(f"_{kind}_GBCS.HEX")
+        stems.setdefault(stem, {})[kind] = p
+    forms: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    order = sorted(stems, key=lambda s: ("ERROR" in s, s))
+    variants_with_success = {s.split("_")[0] for s in stems if "SUCCESS" in s}
+    for stem in order:
+        if "SUCCESS" not in stem and stem.split("_")[0] in variants_with_success:
+            continue  # ERROR / NOT_FOUND commands are deliberately odd: not a form to build from
+        variant, srv_token = stem.split("_")[:2]
+        path = stems[stem].get("COMMAND") or stems[stem]["PRECOMMAND"]
+        msg = codec.decode(read_hex(path))
+        view = codec.to_json(msg)
+        decoded = view["Payload"].get("Decoded")
+        if decoded is None:
+            print(f"skip {stem}: payload not decoded", file=sys.stderr)
+            continue
+        skeleton = strip_notes(decoded)
+        apdu = msg.apdu
+        oi = apdu.other_information
+        candidates = [t for t in templates if t.split("_")[0] == variant]
+        pair = max(candidates, key=lambda t: (shared_prefix(t, stem), t), default=None)
+        srv = templates[pair][1].service_reference_variant if pair else srv_token
+        if srv not in catalogue:
+            print(f"skip {stem}: SRV {srv_token} not in the catalogue", file=sys.stderr)
+            continue
+        on_behalf = oi.remote_party_id is not None
+        bind: list[list[Any]] = []
+        ka_path = None
+        when: dict[str, str] = {}
+        dating = ("cancel" if "CANCELLATION" in stem else "future" if "FUTURE_DATED" in stem
+                  else "immediate")
+        if pair is not None:
+            request = templates[pair][1]
+            rid = request.request_id
+            specials = {"@counter": str(apdu.originator_counter), "@request_counter": str(rid.counter),
+                        "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
+                        "@sender": apdu.originator.hyphenated}
+            bind = infer(skeleton, apdu.content, request, specials)
+            when = {p: t for p, t in fields.leaves(request.body).items()
+                    if p.rsplit("/", 1)[-1] in DISCRIMINATORS}
+            if oi.remote_party_ka_certificate is not None:
+                ka_path = next((p for p, t in fields.leaves(request.body).items()
+                                if matches("base64-hex", t, oi.remote_party_ka_certificate.hex())), None)
+                if ka_path is None:  # the template carries another certificate in the same place
+                    ka_path = next((p for p, t in fields.leaves(request.body).items()
+                                    if is_certificate(t)), None)
+                if ka_path is None:
+                    print(f"{stem}: no KA certificate in the template", file=sys.stderr)
+        use_case = msg.use_case.code
+        form = {
+            "name": f"{variant} {srv} {stem.split('_', 2)[2] if stem.count('_') >= 2 else ''}".strip(),
+            "use_case": use_case,
+            "srv": srv,
+            "message_code": f"{oi.message_code:04X}",
+            "devices": devices.get(use_case, []),
+            "sender": apdu.originator.hyphenated if on_behalf else None,
+            "remote_party_counter": oi.remote_party_counter is not None,
+            "remote_party_ka_certificate": ka_path,
+            "dating": dating,
+            "exact": pair == stem,
+            "learned": pair is not None,
+            "when": when,
+            "template": pair,
+            "payload": skeleton,
+            "bind": bind,
+        }
+        key = json.dumps({k: v for k, v in form.items() if k not in ("name", "template")}, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        forms.append(form)
+    table = json.loads((ref / "gbcs" / "use-case-table.json").read_text())
+    service: dict[str, list[str]] = {}
+    for row in table:
+        for sr in str(row.get("Service Reference") or "").replace(";", ",").split(","):
+            sr = sr.strip()
+            if sr and sr[0].isdigit():
+                service.setdefault(sr, []).append(str(row["Code"]))
+    codes = sorted({str(row["Code"]) for row in table}, key=len, reverse=True)
+    named = [(n.split("_")[0], r.service_reference_variant) for n, (_, r) in templates.items()]
+    named += [(s.split("_")[0], s.split("_")[1]) for s in stems]
+    for variant, srv in named:  # "See GBCS" rows: the RTDS names tie the use case to its SRV
+        code = next((c for c in codes if variant.startswith(c)), None)
+        if code is not None and srv in catalogue and code not in service.get(srv, []):
+            service.setdefault(srv, []).append(code)
+    lines = ",\n".join(json.dumps(f, separators=(",", ":")) for f in forms)
+    OUT.write_text(
+        '{"_comment":"GBCS command forms per use case: payload skeleton (payload codec JSON) and '
+        'bindings [payload path, DUIS body path or @source, conversion]. Built by '
+        'tests/core/transform/make_tables.py from the RTDS vectors; see docs/transform.md.",\n'
+        f'"service_use_cases":{json.dumps(service, separators=(",", ":"))},\n'
+        f'"forms":[\n{lines}\n]}}\n', encoding="utf-8")
+    print(f"{len(forms)} forms, {len({f['use_case'] for f in forms})} use cases -> {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

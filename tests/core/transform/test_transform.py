@@ -1,0 +1,237 @@
+"""The Transform against the RTDS vectors: for every device-SRV DUIS template whose use case has
+an RTDS Command or Pre-Command, the GBCS opendcc emits decodes to the vector's structure, with
+the template's values; bad requests get their DUIS answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import transform_rtds as rtds
+from lxml import etree
+from transform_rtds import record
+
+from opendcc.client.correlate import correlate
+from opendcc.core.transform import (
+    CommandNotTabulated,
+    ExecutionDateTimeExpired,
+    NoGbcsUseCase,
+    PreCommandSignatureInvalid,
+    PreCommandWrongSigner,
+    default_tables,
+    fields,
+    finish_signed_precommand,
+    transform,
+)
+from opendcc.core.transform.conversions import convert
+from opendcc.core.transform.selection import choose_form
+from opendcc.duis.catalogue import load_catalogue
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import DuisRequest, read_request
+from opendcc.duis.response_codes import WrongCommandVariant
+from opendcc.gbcs import codec, security
+from opendcc.gbcs.codec import MessageKind, Verification
+from opendcc.smki.keystore import KeyStore
+
+#: Before every template's ExecutionDateTime (the earliest is in 2015).
+NOW = datetime(2014, 6, 1, tzinfo=UTC)
+DCC_COUNTER = 1300
+#: Payload keys that carry structure (descriptors, ids, types), compared as values.
+STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "method_id", "command",
+                        "tag_class", "tag_number", "extended_header_cluster_id",
+                        "extended_header_control_field", "frame_control", "command_identifier"})
+
+
+def shape(node: Any, key: str | None = None) -> Any:
+    """The structure of a payload's JSON view: descriptors and types kept, values typed only."""
+    if isinstance(node, dict):
+        return {k: shape(v, k) for k, v in node.items() if k != "#"}
+    if isinstance(node, list):
+        return [shape(v) for v in node]
+    return node if key in STRUCTURAL else type(node).__name__
+
+
+def header(msg: codec.GbcsMessage) -> dict[str, Any]:
+    """The Grouping Header facts that make a command's structure (not its counters)."""
+    oi = msg.apdu.other_information
+    return {"CRA flag": msg.apdu.cra_flag, "message code": oi.message_code, "use case": msg.use_case.code,
+            "remote party": oi.remote_party_id is not None,
+            "remote party counter": oi.remote_party_counter is not None,
+            "remote party KA certificate": oi.remote_party_ka_certificate is not None,
+            "date-time": msg.apdu.date_time is not None}
+
+
+def read_vector(template: rtds.Template) -> codec.GbcsMessage:
+    assert template.vector is not None
+    return codec.decode(bytes.fromhex("".join(template.vector.read_text().split())))
+
+
+def run(template: rtds.Template, keys: KeyStore, request: DuisRequest | None = None) -> bytes:
+    return transform(request or template.request, now=NOW, counter=DCC_COUNTER, keys=keys,
+                     use_case=template.variant).gbcs
+
+
+def _at(tree: Any, path: list[Any]) -> Any:
+    for step in path:
+        tree = tree[step]
+    return tree
+
+
+@pytest.mark.parametrize("template", rtds.in_scope(), ids=lambda t: t.name)
+def test_command_has_the_rtds_structure_and_the_template_values(template: rtds.Template,
+                                                                 keys: KeyStore) -> None:
+    request = template.request
+    expected = read_vector(template)
+    try:
+        octets = run(template, keys)
+    except CommandNotTabulated as exc:
+        record("structure", "not tabulated")
+        pytest.xfail(f"no command table yet: {exc}")
+    got = codec.decode(octets, keys)
+    same = header(got) == header(expected) and shape(codec.to_json(got)["Payload"].get("Decoded")) == shape(
+        codec.to_json(expected)["Payload"].get("Decoded"))
+    record("structure", "match" if same else "differs")
+    assert header(got) == header(expected)
+    assert shape(codec.to_json(got)["Payload"].get("Decoded")) == shape(
+        codec.to_json(expected)["Payload"].get("Decoded"))
+
+    # The addressing comes from the request; a non-critical command carries the ACB's MAC.
+    rid = request.request_id
+    assert got.apdu.recipient == rid.target
+    assert got.apdu.originator == rid.originator or got.apdu.other_information.remote_party_id == rid.originator
+    if request.command_variant == 4:
+        assert got.kind is MessageKind.PRECOMMAND
+    else:
+        assert got.kind is MessageKind.COMMAND and got.mac_check is Verification.VERIFIED
+
+    # Every value the table binds comes from the template.
+    form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
+                       use_case=template.variant)
+    values = fields.leaves(request.body)
+    view = codec.to_json(got)["Payload"].get("Decoded")
+    for b in form.bindings:
+        if b.source in values and b.at:
+            assert _at(view, list(b.at)) == convert(b.conversion, values[b.source], _at(view, list(b.at))), b
+    exact = got.apdu.content == expected.apdu.content
+    record("identical payload", "match" if exact else "differs")
+
+
+@pytest.mark.parametrize("template", [t for t in rtds.in_scope() if t.request.command_variant == 4],
+                         ids=lambda t: t.name)
+def test_pre_command_passes_the_users_correlation(template: rtds.Template, keys: KeyStore) -> None:
+    try:
+        octets = run(template, keys)
+    except CommandNotTabulated as exc:
+        record("correlate", "not tabulated")
+        pytest.xfail(f"no command table yet: {exc}")
+    result = correlate(template.request, octets, check=False)
+    record("correlate", "match" if result.passed else "differs")
+    assert result.passed, result.mismatches
+
+
+# ---------------------------------------------------------------------------------------------
+# CV 5-7: the signed Pre-Command comes back
+
+def _signed_request(template: rtds.Template, gbcs: bytes, cv: int = 5) -> DuisRequest:
+    """The CV 5 request carrying `gbcs` in sr:SignedPreCommand (DUIS 5.4 §3.2)."""
+    root = parse_xml((rtds.REF / "duis" / "templates" / template.name).read_bytes())
+    ns = {"sr": "http://www.dccinterface.co.uk/ServiceUserGateway"}
+    root.find("sr:Header/sr:CommandVariant", ns).text = str(cv)  # type: ignore[union-attr]
+    body = root.find("sr:Body", ns)
+    assert body is not None
+    for child in list(body):
+        body.remove(child)
+    signed = etree.SubElement(body, f"{{{ns['sr']}}}SignedPreCommand")
+    etree.SubElement(signed, f"{{{ns['sr']}}}GBCSPayload").text = base64.b64encode(gbcs).decode()
+    return read_request(root)
+
+
+def _critical() -> list[rtds.Template]:
+    """Critical templates whose SRV has a command form that fits them."""
+    keys = KeyStore.from_reference()
+    out = []
+    for t in rtds.in_scope():
+        if t.request.command_variant != 4:
+            continue
+        try:
+            run(t, keys)
+        except CommandNotTabulated:
+            continue
+        out.append(t)
+    return out
+
+
+@pytest.mark.parametrize("template", _critical()[:1] + _critical()[-1:], ids=lambda t: t.name)
+def test_user_signed_pre_command_is_maced_for_the_device(template: rtds.Template, keys: KeyStore) -> None:
+    pre = codec.decode(run(template, keys)).apdu
+    signed = codec.sign_apdu(dataclasses.replace(pre, signature=bytes(64)), keys)
+    result = finish_signed_precommand(_signed_request(template, bytes(signed)), keys=keys)
+    msg = codec.decode(result.gbcs, keys)
+    assert msg.kind is MessageKind.COMMAND
+    assert msg.signature_check is Verification.VERIFIED and msg.mac_check is Verification.VERIFIED
+    assert result.send_over_wan and not result.pre_command
+
+
+def test_pre_command_signed_by_another_party_is_refused(keys: KeyStore) -> None:
+    template = _critical()[0]
+    pre = codec.decode(run(template, keys)).apdu
+    other = next(t for t in rtds.in_scope() if t.request.request_id.originator != pre.originator)
+    forged = dataclasses.replace(pre, originator=other.request.request_id.originator)
+    signed = codec.sign_apdu(dataclasses.replace(forged, signature=bytes(64)), keys)
+    with pytest.raises(PreCommandWrongSigner):
+        finish_signed_precommand(_signed_request(template, bytes(signed)), keys=keys)
+
+
+def test_pre_command_with_a_bad_signature_is_refused(keys: KeyStore) -> None:
+    template = _critical()[0]
+    pre = codec.decode(run(template, keys)).apdu
+    key = keys.private_key(pre.originator, "ds")
+    assert key is not None
+    tampered = dataclasses.replace(pre, signature=security.sign(key, pre.signed_data()[:-1] + b"\x00"))
+    with pytest.raises(PreCommandSignatureInvalid):
+        finish_signed_precommand(_signed_request(template, bytes(tampered)), keys=keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input: each its DUIS answer
+
+@pytest.mark.parametrize("template", [t for t in rtds.templates() if t.request.command_variant in (1, 2, 3)],
+                         ids=lambda t: t.name)
+def test_non_critical_srv_sent_as_critical_is_e12(template: rtds.Template, keys: KeyStore) -> None:
+    request = dataclasses.replace(template.request, command_variant=4)
+    with pytest.raises(WrongCommandVariant) as caught:
+        run(template, keys, request)
+    assert caught.value.code is not None and caught.value.code.value == "E12"
+
+
+@pytest.mark.parametrize("name", rtds.non_device_templates())
+def test_srv_without_a_gbcs_use_case_is_e13(name: str, keys: KeyStore) -> None:
+    request = read_request(parse_xml((rtds.REF / "duis" / "templates" / name).read_bytes()))
+    with pytest.raises(NoGbcsUseCase) as caught:
+        transform(request, now=NOW, counter=DCC_COUNTER, keys=keys)
+    assert caught.value.code is not None and caught.value.code.value == "E13"
+
+
+@pytest.mark.parametrize("template", [t for t in rtds.templates()
+                                      if t.request.execution_datetime is not None
+                                      and t.request.execution_datetime.year < 3000],
+                         ids=lambda t: t.name)
+def test_expired_execution_date_time_is_refused(template: rtds.Template, keys: KeyStore) -> None:
+    request = template.request
+    assert request.execution_datetime is not None
+    later = request.execution_datetime + timedelta(seconds=1)
+    with pytest.raises(ExecutionDateTimeExpired):
+        transform(request, now=later, counter=DCC_COUNTER, keys=keys, use_case=template.variant)
+
+
+def test_every_device_srv_of_the_catalogue_is_accounted_for() -> None:
+    """Each device SRV has a command form, or is reported as not yet tabulated."""
+    tables = default_tables()
+    device = [s for s in load_catalogue() if not s.non_device]
+    for srv in device:
+        record("device SRVs with a command form", "match" if tables.for_srv(srv.variant) else "not tabulated")
+    assert any(tables.for_srv(s.variant) for s in device)
