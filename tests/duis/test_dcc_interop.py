@@ -104,3 +104,15 @@ def test_the_dcc_validator_refuses_a_tampered_opendcc_signature(dcc_signer: Sign
     data = response.serialize(root).replace(b"I99", b"I0")
     ok, _ = dcctool.validate(data)
     assert not ok
+
+
+def test_re_indented_signed_document_is_accepted_by_both(dcc_signer: Signer, keystore: KeyStore) -> None:
+    root = response.build_response("90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A2:1002",
+                                   ResponseCode.I99, now=datetime(2026, 1, 1, tzinfo=UTC),
+                                   service_reference="11.2", variant="11.2")
+    xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)
+    etree.indent(root)
+    data = response.serialize(root)
+    ok, diagnostics = dcctool.validate(data)
+    assert ok, diagnostics
+    xmldsig.verify(parse_xml(data), keystore.lookup)

@@ -217,3 +217,24 @@ def test_a_second_signature_element_inside_the_document_does_not_confuse_the_dig
 def test_naive_verification_time_is_taken_as_utc(dcc_signer: Signer, keystore: KeyStore) -> None:
     root = parse_xml(_signed_template(dcc_signer))
     xmldsig.verify(root, keystore.lookup, at=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_signed_document_re_indented_afterwards_verifies_as_in_the_dcc_tool(
+        name: str, keystore: KeyStore) -> None:
+    root = parse_xml((SAMPLES / name).read_bytes())
+    etree.indent(root)
+    again = parse_xml(etree.tostring(root))
+    xmldsig.verify(again, keystore.lookup)
+    with pytest.raises(SignatureInvalid, match="digest mismatch"):
+        xmldsig.verify(again, keystore.lookup, strict_whitespace=True)
+
+
+def test_re_indenting_does_not_hide_a_changed_value(dcc_signer: Signer, keystore: KeyStore) -> None:
+    root = parse_xml(_signed_template(dcc_signer))
+    request_id = root.find(".//{http://www.dccinterface.co.uk/ServiceUserGateway}RequestID")
+    assert request_id is not None and request_id.text
+    request_id.text += "1"
+    etree.indent(root)
+    with pytest.raises(SignatureInvalid, match="digest mismatch"):
+        xmldsig.verify(parse_xml(etree.tostring(root)), keystore.lookup)

@@ -229,14 +229,44 @@ def keyinfo_issuer(certificate: x509.Certificate) -> str:
 # --- verification ----------------------------------------------------------------------------
 
 def verify(root: etree._Element, lookup: CertificateLookup, *,
-           at: datetime | None = None) -> VerifiedSignature:
+           at: datetime | None = None, strict_whitespace: bool = False) -> VerifiedSignature:
     """Verify the enveloped DUIS signature of a document; the certificate comes from `lookup`.
 
     DUIS §2.4: raises SignatureMissing (no ds:Signature), CertificateUnknown (KeyInfo lacks
     X509IssuerSerial or lookup finds nothing), CertificateExpired (when `at` is given and falls
     outside the certificate's validity) or SignatureInvalid (detail says digest or signature).
     The tree is left as it was.
+
+    Like the DCC's own verifier, a document that only gained whitespace between elements after
+    signing (re-indented) is accepted: when the exact check fails, it is repeated on a copy
+    without that whitespace. `strict_whitespace=True` turns this off.
     """
+    try:
+        return _verify(root, lookup, at)
+    except SignatureInvalid:
+        if strict_whitespace or not _has_formatting(root):
+            raise
+        stripped = copy.deepcopy(root)
+        strip_whitespace(stripped)
+        try:
+            return _verify(stripped, lookup, at)
+        except SignatureInvalid:
+            pass
+        raise
+
+
+def _has_formatting(root: etree._Element) -> bool:
+    """True when the document holds whitespace-only text between elements."""
+    for node in root.iter():
+        if len(node) and node.text is not None and not node.text.strip():
+            return True
+        if node is not root and node.tail is not None and not node.tail.strip():
+            return True
+    return False
+
+
+def _verify(root: etree._Element, lookup: CertificateLookup,
+            at: datetime | None) -> VerifiedSignature:
     signature = root.find(_SIGNATURE)
     if signature is None:
         raise SignatureMissing("the message has no ds:Signature")
