@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from opendcc.cli import duis_cmds, gbcs_cmds, parse_cmds, serve_cmd, smki_cmds, users_cmds
+from opendcc.cli import devices_cmds, duis_cmds, gbcs_cmds, parse_cmds, serve_cmd, smki_cmds, users_cmds
 
 app = typer.Typer(
     name="opendcc",
@@ -34,6 +34,7 @@ gbcs_cmds.register(app)
 smki_cmds.register(app)
 users_cmds.register(app)
 parse_cmds.register(app)
+devices_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover
