@@ -1,6 +1,6 @@
 """TEST-ONLY: the payload octets of each RTDS vector, found by stepping over the GBCS framing.
 
-Just enough of GBCS §6 (General Ciphering / General Signing headers) to reach the payload,
+Just enough of GBCS framing (General Ciphering / General Signing headers) to reach the payload,
 so the payload codecs can be tested on every vector independently of the framing codec.
 """
 

@@ -38,7 +38,7 @@ __all__ = ["Payload", "PayloadKind", "ProtectedData", "decode_data", "decode_dec
 
 
 class PayloadKind(StrEnum):
-    """Which codec a GBCS payload needs (GBCS §7: DLMS COSEM, GBZ ZigBee, or ASN.1 DER)."""
+    """Which codec a GBCS payload needs (GBCS: DLMS COSEM, GBZ ZigBee, or ASN.1 DER)."""
 
     DLMS = "dlms"
     ZCL = "zcl"

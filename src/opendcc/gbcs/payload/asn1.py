@@ -1,4 +1,4 @@
-"""DER (ITU-T X.690 §10) values as GBCS's ASN.1 payloads carry them (GBCS §7.4, e.g. CS02b).
+"""DER (ITU-T X.690 §10) values as GBCS's ASN.1 payloads carry them (e.g. CS02b).
 
 Why a small TLV reader rather than asn1tools or asn1crypto: the GBCS ASN.1 modules are not
 shipped in machine-readable form here, and a schema-driven codec re-encodes from values, which

@@ -1,4 +1,4 @@
-"""xDLMS APDUs as GBCS carries them (DLMS UA 1000-2 "Green Book" §9.5, GBCS §7.2.x).
+"""xDLMS APDUs as GBCS carries them (DLMS UA 1000-2 "Green Book" §9.5, as profiled by GBCS).
 
 GBCS uses the ACCESS service (access-request 0xD9 / access-response 0xDA) and
 data-notification (0x0F) for alerts; the GET / SET / ACTION / event-notification /

@@ -1,4 +1,4 @@
-"""Names for GBCS's ASN.1 payloads (GBCS §10.x: CS02a-e, CS03, CS04, CS06, CS07, CS08, CCS08,
+"""Names for GBCS's ASN.1 payloads (CS02a-e, CS03, CS04, CS06, CS07, CS08, CCS08,
 GCS28, GCS59, GCS62), laid over the generic DER tree of `asn1`.
 
 The structures are data: each `Shape` says which DER value is expected (universal or
@@ -225,7 +225,7 @@ SHAPES: dict[str, tuple[Shape, ...]] = {
 SHAPES["FDA-CS02b"] = SHAPES["CS02b"][2:]
 SHAPES["FDA-CS06"] = SHAPES["CS06"][2:]
 
-#: named value -> meanings of its numbers (GBCS §10 ASN.1 module comments)
+#: named value -> meanings of its numbers (GBCS's ASN.1 definitions)
 MEANINGS: dict[str, dict[int, str]] = {
     "remotePartyRole": {0: "root", 1: "recovery", 2: "supplier", 3: "networkOperator",
                         4: "accessControlBroker", 5: "transitionalCoS", 6: "wanProvider",

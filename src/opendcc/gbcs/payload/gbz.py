@@ -1,4 +1,4 @@
-"""GBZ: the GBCS wrapping of ZigBee ZCL commands (GBCS §7.3, "GBZ Payload").
+"""GBZ: the GBCS wrapping of ZigBee ZCL commands (GBCS "GBZ Payload").
 
 A GBZ payload is Profile ID (0x0109), a component count, then components. Each component is
 an Extended Header (control field, cluster id, length) around one ZCL frame; when the
@@ -61,7 +61,7 @@ class CipheredZclPayload(ZclCommandPayload):
 
 @dataclass(frozen=True)
 class GbzComponent(Node):
-    """GBCS §7.3: one GBZ component (Extended Header, optional headers, ZCL frame)."""
+    """GBCS GBZ Payload: one GBZ component (Extended Header, optional headers, ZCL frame)."""
 
     TYPE = "gbz-component"
     extended_header_control_field: int
@@ -104,7 +104,7 @@ class GbzComponent(Node):
 
 @dataclass(frozen=True)
 class GbzPayload(Node):
-    """GBCS §7.3: Profile ID, then the GBZ components (their count is implied)."""
+    """GBCS GBZ Payload: Profile ID, then the GBZ components (their count is implied)."""
 
     TYPE = "gbz-payload"
     components: tuple[GbzComponent, ...]
@@ -124,7 +124,7 @@ class GbzAlertComponents(GbzAlertContent):
 
 @dataclass(frozen=True)
 class FutureDatedAlertPayload(GbzAlertContent):
-    """GBCS §7.3 (alert 0x8F66): which future-dated command was executed."""
+    """GBCS future-dated alert (0x8F66): which future-dated command was executed."""
 
     TYPE = "future-dated-alert-payload"
     message_code: int
@@ -160,7 +160,7 @@ class UseCaseSpecificContent(GbzAlertContent):
 
 @dataclass(frozen=True)
 class GbzAlertPayload(Node):
-    """GBCS §7.3: a GBZ alert: Profile ID, component count, Alert Code, Time Stamp, content."""
+    """GBCS GBZ alert: Profile ID, component count, Alert Code, Time Stamp, content."""
 
     TYPE = "gbz-alert-payload"
     number_of_components: int
@@ -270,7 +270,7 @@ def _read_alert_content(r: Reader, alert_code: int, count: int) -> GbzAlertConte
 
 
 def decode_gbz(data: bytes) -> GbzPayload | GbzAlertPayload:
-    """GBCS §7.3: a GBZ payload or GBZ alert payload filling `data`."""
+    """GBCS GBZ Payload: a GBZ payload or GBZ alert payload filling `data`."""
     r = Reader(data)
     profile = r.uint_be(2, "profile id")
     if profile != GBZ_PROFILE_ID:
@@ -310,7 +310,7 @@ def _write_component(c: GbzComponent, out: bytearray) -> None:
 
 
 def encode_gbz(p: GbzPayload | GbzAlertPayload) -> bytes:
-    """GBCS §7.3: the bytes of a GBZ payload or GBZ alert payload."""
+    """GBCS GBZ Payload: the bytes of a GBZ payload or GBZ alert payload."""
     out = bytearray()
     try:
         out += p.profile_id.to_bytes(2, "big")

@@ -1,4 +1,4 @@
-"""Cluster-specific ZCL commands that GBCS uses (ZigBee Smart Energy 1.4, 07-5356; GBCS §7.3).
+"""Cluster-specific ZCL commands that GBCS uses (ZigBee Smart Energy 1.4, 07-5356, as GBCS uses them).
 
 Each command's payload is a row of `LAYOUTS`: (cluster, direction, command id) -> name and
 fields, each field a (name, ZCL type) pair; `Repeat` is a group repeated to the end of the
