@@ -160,3 +160,21 @@ def test_against_dcc_boxed_the_receiver_takes_a_fixed_port_and_is_not_registered
                                   register_receiver=False) as client:
         assert client.receiver().url == f"http://127.0.0.1:{port}/"
     assert calls == []
+
+
+SAMPLES = sorted((reference_dir() / "duis" / "samples").glob("*"))
+# Responses a real DCC (DCC Boxed) signed; every other sample is broken on purpose, or a request.
+GENUINE = {"read-inventory-response-4g.xml", "read-inventory-response-5.4.xml",
+           "readfw-response.xml"}
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_the_sdk_trusts_genuine_dcc_responses_and_refuses_every_broken_sample(
+    sample: Path, client: DccClient
+) -> None:
+    if sample.name in GENUINE:
+        response = client.verify_response(sample.read_bytes())
+        assert response.response_code == "I0"
+    else:
+        with pytest.raises(ResponseNotTrusted):
+            client.verify_response(sample.read_bytes())

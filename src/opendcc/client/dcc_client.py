@@ -8,6 +8,7 @@ small receiver. Users of the SDK never handle canonicalisation, signatures or co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from opendcc.config import data_dir
 from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.response_codes import DuisError
+from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import sign, verify
 from opendcc.ids import EUI64, RequestID
-from opendcc.smki.keystore import KeyStore, normalise_issuer
+from opendcc.smki.keystore import KeyStore, KeyUsage, normalise_issuer
 
 DCC_ID = EUI64.parse("90-B3-D5-1F-30-00-00-02")
 """The DCC's own entity ID (DCC Boxed): the target of every non-device request."""
@@ -45,7 +47,7 @@ class DccClient:
         private_key: ec.EllipticCurvePrivateKey,
         certificate: x509.Certificate,
         *,
-        dcc_certificate: x509.Certificate,
+        dcc_certificate: x509.Certificate | Sequence[x509.Certificate],
         counter: Counter | None = None,
         catalogue: Catalogue | None = None,
         http: httpx.Client | None = None,
@@ -58,7 +60,9 @@ class DccClient:
         self.user_id = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
         self._key = private_key
         self._certificate = certificate
-        self._dcc_certificate = dcc_certificate
+        # The DCC has signed with several XML signing certificates over its versions: trust each.
+        self._dcc_certificates = ([dcc_certificate] if isinstance(dcc_certificate, x509.Certificate)
+                                  else list(dcc_certificate))
         self.counter = counter or Counter(data_dir() / "client" / f"{self.user_id.hex}.counter")
         self.catalogue = catalogue or load_catalogue()
         self._http = http or httpx.Client(timeout=timeout)
@@ -78,13 +82,13 @@ class DccClient:
         keystore = KeyStore.from_reference()
         eui = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
         mine = keystore.xml_signing(eui)
-        dcc = keystore.xml_signing(DCC_ID)
+        dcc = [c.certificate for c in keystore.credentials(DCC_ID, KeyUsage.DS)]
         if mine is None or mine.private_key is None:
             raise ValueError(f"no XML signing key for user {eui} in the reference key store")
-        if dcc is None:
+        if not dcc:
             raise ValueError("no DCC XML signing certificate in the reference key store")
-        return cls(base_url, eui, mine.private_key, mine.certificate,
-                   dcc_certificate=dcc.certificate, **kwargs)
+        return cls(base_url, eui, mine.private_key, mine.certificate, dcc_certificate=dcc,
+                   **kwargs)
 
     # --- the safe layer ------------------------------------------------------------------------
 
@@ -140,20 +144,22 @@ class DccClient:
         return self.verify_response(reply.content)
 
     def verify_response(self, document: bytes) -> Response:
-        """Check a DUIS response's signature against the DCC certificate; parse it."""
+        """Check a DUIS response as a DCC Boxed receiver does: DUIS schema, then the signature
+        against the DCC's certificates; parse it."""
         try:
             root = parse_xml(document)
+            validate_duis(root)
             verify(root, self._lookup_dcc)
         except DuisError as exc:
-            raise ResponseNotTrusted(f"response not signed by the DCC: {exc}") from None
+            raise ResponseNotTrusted(f"response not accepted: {exc}") from None
         return parse_response(root, document)
 
     def _lookup_dcc(self, issuer: str, serial: int) -> x509.Certificate | None:
-        cert = self._dcc_certificate
-        if serial == cert.serial_number and (
-            not issuer or normalise_issuer(issuer) == normalise_issuer(cert.issuer)
-        ):
-            return cert
+        for cert in self._dcc_certificates:
+            if serial == cert.serial_number and (
+                not issuer or normalise_issuer(issuer) == normalise_issuer(cert.issuer)
+            ):
+                return cert
         return None
 
     # --- the receiver ---------------------------------------------------------------------------
