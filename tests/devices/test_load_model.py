@@ -108,3 +108,12 @@ def test_read_now_is_sum_of_half_hours_so_far(esme: ESME, t0: datetime) -> None:
     profile = esme.read_half_hour_profile(t0, now, now).value
     partial = esme.register(now) - esme.register(profile[-1].start + HALF_HOUR)
     assert regs.total_wh == esme.opening_wh + sum(e.wh for e in profile) + partial
+
+
+def test_meter_consumption_and_half_hours_agree_with_the_register(esme: ESME, t0: datetime) -> None:
+    end = t0 + timedelta(days=1)
+    esme.disable_supply(t0 + timedelta(hours=3))
+    esme.enable_supply(t0 + timedelta(hours=4))
+    hh = esme.half_hours(t0, end)
+    assert len(hh) == 48 and hh[6] == hh[7] == 0
+    assert sum(hh) == esme.consumption(t0, end) == esme.register(end) - esme.register(t0)

@@ -78,6 +78,22 @@ class Meter(Device):
         return register_at(self.model, self.seed, self.fuel, self.origin, self.opening_wh,
                            self.off, at)
 
+    def consumption(self, start: datetime, end: datetime) -> int:
+        """Wh imported in [start, end), supply-off periods excluded (the load model's answer)."""
+        return self.register(end) - self.register(start)
+
+    def half_hours(self, start: datetime, end: datetime) -> list[int]:
+        """Wh per half-hour from the half-hour containing `start` to the last ending by `end`."""
+        t = half_hour_start(start)
+        prev = self.register(t)
+        out = []
+        while t + HALF_HOUR <= end:
+            t += HALF_HOUR
+            cur = self.register(t)
+            out.append(cur - prev)
+            prev = cur
+        return out
+
     def _accounts(self) -> Accounts:
         if self.accounts is None:
             # Settlement runs on half-hour boundaries, from the one at or before commissioning.
