@@ -25,6 +25,7 @@ from opendcc.clock import SimulatedClock
 from opendcc.core.service import DataService, Outcome
 from opendcc.duis.catalogue import CommandVariant, load_catalogue
 from opendcc.duis.request import SR, DuisRequest
+from opendcc.duis.response import success
 from opendcc.duis.response_codes import (
     CounterReplayed,
     DeviceNotReachable,
@@ -299,3 +300,24 @@ def test_every_template_gets_its_specified_answer(estate: DataService, path: obj
         outcome = _handle(estate, request)
         assert outcome.code == "I99"
         assert [_code(d) for d in outcome.deferred] == ["E20"]
+
+
+class _RecordingDevices:
+    """A device layer that records what reaches it and answers I0."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def submit(self, request: DuisRequest, srv: object, device: object, now: datetime) -> Outcome:
+        self.seen.append(device.device_id.hyphenated)  # type: ignore[attr-defined]
+        return Outcome(success(request, now))
+
+
+def test_device_layer_receives_only_authorised_requests(store: Store) -> None:
+    devices = _RecordingDevices()
+    service = DataService(store, load_catalogue(), SimulatedClock(NOW), devices=devices)
+    assert _handle(service, request_from(template("ECS17b_4.1.1_SINGLE"))).code == "I0"
+    with pytest.raises(NotRegisteredParty):
+        _handle(service, request_from(template("ECS17b_4.1.1_SINGLE"),
+                                      request_id=f"{SUPPLIER2}:{ESME}:1000"))
+    assert devices.seen == [ESME]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from lxml import etree
 from sqlalchemy.engine import Connection
@@ -40,7 +40,7 @@ from opendcc.duis.response_codes import (
     ServiceNotImplemented,
 )
 from opendcc.ids import EUI64, InvalidIdentifier, MPxN
-from opendcc.inventory.model import Registration
+from opendcc.inventory.model import Device, Registration
 from opendcc.store import audit
 from opendcc.store import inventory as inventory_repo
 from opendcc.store.counters import advance_counter
@@ -104,13 +104,51 @@ NON_DEVICE_HANDLERS: Final[dict[str, NonDeviceHandler]] = {
 }
 
 
+class DeviceLayer(Protocol):
+    """What lies behind the DCC for device SRVs (transform, WAN, devices).
+
+    Called after replay protection and access control have passed, inside the request's
+    transaction; it answers with an `Outcome` or raises the `DuisError` for the request.
+    """
+
+    def submit(self, request: DuisRequest, srv: ServiceRequestVariant, device: Device,
+               now: datetime) -> Outcome:
+        """Act on an authorised device SRV addressed to `device`."""
+        ...
+
+
+class UnreachableDevices:
+    """The device layer of a DCC with no devices behind it: every device is unreachable."""
+
+    def submit(self, request: DuisRequest, srv: ServiceRequestVariant, device: Device,
+               now: datetime) -> Outcome:
+        """DUIS 5.4 §3.5: I99 now, E20 (unable to communicate with the device) later.
+
+        Command Variants that return a command or Pre-Command synchronously (2, 4, 6) are
+        refused with E20 at once: there is no transform behind this layer.
+        """
+        if request.command_variant not in _WAN_VARIANTS:
+            raise DeviceNotReachable(
+                f"SRV {srv.variant} with Command Variant {request.command_variant} needs the "
+                "DUIS-to-GBCS transform, which this DCC does not provide yet"
+            )
+        failure = build_response(
+            str(request.request_id), ResponseCode.E20, now=now,
+            service_reference=request.service_reference,
+            variant=request.service_reference_variant,
+        )
+        return Outcome(acknowledgement(request, now), [failure])
+
+
 class DataService:
     """DUIS 5.4 §3: replay protection, access control and the DCC's answer to each request."""
 
-    def __init__(self, store: Store, catalogue: Catalogue, clock: Clock) -> None:
+    def __init__(self, store: Store, catalogue: Catalogue, clock: Clock,
+                 devices: DeviceLayer | None = None) -> None:
         self.store = store
         self.catalogue = catalogue
         self.clock = clock
+        self.devices: DeviceLayer = devices or UnreachableDevices()
 
     def handle(self, request: DuisRequest, signer: EUI64, endpoint: Endpoint | str, *,
                on_outcome: Callable[[Connection, Outcome], None] | None = None) -> Outcome:
@@ -155,8 +193,10 @@ class DataService:
                 )
             return Outcome(handler(conn, request, now))
         target = request.request_id.target
-        access_control.check_device(user, srv, eligible, target, self._device_access(conn, target, now))
-        return self._device_unreachable(request, srv, now)
+        device = access_control.check_device(
+            user, srv, eligible, target, self._device_access(conn, target, now)
+        )
+        return self.devices.submit(request, srv, device, now)
 
     @staticmethod
     def _device_access(conn: Connection, target: EUI64, now: datetime) -> access_control.DeviceAccess:
@@ -169,26 +209,6 @@ class DataService:
             if reg is not None:
                 registrations.append(reg)
         return access_control.DeviceAccess(device, tuple(registrations))
-
-    @staticmethod
-    def _device_unreachable(request: DuisRequest, srv: ServiceRequestVariant,
-                            now: datetime) -> Outcome:
-        """DUIS 5.4 §3.5: I99 now, E20 (unable to communicate with the device) later.
-
-        Command Variants that return a command or Pre-Command synchronously (2, 4, 6) need the
-        GBCS transform, which opendcc does not have yet: they are refused with E20 at once.
-        """
-        if request.command_variant not in _WAN_VARIANTS:
-            raise DeviceNotReachable(
-                f"SRV {srv.variant} with Command Variant {request.command_variant} needs the "
-                "DUIS-to-GBCS transform, which this DCC does not provide yet"
-            )
-        failure = build_response(
-            str(request.request_id), ResponseCode.E20, now=now,
-            service_reference=request.service_reference,
-            variant=request.service_reference_variant,
-        )
-        return Outcome(acknowledgement(request, now), [failure])
 
     @staticmethod
     def _audit(conn: Connection, request: DuisRequest, endpoint: str, now: datetime, code: str,
