@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,14 @@ def test_same_seed_gives_the_same_estate() -> None:
     c = Estate.demo(clock=SimulatedClock(), premises=20, seed=8)
     assert _fingerprint(a) == _fingerprint(b)
     assert _fingerprint(a) != _fingerprint(c)
+
+
+def test_different_seeds_give_different_consumption() -> None:
+    a = Estate.demo(5, seed=1, boxed=False)
+    b = Estate.demo(5, seed=2, boxed=False)
+    day = a.premises[0].esme.origin + timedelta(days=1)
+    assert [p.esme.consumption(p.esme.origin, day) for p in a.premises] != [
+        p.esme.consumption(p.esme.origin, day) for p in b.premises]
 
 
 def test_every_premises_has_hub_esme_gsme_gpf() -> None:

@@ -194,11 +194,13 @@ class Estate:
         mpan = mpan_with_check_digit(f"{10 + int(unit(s, i, 1) * 14):02d}{int(unit(s, i, 2) * 1e10):010d}")
         mprn = f"{int(1e9 + unit(s, i, 3) * 8e9):010d}"
         pv = unit(s, i, 8) < PV_SHARE
-        esme = ESME(self._eui(i, 1), anchors=DEFAULT_ANCHORS, seed=2 * i, origin=origin,
+        # Consumption seeds differ by estate seed as well as by premises.
+        base = ((s & 0xFFFF) << 32) | (2 * i)
+        esme = ESME(self._eui(i, 1), anchors=DEFAULT_ANCHORS, seed=base, origin=origin,
                     opening_wh=int(unit(s, i, 4) * 40_000_000), mpxn=MPxN(mpan), model=self.model,
                     pv_peak_w=2500 + 100 * int(unit(s, i, 9) * 16) if pv else 0,
                     export_wh=int(unit(s, i, 10) * 8_000_000) if pv else 0)
-        gsme = GSME(self._eui(i, 2), anchors=DEFAULT_ANCHORS, seed=2 * i + 1, origin=origin,
+        gsme = GSME(self._eui(i, 2), anchors=DEFAULT_ANCHORS, seed=base + 1, origin=origin,
                     opening_wh=int(unit(s, i, 5) * 150_000_000), mpxn=MPxN(mprn), model=self.model,
                     contact_phase_s=int(unit(s, i, 6) * 1800))
         others: tuple[Device, ...] = ()
