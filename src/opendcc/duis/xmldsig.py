@@ -191,7 +191,7 @@ _SIGNATURE_XML = (
 def sign(root: etree._Element, private_key: ec.EllipticCurvePrivateKey,
          certificate: x509.Certificate) -> etree._Element:
     """Sign a DUIS document in place (DUIS §2.4): drop any old Signature, strip formatting, append ds:Signature."""
-    for old in [child for child in root if child.tag == _SIGNATURE]:
+    for old in list(root.iterchildren(_SIGNATURE)):
         root.remove(old)
     strip_whitespace(root)
     digest = base64.b64encode(hashlib.sha256(_c14n_document(root)).digest()).decode("ascii")
