@@ -33,8 +33,15 @@ from opendcc.devices.meter import Meter
 from opendcc.devices.ppmid import PPMID
 from opendcc.devices.results import Result
 from opendcc.devices.scheduler import Scheduler
-from opendcc.devices.security import RemotePartyRole, TrustAnchor, TrustAnchors
-from opendcc.devices.use_cases import use_case
+from opendcc.devices.security import (
+    ACCEPT_ALL,
+    CommandAuthenticator,
+    CommandHeader,
+    RemotePartyRole,
+    TrustAnchor,
+    TrustAnchors,
+)
+from opendcc.devices.use_cases import UseCase, use_case
 from opendcc.devices.wan import Delivery, Wan
 from opendcc.ids import EUI64, MPxN
 
@@ -310,16 +317,37 @@ class Estate:
 
         Reads of GSME data addressed to the GSME are answered by its GPF, as GBCS routes them.
         """
-        row = use_case(use_case_code)
         p, device = self.reach(device_id)
-        if device.kind is not row.device:
-            if row.device is DeviceType.GPF and device.kind is DeviceType.GSME and p.gpf:
-                device = p.gpf
-            else:
-                raise WrongDevice(f"{use_case_code} is for a {row.device.value}, "
-                                  f"not the {device.kind.value} {device.id}")
-        method: Callable[..., Result[Any]] = getattr(device, row.method)
-        return method(now=now or self.clock.now(), **arguments)
+        return _run_use_case(p, device, use_case(use_case_code), now or self.clock.now(),
+                             arguments)
+
+    def command(self, device_id: str, use_case_code: str, header: CommandHeader | None = None,
+                *, execute_at: datetime | None = None,
+                authenticator: CommandAuthenticator = ACCEPT_ALL, deadline_s: float | None = None,
+                on_done: Callable[[Delivery[Result[Any]]], None] | None = None,
+                **arguments: Any) -> Delivery[Result[Any]]:
+        """A GBCS command end to end over the WAN: when it reaches the device, authenticate it
+        (`Device.accept`), then run the use case at once or, with `execute_at`, hold it until
+        then. A refusal arrives as `Delivery.error`; the device is unchanged by it.
+        """
+        row = use_case(use_case_code)
+        p = self.premises_of(device_id)
+
+        def op(device: Device, t: datetime) -> Result[Any]:
+            if header is not None:
+                device.accept(header, t, authenticator)
+            if execute_at is None:
+                return _run_use_case(p, device, row, t, arguments)
+            ref = f"{header.originator}:{header.counter}" if header else f"{use_case_code}@{t}"
+            held = device.schedule(ref, use_case_code, execute_at,
+                                   lambda u: _run_use_case(p, device, row, u, arguments), t)
+            self.clock.call_later((execute_at - t).total_seconds(),
+                                  lambda: self._run_due(p, device))
+            return held
+
+        mirror = row.device is DeviceType.GPF and not row.changes_state
+        return self.send(device_id, op, deadline_s=deadline_s, answered_by_mirror=mirror,
+                         on_done=on_done)
 
     def send(self, device_id: str, op: Callable[[Any, datetime], R], *,
              deadline_s: float | None = None, retry_after_s: float = 10.0, max_attempts: int = 3,
@@ -400,3 +428,16 @@ class Estate:
             yield p.esme
             if p.gsme is not None:
                 yield p.gsme
+
+
+def _run_use_case(p: Premises, device: Device, row: UseCase, now: datetime,
+                  arguments: dict[str, Any]) -> Result[Any]:
+    """Call the operation of `row` on `device` (GSME reads go to its GPF)."""
+    if device.kind is not row.device:
+        if row.device is DeviceType.GPF and device.kind is DeviceType.GSME and p.gpf:
+            device = p.gpf
+        else:
+            raise WrongDevice(f"{row.code} is for a {row.device.value}, "
+                              f"not the {device.kind.value} {device.id}")
+    method: Callable[..., Result[Any]] = getattr(device, row.method)
+    return method(now=now, **arguments)
