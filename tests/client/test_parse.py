@@ -30,6 +30,8 @@ RTDS = reference_dir() / "gbcs" / "rtds"
 VECTORS = sorted(p for p in RTDS.glob("*/*_GBCS.HEX") if "_RESPONSE_" in p.name or "_ALERT_" in p.name)
 RA = f"{{{MMC_NS}}}"
 FILLS: collections.Counter[str] = collections.Counter()
+# Elements whose number is a position the schema counts (a phase), not a payload value.
+POSITIONS = {"Phase"}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,8 @@ def test_response_renders_as_valid_mmc_carrying_its_header_values(path: Path, ke
         # Every whole number SMETSData carries is one the (decrypted) payload encodes.
         encoded = set(_numbers(parsed.decrypted.view))
         for leaf in answer.iter():
+            if etree.QName(leaf).localname in POSITIONS:
+                continue
             if leaf.text and re.fullmatch(r"-?(?:0|[1-9]\d*)", leaf.text.strip()):
                 # (ZCL metering values are scaled by multiplier/divisor, powers of ten here)
                 scaled = {int(leaf.text) * 10**k for k in range(7)} | {int(leaf.text, 16)}

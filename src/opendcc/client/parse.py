@@ -193,6 +193,6 @@ def parse(data: bytes | str | etree._Element, *, keys: KeyLookup | None = None,
         encrypted=encrypted,
         payload=msg.payload,
         decrypted=view,
-        outcome=outcome_of(view.view),
+        outcome=outcome_of(view.view, tables().asn1_status.get(msg.use_case.code)),
         message=msg,
     )

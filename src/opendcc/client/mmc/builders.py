@@ -14,12 +14,19 @@ Sources (over the payload's decrypted JSON view):
   `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
   `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
   `a:0`         ASN.1: element 0 of the top SEQUENCE
+  `k:1`         a constant (a position the schema numbers, e.g. a phase)
   `-`           not mapped yet (the document is counted partial)
 Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex digits),
   `meaning` (event code description), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
-  `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor).
+  `map:1=Enabled,0=Disabled` (enumerations), `metering:1794` (ZCL value x multiplier / divisor;
+  `metering:1794:0x0B12:0x0B13` names the multiplier and divisor attributes),
+  `trailing:1792:0x0303` (ZCL value / 10^(trailing-digit attribute bits 4-7)),
+  `text` (a ZCL string, or `text:0-8` a slice, trailing spaces dropped), `gentime` (ASN.1
+  GeneralizedTime), `time` (COSEM time octets), `bit:1:Credit/Prepayment` (a bit of a bitmap).
+  A conversion ending in `?` is optional: a value it cannot render is left out.
 Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`;
-  `#` in a path is a repeated element's position, `$` the raw value (e.g. a ResponseCode).
+  `#` in a path is a repeated element's position, `$` the raw value (e.g. a ResponseCode),
+  `+Name` starts a new element rather than reusing the last one of that name.
 """
 
 from __future__ import annotations
@@ -130,6 +137,8 @@ def resolve(view: Json, source: str) -> Any:
         return _zcl_command_field(view, where)
     if kind == "a":
         return _asn1(view, where)
+    if kind == "k":
+        return where
     raise ValueError(f"unknown source {source!r}")
 
 
@@ -147,6 +156,27 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         code = int(value)
         known = tables().alert_descriptions.get(code)
         return known
+    if name == "text":
+        text = str(value)
+        if arg:
+            start, _, end = arg.partition("-")
+            text = text[int(start) : int(end) if end else None]
+        return text.rstrip(" ") or None
+    if name == "gentime":  # ASN.1 GeneralizedTime YYYYMMDDhhmmssZ
+        return xml_datetime(datetime.strptime(str(value), "%Y%m%d%H%M%SZ").replace(tzinfo=UTC))
+    if name == "time":  # COSEM time: hour, minute, second, hundredths
+        raw = bytes.fromhex(str(value))
+        if len(raw) != 4 or max(raw[:3]) == 0xFF:
+            return None
+        return f"{raw[0]:02d}:{raw[1]:02d}:{raw[2]:02d}"
+    if name == "bit":
+        position, _, words = arg.partition(":")
+        clear, _, set_ = (words or "false/true").partition("/")
+        return set_ if int(value) >> int(position) & 1 else clear
+    if name == "trailing":  # ZCL trailing digit: bits 4-7 count the decimal places
+        cluster, _, attribute = arg.partition(":")
+        places = int(_zcl_records(view, int(cluster)).get(int(attribute, 0)) or 0) >> 4
+        return _decimal_text(Decimal(int(value)).scaleb(-places))
     if name == "ascii":
         text = bytes.fromhex(str(value)).decode("ascii", errors="replace")
         if arg:
@@ -154,7 +184,11 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
             text = text[int(start) : int(end) if end else None]
         return text or None
     if name == "eui":
-        return EUI64.from_bytes(bytes.fromhex(str(value))).hyphenated
+        raw = _octets(value)
+        if arg:
+            start, _, end = arg.partition("-")
+            raw = raw[int(start) : int(end) if end else None]
+        return EUI64.from_bytes(raw).hyphenated
     if name == "datetime":
         when = DateTime.from_bytes(bytes.fromhex(str(value))).to_datetime()
         return xml_datetime(when) if when is not None else None
@@ -164,11 +198,26 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         table = dict(pair.split("=", 1) for pair in arg.split(","))
         return table.get(str(value))
     if name == "metering":
-        records = _zcl_records(view, int(arg))
-        multiplier = Decimal(records.get(_ZCL_MULTIPLIER) or 1)
-        divisor = Decimal(records.get(_ZCL_DIVISOR) or 1)
-        return str((Decimal(int(value)) * multiplier / divisor).normalize())
+        cluster, *factors = arg.split(":")
+        records = _zcl_records(view, int(cluster))
+        mult_at, div_at = (int(f, 0) for f in factors) if factors else (_ZCL_MULTIPLIER, _ZCL_DIVISOR)
+        multiplier = Decimal(records.get(mult_at) or 1)
+        divisor = Decimal(records.get(div_at) or 1)
+        return _decimal_text(Decimal(int(value)) * multiplier / divisor)
     raise ValueError(f"unknown conversion {conversion!r}")
+
+
+def _decimal_text(number: Decimal) -> str:
+    """xs:decimal text: no exponent, no trailing zeros (200, 1.5)."""
+    return format(number.normalize(), "f")
+
+
+def _octets(value: Any) -> bytes:
+    """Octets of a value the codec shows as hex text, or as a ZCL string (one char per octet)."""
+    text = str(value)
+    if re.fullmatch(r"(?:[0-9A-Fa-f]{2})*", text):
+        return bytes.fromhex(text)
+    return text.encode("latin-1")
 
 
 def _step(step: str) -> tuple[str, str | None, str | None]:
@@ -183,8 +232,9 @@ def _ensure(parent: etree._Element, path: str) -> etree._Element:
     """The element at `path` under `parent`, reusing the last child where it matches."""
     node = parent
     for step in filter(None, path.split("/")):
-        tag, attr, attr_value = _step(step)
-        last = node[-1] if len(node) else None
+        fresh = step.startswith("+")
+        tag, attr, attr_value = _step(step.lstrip("+"))
+        last = node[-1] if len(node) and not fresh else None
         if last is not None and last.tag == ra(tag) and (attr is None or last.get(attr) == attr_value):
             node = last
         else:
@@ -195,7 +245,7 @@ def _ensure(parent: etree._Element, path: str) -> etree._Element:
 def _place(parent: etree._Element, path: str, text: str) -> None:
     """Create the leaf of `path` (its ancestors reused or created) with `text`."""
     ancestors, _, leaf = path.rpartition("/")
-    tag, attr, attr_value = _step(leaf)
+    tag, attr, attr_value = _step(leaf.lstrip("+"))
     node = etree.SubElement(_ensure(parent, ancestors), ra(tag),
                             {attr: attr_value} if attr and attr_value else {})
     node.text = text
@@ -248,12 +298,13 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
         for position, item in items:
             if item is None:
                 continue
+            optional = conversion.endswith("?")
             try:
-                text = convert(item, conversion, view)
+                text = convert(item, conversion.rstrip("?"), view)
             except (ValueError, TypeError, ArithmeticError):
                 text = None
             if text is None:
-                complete = False
+                complete &= optional
                 continue
             _place(el, path.replace("#", str(position)).replace("$", str(item)), text)
     return complete

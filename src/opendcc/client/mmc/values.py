@@ -58,10 +58,20 @@ def _results(node: Any) -> list[int]:
     return out
 
 
-def outcome_of(t: Json | None) -> Outcome:
-    """Success when every result/status the payload view reports is 0 (DLMS, ZCL SUCCESS)."""
+def outcome_of(t: Json | None, status_at: int | None = None) -> Outcome:
+    """Success when every result/status the payload view reports is 0 (DLMS, ZCL SUCCESS).
+
+    `status_at`: for an ASN.1 response SEQUENCE, the element holding its status (0 = success),
+    as `tables.json` `asn1_status` names it per use case (e.g. CS08 firmware version).
+    """
     if t is None:
         return Outcome(success=True, known=False)
+    elements = t.get("elements")
+    if status_at is not None and isinstance(elements, list) and status_at < len(elements):
+        status = elements[status_at]
+        value = status.get("value") if isinstance(status, dict) else None
+        if isinstance(value, int):
+            return Outcome(success=value == 0, known=True)
     if t.get("@type") == "INTEGER" and isinstance(t.get("value"), int):
         # ASN.1 responses that are a bare response code (join, unjoin, certificates): 0 = success
         return Outcome(success=t["value"] == 0, known=True)
