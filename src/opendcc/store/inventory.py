@@ -196,8 +196,26 @@ def registration_at(conn: Connection, mpxn: MPxN, when: datetime) -> Registratio
         .order_by(_r.c.effective_from.desc())
         .limit(1)
     ).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _registration(row)
+
+
+def registration_exactly_at(conn: Connection, mpxn: MPxN, effective_from: datetime) -> Registration | None:
+    """The registration record for `mpxn` starting exactly at `effective_from`, if any."""
+    row = conn.execute(
+        select(_r).where(_r.c.mpxn == str(mpxn), _r.c.effective_from == require_utc(effective_from))
+    ).mappings().first()
+    return None if row is None else _registration(row)
+
+
+def registrations_of(conn: Connection, mpxn: MPxN) -> list[Registration]:
+    """Every registration record of a meter point, oldest first (its history)."""
+    rows = conn.execute(
+        select(_r).where(_r.c.mpxn == str(mpxn)).order_by(_r.c.effective_from)
+    ).mappings()
+    return [_registration(r) for r in rows]
+
+
+def _registration(row: RowMapping) -> Registration:
     return Registration(
         mpxn=MPxN.parse(row["mpxn"]),
         supplier_id=EUI64.parse(row["supplier_id"]),
