@@ -116,3 +116,19 @@ def test_re_indented_signed_document_is_accepted_by_both(dcc_signer: Signer, key
     ok, diagnostics = dcctool.validate(data)
     assert ok, diagnostics
     xmldsig.verify(parse_xml(data), keystore.lookup)
+
+
+@pytest.mark.java
+def test_document_binding_xmldsig_to_another_prefix_signs_for_the_dcc_validator(
+        dcc_signer: Signer, keystore: KeyStore, reference: Path) -> None:
+    # The DCC's own responses declare the XMLDSig namespace as `ns3` on the root, so the
+    # Signature opendcc appends is written with that prefix.
+    root = parse_xml((reference / "duis" / "samples" / "readfw-response.xml").read_bytes())
+    for old in root.iterchildren("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(old)
+    xmldsig.sign(root, dcc_signer.private_key, dcc_signer.certificate)
+    signed = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+    assert b"<ns3:Signature>" in signed
+    ok, output = dcctool.validate(signed)
+    assert ok, output
+    xmldsig.verify(parse_xml(signed), keystore.lookup)

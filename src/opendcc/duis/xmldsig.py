@@ -195,14 +195,19 @@ def sign(root: etree._Element, private_key: ec.EllipticCurvePrivateKey,
         root.remove(old)
     strip_whitespace(root)
     digest = base64.b64encode(hashlib.sha256(_c14n_document(root)).digest()).decode("ascii")
-    der = private_key.sign(_SIGNED_INFO_HEAD + digest.encode("ascii") + _SIGNED_INFO_TAIL,
-                           _ECDSA_SHA256)
-    r, s = decode_dss_signature(der)
     signature = copy.deepcopy(_signature_template(certificate))
     signature[0][2][2].text = digest  # SignedInfo/Reference/DigestValue
+    root.append(signature)
+    if signature.prefix == "ds":
+        signed_info = _SIGNED_INFO_HEAD + digest.encode("ascii") + _SIGNED_INFO_TAIL
+    else:
+        # The document already binds the XMLDSig namespace to another prefix (the DCC's own
+        # samples use `ns3`), so lxml writes the Signature with that prefix and a verifier
+        # canonicalises SignedInfo with it: sign what it will see, not the `ds:` fast path.
+        signed_info = _c14n_signed_info(signature[0], EXC_C14N)
+    r, s = decode_dss_signature(private_key.sign(signed_info, _ECDSA_SHA256))
     signature[1].text = base64.b64encode(r.to_bytes(_COORD, "big")  # SignatureValue
                                          + s.to_bytes(_COORD, "big")).decode("ascii")
-    root.append(signature)
     return root
 
 
