@@ -44,6 +44,7 @@ from opendcc.duis.schema import validate_duis
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import seed_demo
 from opendcc.inventory.lifecycle import DeviceStatus
+from opendcc.inventory.registration_feed import apply_feed
 from opendcc.store import audit, outbox
 from opendcc.store import inventory as inventory_repo
 from opendcc.store.counters import last_counter
@@ -321,3 +322,16 @@ def test_device_layer_receives_only_authorised_requests(store: Store) -> None:
         _handle(service, request_from(template("ECS17b_4.1.1_SINGLE"),
                                       request_id=f"{SUPPLIER2}:{ESME}:1000"))
     assert devices.seen == [ESME]
+
+
+def test_after_change_of_supplier_the_old_supplier_is_refused(service: DataService, store: Store) -> None:
+    feed = "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
+        f"{mpan},{SUPPLIER2},{NETWORK_OPERATOR},{NOW.isoformat()}\n"
+        for mpan in ("1312345678111", "1312345678222", "1312345678333")
+    )
+    with store.begin() as conn:
+        apply_feed(conn, feed, NOW)
+    with pytest.raises(NotRegisteredParty):
+        _handle(service, request_from(template("ECS17b_4.1.1_SINGLE")))
+    new = request_from(template("ECS17b_4.1.1_SINGLE"), request_id=f"{SUPPLIER2}:{ESME}:1000")
+    assert _handle(service, new).code == "I99"
