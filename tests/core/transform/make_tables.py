@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.gbcs import codec
+from opendcc.smki.keystore import KeyStore, role_of
 
 OUT = Path(__file__).resolve().parents[3] / "src/opendcc/core/transform/commands.json"
 #: Payload keys that name structure, never a request value.
@@ -35,9 +37,11 @@ STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "met
                         "tag_class", "tag_number", "extended_header_cluster_id",
                         "extended_header_control_field", "frame_control", "command_identifier",
                         "unused_bits", "#"})
-#: DUIS values that choose between variants of a use case (CS02b: whose credentials are
-#: replaced): a form is only for requests with the same value.
-DISCRIMINATORS = ("RemotePartyRole",)
+#: Enumeration words (not numbers, dates, booleans or base64).
+WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
+#: The RTDS test estate: the device type of each recipient the vectors address.
+RTDS_DEVICES = {"00-DB-12-34-56-78-90-A0": "ESME", "00-DB-12-34-56-78-90-A1": "GSME",
+                "00-DB-12-34-56-78-90-A2": "CHF", "00-DB-12-34-56-78-90-A3": "GPF"}
 SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
 SPECIAL_CONVERSIONS = ("invoke-id", "transaction-id", "counter-hex", "eui-hex")
 INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc")
@@ -100,6 +104,7 @@ def matches(conversion: str, text: str, value: Any) -> bool:
 
 def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[str, str]) -> list[list[Any]]:
     body = fields.leaves(request.body)
+    body = {p: t for p, t in body.items() if t}
     for path, text in body.items():  # a whole DER payload given as base64 (certificates)
         if matches("base64-hex", text, content.hex()):
             return [[[], path, "base64-hex"]]
@@ -120,7 +125,7 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
                     break
             if found:
                 break
-        if found is None and key != "long_invoke_id_and_priority":
+        if found is None and key != "long_invoke_id_and_priority" and value != "":
             convs = conversions_for(value, kind)
             for pool in ([p for p in body if p not in used], list(body)):
                 for path in pool:
@@ -142,6 +147,33 @@ def is_certificate(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def roles_of(request: DuisRequest, keys: KeyStore) -> list[int]:
+    cert = keys.certificate(request.request_id.originator, "ds")
+    role = role_of(cert) if cert is not None else None
+    return [] if role is None else [role]
+
+
+def find_discriminators(templates: dict[str, tuple[str, DuisRequest]]) -> dict[str, set[str]]:
+    """Per SRV, the body paths whose enumeration word tells its use-case variants apart: the
+    same within each variant's templates, different between variants (e.g. RemotePartyRole)."""
+    by_srv: dict[str, dict[str, dict[str, set[str]]]] = {}
+    for stem, (_, request) in templates.items():
+        variant = stem.split("_")[0]
+        for path, text in fields.leaves(request.body).items():
+            if WORD.match(text) and text.lower() not in ("true", "false"):
+                (by_srv.setdefault(request.service_reference_variant, {})
+                 .setdefault(path, {}).setdefault(variant, set()).add(text))
+    out: dict[str, set[str]] = {}
+    for srv, paths in by_srv.items():
+        for path, per_variant in paths.items():
+            if len(per_variant) < 2 or any(len(v) > 1 for v in per_variant.values()):
+                continue
+            values = [next(iter(v)) for v in per_variant.values()]
+            if len(set(values)) == len(values):
+                out.setdefault(srv, set()).add(path)
+    return out
 
 
 def read_hex(path: Path) -> bytes:
@@ -170,6 +202,8 @@ def main() -> int:
         kind = "PRECOMMAND" if p.name.endswith("_PRECOMMAND_GBCS.HEX") else "COMMAND"
         stem = p.name.removesuffix(f"_{kind}_GBCS.HEX")
         stems.setdefault(stem, {})[kind] = p
+    discriminators = find_discriminators(templates)
+    keys = KeyStore.from_reference()
     forms: list[dict[str, Any]] = []
     seen: set[str] = set()
     order = sorted(stems, key=lambda s: ("ERROR" in s, s))
@@ -208,7 +242,7 @@ def main() -> int:
                         "@sender": apdu.originator.hyphenated}
             bind = infer(skeleton, apdu.content, request, specials)
             when = {p: t for p, t in fields.leaves(request.body).items()
-                    if p.rsplit("/", 1)[-1] in DISCRIMINATORS}
+                    if p in discriminators.get(srv, ())}
             if oi.remote_party_ka_certificate is not None:
                 ka_path = next((p for p, t in fields.leaves(request.body).items()
                                 if matches("base64-hex", t, oi.remote_party_ka_certificate.hex())), None)
@@ -223,7 +257,7 @@ def main() -> int:
             "use_case": use_case,
             "srv": srv,
             "message_code": f"{oi.message_code:04X}",
-            "devices": devices.get(use_case, []),
+            "devices": sorted({*devices.get(use_case, []), *[d for d in [RTDS_DEVICES.get(apdu.recipient.hyphenated)] if d]}),
             "sender": apdu.originator.hyphenated if on_behalf else None,
             "remote_party_counter": oi.remote_party_counter is not None,
             "remote_party_ka_certificate": ka_path,
@@ -231,6 +265,8 @@ def main() -> int:
             "exact": pair == stem,
             "learned": pair is not None,
             "when": when,
+            "paths": sorted(fields.leaves(templates[pair][1].body)) if pair == stem else [],
+            "roles": roles_of(templates[pair][1], keys) if pair else [],
             "template": pair,
             "payload": skeleton,
             "bind": bind,

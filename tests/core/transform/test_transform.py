@@ -70,9 +70,14 @@ def read_vector(template: rtds.Template) -> codec.GbcsMessage:
     return codec.decode(bytes.fromhex("".join(template.vector.read_text().split())))
 
 
+def device_type(request: DuisRequest) -> str | None:
+    return rtds.DEVICE_TYPES.get(request.request_id.target.hyphenated)
+
+
 def run(template: rtds.Template, keys: KeyStore, request: DuisRequest | None = None) -> bytes:
-    return transform(request or template.request, now=NOW, counter=DCC_COUNTER, keys=keys,
-                     use_case=template.variant).gbcs
+    request = request or template.request
+    return transform(request, now=NOW, counter=DCC_COUNTER, keys=keys, use_case=template.variant,
+                     device_type=device_type(request)).gbcs
 
 
 def _at(tree: Any, path: list[Any]) -> Any:
@@ -118,6 +123,10 @@ def test_command_has_the_rtds_structure_and_the_template_values(template: rtds.T
             assert _at(view, list(b.at)) == convert(b.conversion, values[b.source], _at(view, list(b.at))), b
     exact = got.apdu.content == expected.apdu.content
     record("identical payload", "match" if exact else "differs")
+    # Told only what the gateway knows (device type from the inventory, the signer's role).
+    alone = transform(request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device_type(request))
+    record("use case chosen without the template's name",
+           "match" if alone.use_case == got.use_case.code else "differs")
 
 
 @pytest.mark.parametrize("template", [t for t in rtds.in_scope() if t.request.command_variant == 4],

@@ -20,6 +20,9 @@ from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 
 REF = reference_dir()
+#: The RTDS test estate: device type by device ID (what the inventory would say).
+DEVICE_TYPES = {"00-DB-12-34-56-78-90-A0": "ESME", "00-DB-12-34-56-78-90-A1": "GSME",
+                "00-DB-12-34-56-78-90-A2": "CHF", "00-DB-12-34-56-78-90-A3": "GPF"}
 #: Outcomes per check, filled by the tests and printed in the terminal summary (conftest.py).
 REPORT: dict[str, Counter[str]] = {}
 

@@ -45,6 +45,7 @@ from opendcc.gbcs.payloads import encode_payload, payload_from_json
 from opendcc.gbcs.reader import Reader
 from opendcc.gbcs.security import KeyLookup
 from opendcc.gbcs.usecases import default_table as use_case_table
+from opendcc.smki.keystore import role_of
 
 #: Command Variants whose command is sent over the SM WAN / returned for local delivery.
 _SEND = frozenset({1, 3, 5, 7})
@@ -148,12 +149,18 @@ def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
                           build_content(form, sources), None)
 
 
+def requester_role(request: DuisRequest, keys: KeyLookup | None) -> int | None:
+    """The SMKI role code of the request's originator (its DS certificate's OU), if known."""
+    cert = keys.certificate(request.request_id.originator, "ds") if keys is not None else None
+    return role_of(cert) if cert is not None else None
+
+
 def check_form_fits(form: CommandForm, request: DuisRequest) -> None:
     """Refuse rather than emit a skeleton that would silently drop what the user asked for:
     a form without body bindings for a request with values, or one whose body paths are all
     absent from the request (a variant of the use case the tables do not hold)."""
-    values = set(fields.leaves(request.body)) - {"ExecutionDateTime"}
-    wanted = form.body_sources - {"ExecutionDateTime"}
+    values = {p for p, t in fields.leaves(request.body).items() if t} - {"ExecutionDateTime"}
+    wanted = {b.source for b in form.bindings if not b.source.startswith("@")} - {"ExecutionDateTime"}
     if values and (not form.learned or (wanted and not wanted & values)):
         raise CommandNotTabulated(f"{form.name}: the command table does not yet say where "
                                   f"{', '.join(sorted(values)[:3])} go in the GBCS payload")
@@ -192,7 +199,8 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
         if not (known.use_cases_of(srv.variant) or known.use_cases_of(srv.service_reference)):
             raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) has no GBCS use case")
         raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
-    form = choose_form(forms, request, device_type=device_type, use_case=use_case)
+    form = choose_form(forms, request, device_type=device_type, use_case=use_case,
+                       role=requester_role(request, keys))
     check_form_fits(form, request)
     apdu = build_command(request, form, counter=counter, keys=keys)
     pre = request.command_variant == CommandVariant.TRANSFORM

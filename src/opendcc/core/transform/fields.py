@@ -3,7 +3,9 @@ command-table binding.
 
 A path is the chain of local names below the SRV's body element, e.g.
 `ElecTariffElements/ThresholdMatrix/Thresholds[2]/BlockThreshold[1]`; attributes other than
-`index` are leaves too, as `@name` (e.g. `@auxiliaryControllerN` of the body element). A step carries an
+`index` are leaves too, as `@name` (e.g. `@auxiliaryControllerN` of the body element), and
+so are empty elements, with the text "" (their presence can be the request, e.g.
+ReadSecurityDetails). A step carries an
 index when the element has an `index` attribute (DUIS numbers repeated items that way) or,
 failing that, when it has same-named siblings (its 1-based position among them).
 """
@@ -31,7 +33,7 @@ def _steps(parent: etree._Element) -> list[tuple[str, etree._Element]]:
 
 
 def leaves(body: etree._Element) -> dict[str, str]:
-    """Every element below `body` that carries text, by path, in document order."""
+    """Every leaf element (and attribute) below `body`, by path, in document order."""
     out: dict[str, str] = {}
 
     def walk(el: etree._Element, prefix: str) -> None:
@@ -44,8 +46,7 @@ def leaves(body: etree._Element) -> dict[str, str]:
             if len(child):
                 walk(child, path)
             else:
-                if child.text is not None and child.text.strip():
-                    out[path] = child.text.strip()
+                out[path] = (child.text or "").strip()
                 walk(child, path)
 
     walk(body, "")

@@ -4,7 +4,8 @@ when the caller knows them, then the form that fits the request body best.
 Forms built for another value of a discriminating field (`when`, e.g. RemotePartyRole) are
 never chosen. Fit, in order: the request's dating (immediate, future-dated or a cancellation) is the
 form's; the most of the form's body paths present in the request; the fewest of them absent;
-the fewest request values left unused; a form built from a template of exactly its variant.
+the fewest request values left unused; the requester's SMKI role among the form's; a form
+built from a template of exactly its variant.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from opendcc.core.transform.tables import CommandForm
 from opendcc.duis.request import DuisRequest
 
 
-def _narrow(forms: Sequence[CommandForm], keep: set[CommandForm]) -> list[CommandForm]:
-    """`forms` restricted to `keep`, or all of them when that would leave none."""
-    narrowed = [f for f in forms if f in keep]
+def _narrow(forms: Sequence[CommandForm], device_type: str) -> list[CommandForm]:
+    """The forms for that device type, or all of them when none names it."""
+    narrowed = [f for f in forms if device_type in f.devices]
     return narrowed or list(forms)
 
 
@@ -32,16 +33,18 @@ def dating(request: DuisRequest) -> str:
     return "cancel" if when == CANCEL else "future"
 
 
-def fit(form: CommandForm, present: set[str], dated: str) -> tuple[int, int, int, int, int]:
+def fit(form: CommandForm, present: set[str], dated: str,
+        role: int | None = None) -> tuple[int, int, int, int, int, int]:
     """How well a form fits the request's body paths (larger is better)."""
     wanted = form.body_sources
     hits = len(wanted & present)
     return (int(form.dating == dated), hits, -len(wanted - present), -len(present - wanted),
-            int(form.exact))
+            int(role in form.roles), int(form.exact))
 
 
 def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
-                device_type: str | None = None, use_case: str | None = None) -> CommandForm:
+                device_type: str | None = None, use_case: str | None = None,
+                role: int | None = None) -> CommandForm:
     """The form for `request` among the SRV's `forms`."""
     if use_case is not None:
         # The RTDS variant name (CS03CNonCritical), else the GBCS code it starts with (CS03C).
@@ -52,7 +55,7 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                                       f"{request.service_reference_variant}")
         forms = exact
     if device_type is not None:
-        forms = _narrow(forms, {f for f in forms if device_type in f.devices})
+        forms = _narrow(forms, device_type)
     values = fields.leaves(request.body)
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
     if not forms:
@@ -60,4 +63,4 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                                   "for this variant of the request")
     present = set(values)
     dated = dating(request)
-    return max(forms, key=lambda f: fit(f, present, dated))
+    return max(forms, key=lambda f: fit(f, present, dated, role))

@@ -54,13 +54,15 @@ class CommandForm:
     exact: bool  # built with the DUIS template of exactly this variant (bindings complete)
     learned: bool  # its body bindings are known (False: only header and counter bindings)
     when: tuple[tuple[str, str], ...]  # body values that choose this variant (e.g. RemotePartyRole)
+    paths: frozenset[str]  # the body paths of the request the form was learned from
+    roles: frozenset[int]  # SMKI role codes of the users it was learned for (2 supplier, 3 DNO)
     payload: Any  # JSON view of the payload skeleton
     bindings: tuple[Binding, ...]
 
     @property
     def body_sources(self) -> frozenset[str]:
         """The DUIS body paths this form reads."""
-        out = {b.source for b in self.bindings if not b.source.startswith("@")}
+        out = {b.source for b in self.bindings if not b.source.startswith("@")} | self.paths
         if self.remote_party_ka_certificate:
             out.add(self.remote_party_ka_certificate)
         return frozenset(out)
@@ -106,6 +108,8 @@ def _form(raw: dict[str, Any]) -> CommandForm:
         dating=str(raw.get("dating", "immediate")),
         exact=bool(raw.get("exact", False)),
         learned=bool(raw.get("learned", True)),
+        paths=frozenset(str(p) for p in raw.get("paths", ())),
+        roles=frozenset(int(r) for r in raw.get("roles", ())),
         when=tuple(sorted((str(k), str(v)) for k, v in raw.get("when", {}).items())),
         payload=raw["payload"],
         bindings=tuple(Binding(tuple(b[0]), str(b[1]), str(b[2])) for b in raw["bind"]),
