@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from opendcc.cli import devices_cmds, duis_cmds, gbcs_cmds, parse_cmds, serve_cmd, smki_cmds, users_cmds
+from opendcc.cli import (
+    devices_cmds,
+    duis_cmds,
+    gbcs_cmds,
+    inventory_cmds,
+    parse_cmds,
+    serve_cmd,
+    smki_cmds,
+    users_cmds,
+)
 
 app = typer.Typer(
     name="opendcc",
@@ -33,6 +42,7 @@ duis_cmds.register(app)
 gbcs_cmds.register(app)
 smki_cmds.register(app)
 users_cmds.register(app)
+inventory_cmds.register(app)
 parse_cmds.register(app)
 devices_cmds.register(app)
 
