@@ -13,6 +13,12 @@ Sources (over the payload's decrypted JSON view):
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
   `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
   `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
+  `s:1794:name` GBZ/ZCL: one row per response command of cluster 0x0702 (1794) whose fields
+                have `name` (e.g. a snapshot per component); columns are dotted field paths
+                (`snapshot_sub_payload.tier_summation_delivered.0.summation`)
+  `c:samples.series:sample_start_time:sample_request_interval`  GBZ/ZCL sampled data: one
+                row {"time", "value"} per sample, the time stepped by the interval (a field
+                name or a number of seconds)
   `a:0`         ASN.1: element 0 of the top SEQUENCE
   `k:1`         a constant (a position the schema numbers, e.g. a phase)
   `-`           not mapped yet (the document is counted partial)
@@ -45,6 +51,8 @@ from opendcc.ids import EUI64
 
 Json = dict[str, Any]
 _STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
+# `Child[attr=v]/Leaf=column:conversion`: the child path may itself hold an `=` in brackets.
+_COLUMN = re.compile(r"^((?:[^=\[]|\[[^\]]*\])+)=(.*)$")
 _ZCL_MULTIPLIER, _ZCL_DIVISOR = 0x0301, 0x0302
 _EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -109,6 +117,43 @@ def _zcl_command_field(view: Json, name: str) -> Any:
     return None
 
 
+def _command_rows(view: Json, cluster: int, name: str) -> _Rows | None:
+    rows = _Rows()
+    for component in view.get("components", []):
+        if component.get("extended_header_cluster_id") != cluster:
+            continue
+        fields = component.get("zcl_frame", {}).get("payload", {}).get("fields")
+        if isinstance(fields, dict) and name in fields:
+            rows.append(fields)
+    return rows if rows else None
+
+
+def _series(view: Json, where: str) -> _Rows | None:
+    name, start_field, step = where.split(":")
+    samples = _zcl_command_field(view, name.removesuffix(".series"))
+    start = _zcl_command_field(view, start_field)
+    interval = int(step) if step.isdigit() else _zcl_command_field(view, step)
+    if not isinstance(samples, list) or not isinstance(start, int) or not isinstance(interval, int):
+        return None
+    return _Rows({"time": start + i * interval, "value": sample.get("sample")}
+                 for i, sample in enumerate(samples) if isinstance(sample, dict))
+
+
+def _cell(row: Any, column: str) -> Any:
+    """A column of a log row: an index into a list row, or a dotted path into a dict row."""
+    if not isinstance(row, dict):
+        return row[int(column)] if int(column) < len(row) else None
+    node: Any = row
+    for step in column.split("."):
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return None
+    return node
+
+
 def _asn1(view: Json, path: str) -> Any:
     node: Any = view
     for step in filter(None, path.split(".")):
@@ -130,7 +175,12 @@ def resolve(view: Json, source: str) -> Any:
         if "," in attribute:
             return [records.get(int(a, 0)) for a in attribute.split(",")]
         return records.get(int(attribute, 0))
+    if kind == "s":
+        cluster, _, name = where.partition(":")
+        return _command_rows(view, int(cluster), name.removesuffix(".rows"))
     if kind == "c":
+        if ".series:" in where:
+            return _series(view, where)
         if where.endswith(".rows"):
             rows = _zcl_command_field(view, where[:-5])
             return _Rows(rows) if isinstance(rows, list) else None
@@ -253,16 +303,13 @@ def _place(parent: etree._Element, path: str, text: str) -> None:
 
 def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) -> bool:
     """One new element at `path` per log row, its children from `Child=column:conversion;...`."""
-    specs = [(child, *col.split(":", 1)) for child, col in (c.split("=", 1) for c in columns.split(";"))]
+    specs = [(m.group(1), *m.group(2).split(":", 1)) for m in map(_COLUMN.match, columns.split(";")) if m]
     parent_path, _, leaf = path.rpartition("/")
     complete = True
     for row in rows:
         entry = etree.SubElement(_ensure(el, parent_path), ra(leaf))
         for child, column, conversion in specs:
-            if isinstance(row, dict):
-                cell = row.get(column)
-            else:
-                cell = row[int(column)] if int(column) < len(row) else None
+            cell = _cell(row, column)
             if cell is None:
                 continue
             optional = conversion.endswith("?")
