@@ -14,12 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import transform_rtds as rtds  # noqa: E402
+import transform_rtds as rtds
 
-from opendcc.core.transform import default_tables, transform  # noqa: E402
-from opendcc.duis.response_codes import DuisError  # noqa: E402
-from opendcc.gbcs import codec  # noqa: E402
-from opendcc.smki.keystore import KeyStore  # noqa: E402
+from opendcc.core.transform import default_tables, transform
+from opendcc.duis.response_codes import DuisError
+from opendcc.gbcs import codec
+from opendcc.smki.keystore import KeyStore
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "transform.md"
 BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
