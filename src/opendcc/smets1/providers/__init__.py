@@ -1,0 +1,1 @@
+"""Simulated SMETS1 service providers: one estate core, two head-end protocols."""
