@@ -21,6 +21,7 @@ from functools import cached_property
 from lxml import etree
 
 from opendcc.client.mmc import decryption
+from opendcc.client.mmc.builders import resolve
 from opendcc.client.mmc.render import Fill, Rendered, render
 from opendcc.client.mmc.tables import tables
 from opendcc.client.mmc.values import Outcome, alert_code_of, alert_timestamp_of, outcome_of
@@ -142,6 +143,17 @@ def read_input(data: bytes | str | etree._Element) -> tuple[bytes, str | None]:
     raise ParseError("GBCS", "neither GBCS octets, hex text nor a DUIS Response")
 
 
+def _outcome(view: dict[str, object] | None, use_case: str) -> Outcome:
+    """The device's outcome; a value GBCS defines as a failure (`tables.json` `failure_values`,
+    e.g. GCS31's SampleID 0xFFFF) makes it a failure even when every status reads success."""
+    t = tables()
+    outcome = outcome_of(view, t.asn1_status.get(use_case))
+    failure = t.failure_values.get(use_case)
+    if view is not None and failure is not None and resolve(view, failure[0]) == failure[1]:
+        return Outcome(success=False, known=True)
+    return outcome
+
+
 def parse(data: bytes | str | etree._Element, *, keys: KeyLookup | None = None,
           user: EUI64 | None = None, srv: str | None = None) -> GBCSResponse:
     """DUIS §3.6 Parse: decode, check and decrypt one device Response or Alert.
@@ -193,6 +205,6 @@ def parse(data: bytes | str | etree._Element, *, keys: KeyLookup | None = None,
         encrypted=encrypted,
         payload=msg.payload,
         decrypted=view,
-        outcome=outcome_of(view.view, tables().asn1_status.get(msg.use_case.code)),
+        outcome=_outcome(view.view, msg.use_case.code),
         message=msg,
     )

@@ -19,7 +19,8 @@ Sources (over the payload's decrypted JSON view):
   `c:samples.series:sample_start_time:sample_request_interval`  GBZ/ZCL sampled data: one
                 row {"time", "value"} per sample, the time stepped by the interval (a field
                 name or a number of seconds)
-  `a:0`         ASN.1: element 0 of the top SEQUENCE
+  `a:0`         ASN.1: element 0 of the top SEQUENCE (`a:0.rows`: its elements, as log rows
+                whose columns are dotted paths such as `elements.0.value`)
   `k:1`         a constant (a position the schema numbers, e.g. a phase)
   `-`           not mapped yet (the document is counted partial)
 Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex digits),
@@ -154,13 +155,18 @@ def _cell(row: Any, column: str) -> Any:
     return node
 
 
-def _asn1(view: Json, path: str) -> Any:
+def _asn1_node(view: Json, path: str) -> Any:
     node: Any = view
     for step in filter(None, path.split(".")):
         elements = node.get("elements") if isinstance(node, dict) else None
         if not isinstance(elements, list) or int(step) >= len(elements):
             return None
         node = elements[int(step)]
+    return node
+
+
+def _asn1(view: Json, path: str) -> Any:
+    node = _asn1_node(view, path)
     return node.get("value") if isinstance(node, dict) else None
 
 
@@ -186,6 +192,10 @@ def resolve(view: Json, source: str) -> Any:
             return _Rows(rows) if isinstance(rows, list) else None
         return _zcl_command_field(view, where)
     if kind == "a":
+        if where.endswith(".rows"):
+            node = _asn1_node(view, where[:-5])
+            elements = node.get("elements") if isinstance(node, dict) else None
+            return _Rows(elements) if isinstance(elements, list) else None
         return _asn1(view, where)
     if kind == "k":
         return where
@@ -320,7 +330,7 @@ def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) 
             if not text:
                 complete &= optional
                 continue
-            _place(entry, child, text)
+            _place(entry, child.replace("$", str(cell)), text)
     return complete
 
 

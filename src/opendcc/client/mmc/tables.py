@@ -11,6 +11,7 @@
 - `use_case_requires`: use cases that share an SRV, told apart by an element of the request
   body (1.6: `Credit` -> ECS02/GCS02, `Prepayment` -> ECS03/GCS03).
 - `asn1_status`: use case -> the element of its ASN.1 response SEQUENCE that is the status.
+- `failure_values`: use case -> [source, value]: the device reports failure with this value.
 - `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
 - `correlation_encodings`: DUIS request elements GBCS encodes other than by value
   (`year-1900`: GBZ one-octet years; `seconds-after:X`: a date-time X plus this many seconds).
@@ -38,6 +39,7 @@ class MmcTables:
     smets_fields: dict[str, tuple[tuple[str, str, str], ...]]  # use case -> field specs
     use_case_requires: dict[str, str]  # use case -> request body element that selects it
     asn1_status: dict[str, int]  # use case -> element of its ASN.1 response holding the status
+    failure_values: dict[str, tuple[str, object]]  # use case -> (source, value meaning failure)
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -77,6 +79,7 @@ def tables() -> MmcTables:
         correlation_encodings=dict(raw.get("correlation_encodings", {})),
         use_case_requires=dict(raw.get("use_case_requires", {})),
         asn1_status={k: int(v) for k, v in raw.get("asn1_status", {}).items()},
+        failure_values={k: (str(v[0]), v[1]) for k, v in raw.get("failure_values", {}).items()},
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                       for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )
