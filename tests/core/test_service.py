@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -42,7 +43,7 @@ from opendcc.duis.response_codes import (
 )
 from opendcc.duis.schema import validate_duis
 from opendcc.ids import EUI64
-from opendcc.inventory.demo import seed_demo
+from opendcc.inventory.demo import demo_devices, seed_demo
 from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.registration_feed import apply_feed
 from opendcc.store import audit, outbox
@@ -335,3 +336,17 @@ def test_after_change_of_supplier_the_old_supplier_is_refused(service: DataServi
         _handle(service, request_from(template("ECS17b_4.1.1_SINGLE")))
     new = request_from(template("ECS17b_4.1.1_SINGLE"), request_id=f"{SUPPLIER2}:{ESME}:1000")
     assert _handle(service, new).code == "I99"
+
+
+def test_smets1_device_is_reported_with_its_service_provider(service: DataService, store: Store) -> None:
+    [esme] = [d for d in demo_devices() if d.device_id == EUI64.parse(ESME)]
+    s1 = replace(esme, device_id=EUI64.parse("00-11-22-33-44-55-66-77"), chf_id=None,
+                 smets="SMETS1", s1sp="S1SP-A", uprn="200000000002", postcode=None,
+                 address_identifier=None, mpxn=None, secondary_import_mpan=None, export_mpan=None)
+    with store.begin() as conn:
+        inventory_repo.put_device(conn, s1)
+    outcome = _handle(service, read_inventory("<sr:DeviceID>00-11-22-33-44-55-66-77</sr:DeviceID>"))
+    validate_duis(outcome.sync)
+    [device] = outcome.sync.xpath("//sr:DSPInventory/sr:Device", namespaces={"sr": SR})
+    assert device.findtext(f"{{{SR}}}CSPRegion") == "SMETS1"
+    assert device.findtext(f"{{{SR}}}S1SP") == "S1SP-A"

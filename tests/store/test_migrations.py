@@ -12,6 +12,8 @@ from sqlalchemy import inspect, text
 from opendcc.store.engine import Store, open_store
 from opendcc.store.tables import metadata
 
+HEAD = "0002"
+
 
 def _diff(store: Store) -> list[object]:
     with store.begin() as conn:
@@ -24,7 +26,7 @@ def test_empty_database_migrates_to_the_model_schema(any_store: Store) -> None:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert set(metadata.tables) <= tables
-    assert version == "0001"
+    assert version == HEAD
 
 
 def test_opening_twice_migrates_once(sqlite_url: str) -> None:
@@ -56,3 +58,22 @@ def test_workers_opening_one_fresh_database_at_once_all_succeed(pg_databases: ob
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(open_it, range(4))) == [[]] * 4
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(any_store: Store) -> None:
+    # Rebuild the first schema, put a device in, and upgrade: the device is still there.
+    with any_store.begin() as conn:
+        conn.execute(text("DROP TABLE registration"))
+        for table in ("inventory", "audit", "outbox", "request_counters", "users", "alembic_version"):
+            conn.execute(text(f"DROP TABLE {table}"))
+    any_store.migrate("0001")
+    with any_store.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO inventory (device_id, device_type, status, manufacturer, model, smets) "
+            "VALUES ('00-DB-12-34-56-78-90-A0', 'ESME', 'Commissioned', 'm', 'x', 'SMETS2')"
+        ))
+    any_store.migrate()
+    assert _diff(any_store) == []
+    with any_store.begin() as conn:
+        row = conn.execute(text("SELECT device_id, s1sp FROM inventory")).one()
+    assert tuple(row) == ("00-DB-12-34-56-78-90-A0", None)

@@ -78,6 +78,7 @@ def device_element(device: Device) -> etree._Element:
         _add(prop, "PostCode", device.postcode)
         _add(prop, "AddressIdentifier", device.address_identifier)
     _add(el, "CSPRegion", "SMETS1" if device.smets == "SMETS1" else device.csp_region)
+    _add(el, "S1SP", device.s1sp)
     return el
 
 

@@ -25,6 +25,7 @@ class Device:
     secondary_import_mpan: MPxN | None = None
     export_mpan: MPxN | None = None
     smets: str = "SMETS2"
+    s1sp: str | None = None  # SMETS1 devices: the SMETS1 service provider that serves them
     csp_region: str | None = None
     uprn: str | None = None
     postcode: str | None = None

@@ -63,8 +63,8 @@ class Store:
         with self.begin() as conn:
             yield conn
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to an Alembic revision, by default the newest (idempotent)."""
         with self.begin() as conn:
             if self.dialect == "postgresql":
                 # Several worker processes may open one fresh database at once: one migrates,
@@ -73,7 +73,7 @@ class Store:
             config = Config()
             config.set_main_option("script_location", str(_MIGRATIONS))
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def close(self) -> None:
         """Release every pooled connection."""

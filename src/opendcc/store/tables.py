@@ -116,6 +116,7 @@ inventory = Table(
     Column("secondary_import_mpan", String(13), nullable=True),  # twin-element ESME
     Column("export_mpan", String(13), nullable=True),
     Column("smets", String(10), nullable=False, default="SMETS2"),  # SMETS1 | SMETS2
+    Column("s1sp", String(30), nullable=True),  # SMETS1: the service provider serving it
     Column("csp_region", String(20), nullable=True),  # DUIS CSPRegion
     Column("uprn", String(12), nullable=True),
     Column("postcode", String(8), nullable=True),
