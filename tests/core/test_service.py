@@ -37,6 +37,7 @@ from opendcc.duis.response_codes import (
     RoleNotEligible,
     ServiceNotImplemented,
     SignerNotOriginator,
+    UnknownServiceRequestVariant,
     UserUnknown,
     WrongCommandVariant,
     WrongEndpoint,
@@ -350,3 +351,10 @@ def test_smets1_device_is_reported_with_its_service_provider(service: DataServic
     [device] = outcome.sync.xpath("//sr:DSPInventory/sr:Device", namespaces={"sr": SR})
     assert device.findtext(f"{{{SR}}}CSPRegion") == "SMETS1"
     assert device.findtext(f"{{{SR}}}S1SP") == "S1SP-A"
+
+
+def test_variant_of_another_service_reference_is_refused(service: DataService) -> None:
+    request = read_inventory(f"<sr:DeviceID>{ESME}</sr:DeviceID>")
+    request = replace(request, service_reference="4.1")
+    with pytest.raises(UnknownServiceRequestVariant, match="does not belong"):
+        _handle(service, request)

@@ -180,7 +180,7 @@ class DataService:
 
     def _decide(self, conn: Connection, request: DuisRequest, signer: EUI64, endpoint: str,
                 now: datetime) -> Outcome:
-        srv = self.catalogue.get(request.service_reference_variant)
+        srv = self.catalogue.for_request(request.service_reference, request.service_reference_variant)
         user = access_control.check_user(get_user(conn, signer), signer, request.request_id)
         advance_counter(conn, request.request_id.originator, request.request_id.counter)
         access_control.check_command_variant(srv, request.command_variant, endpoint)
