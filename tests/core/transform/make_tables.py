@@ -141,6 +141,111 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
     return out
 
 
+def node_at(tree: Any, path: list[Any] | tuple[Any, ...]) -> Any:
+    for step in path:
+        tree = tree[step]
+    return tree
+
+
+def array_position(skeleton: Any, at: list[Any]) -> int | None:
+    """Where the deepest xDLMS array element sits in a payload path (its index's position)."""
+    for j in range(len(at) - 1, 0, -1):
+        if isinstance(at[j], int) and at[j - 1] == "elements":
+            holder = node_at(skeleton, at[: j - 1])
+            if isinstance(holder, dict) and holder.get("@type") == "array":
+                return j
+    return None
+
+
+def find_repeats(skeleton: Any, bind: list[list[Any]], body: dict[str, str],
+                 repeated_names: set[str]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """Group bindings into repeat groups: an xDLMS array whose k-th element is filled from the
+    k-th item of one repeated DUIS element. Returns the groups and the bindings left scalar."""
+    groups: dict[tuple[Any, ...], list[list[Any]]] = {}
+    for b in bind:
+        at, source = b[0], b[1]
+        if source.startswith("@"):
+            continue
+        j = array_position(skeleton, at)
+        if j is not None:
+            groups.setdefault(tuple(at[:j]), []).append(b)
+    repeats: list[dict[str, Any]] = []
+    grouped: set[int] = set()
+    for array_at, members in sorted(groups.items(), key=lambda kv: -len(kv[0])):
+        j = len(array_at)
+        if any(len(a) < len(array_at) for a in (g[0] for g in members)):
+            continue
+        array = node_at(skeleton, array_at)
+        steps = [m[1].split("/") for m in members]
+        choice = None
+        for s in range(min(len(x) for x in steps) - 1, -1, -1):
+            overs = {"/".join([*x[:s], fields.split_step(x[s])[0]]) for x in steps}
+            if len(overs) == 1 and all(fields.split_step(x[s])[1] == m[0][j] + 1
+                                       for x, m in zip(steps, members, strict=True)):
+                choice = s
+                break
+        if choice is None:
+            continue
+        over = "/".join([*steps[0][:choice], fields.split_step(steps[0][choice])[0]])
+        name = over.rsplit("/", 1)[-1]
+        if len(array) < 2 and name not in repeated_names:
+            continue
+        if len(instances(over, body)) != len(array) or {m[0][j] for m in members} != set(range(len(array))):
+            continue
+        rel = sorted({(json.dumps(m[0][j + 1:]), "/".join(x[choice + 1:]), m[2])
+                      for x, m in zip(steps, members, strict=True)})
+        if any(list(r["at"][:j]) == list(array_at) for r in repeats):
+            continue  # an outer array would repeat an inner group: leave it as it is
+        bound = [json.loads(a) for a, _, _ in rel]
+        numbering = explain_numbering(array, bound)
+        if numbering is None:
+            continue  # elements differ where no DUIS value says why: keep them as they are
+        repeats.append({"at": list(array_at), "over": over, "element": array[0],
+                        "bind": [[json.loads(a), src, conv] for a, src, conv in rel] + numbering})
+        grouped.update(id(m) for m in members)
+    return repeats, [b for b in bind if id(b) not in grouped]
+
+
+def explain_numbering(array: list[Any], bound: list[list[Any]]) -> list[list[Any]] | None:
+    """Bindings for the leaves that differ between the array's elements but no DUIS value
+    fills: the item number (1-based, `@item`) or position (0-based, `@position`), as an
+    integer or one octet. None when some differing leaf follows neither."""
+    leaves = [dict((tuple(p), v) for p, v, _ in payload_leaves(e)) for e in array]
+    out: list[list[Any]] = []
+    for path in leaves[0]:
+        if list(path) in bound:
+            continue
+        values = [lv.get(path) for lv in leaves]
+        if all(v == values[0] for v in values):
+            continue
+        found = None
+        for source, first in (("@item", 1), ("@position", 0)):
+            for conv in ("int", "uint8-hex"):
+                if all(matches(conv, str(k + first), v) for k, v in enumerate(values)):
+                    found = [list(path), source, conv]
+                    break
+            if found:
+                break
+        if found is None:
+            return None
+        out.append(found)
+    return out
+
+
+def instances(over: str, body: dict[str, str]) -> list[int]:
+    """The item numbers of the repeated DUIS element `over` present in a request body."""
+    parent, _, name = over.rpartition("/")
+    prefix = f"{parent}/" if parent else ""
+    found = set()
+    for path in body:
+        if not path.startswith(prefix):
+            continue
+        step = path[len(prefix):].split("/", 1)[0]
+        if fields.split_step(step)[0] == name:
+            found.add(fields.split_step(step)[1])
+    return sorted(found)
+
+
 def is_certificate(text: str) -> bool:
     try:
         x509.load_der_x509_certificate(base64.b64decode("".join(text.split()), validate=True))
@@ -203,6 +308,9 @@ def main() -> int:
         stem = p.name.removesuffix(f"_{kind}_GBCS.HEX")
         stems.setdefault(stem, {})[kind] = p
     discriminators = find_discriminators(templates)
+    repeated_names = {fields.split_step(step)[0] for _, r in templates.values()
+                      for path in fields.leaves(r.body) for step in path.split("/")
+                      if fields.split_step(step)[1] > 1}
     keys = KeyStore.from_reference()
     forms: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -230,6 +338,7 @@ def main() -> int:
             continue
         on_behalf = oi.remote_party_id is not None
         bind: list[list[Any]] = []
+        repeat: list[dict[str, Any]] = []
         ka_path = None
         when: dict[str, str] = {}
         dating = ("cancel" if "CANCELLATION" in stem else "future" if "FUTURE_DATED" in stem
@@ -241,6 +350,7 @@ def main() -> int:
                         "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
                         "@sender": apdu.originator.hyphenated}
             bind = infer(skeleton, apdu.content, request, specials)
+            repeat, bind = find_repeats(skeleton, bind, fields.leaves(request.body), repeated_names)
             when = {p: t for p, t in fields.leaves(request.body).items()
                     if p in discriminators.get(srv, ())}
             if oi.remote_party_ka_certificate is not None:
@@ -270,6 +380,7 @@ def main() -> int:
             "template": pair,
             "payload": skeleton,
             "bind": bind,
+            "repeat": repeat,
         }
         key = json.dumps({k: v for k, v in form.items() if k not in ("name", "template")}, sort_keys=True)
         if key in seen:

@@ -6,6 +6,7 @@ the template's values; bad requests get their DUIS answer.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,3 +245,44 @@ def test_every_device_srv_of_the_catalogue_is_accounted_for() -> None:
     for srv in device:
         record("device SRVs with a command form", "match" if tables.for_srv(srv.variant) else "not tabulated")
     assert any(tables.for_srv(s.variant) for s in device)
+
+
+# ---------------------------------------------------------------------------------------------
+# repeated DUIS items: the payload array follows the request, not the template
+
+def _repeating() -> list[tuple[rtds.Template, int]]:
+    keys = KeyStore.from_reference()
+    out = []
+    for t in rtds.in_scope():
+        request = t.request
+        try:
+            run(t, keys)
+        except CommandNotTabulated:
+            continue
+        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
+                           use_case=t.variant, device_type=device_type(request))
+        out += [(t, i) for i in range(len(form.repeats))]
+    return out
+
+
+@pytest.mark.parametrize(("template", "group"), _repeating(), ids=lambda x: getattr(x, "name", str(x)))
+def test_one_more_item_in_the_request_is_one_more_payload_element(template: rtds.Template, group: int,
+                                                                   keys: KeyStore) -> None:
+    request = template.request
+    form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
+                       use_case=template.variant, device_type=device_type(request))
+    repeat = form.repeats[group]
+    before = _at(codec.to_json(codec.decode(run(template, keys)))["Payload"]["Decoded"], list(repeat.at))
+    root = parse_xml((rtds.REF / "duis" / "templates" / template.name).read_bytes())
+    grown = read_request(root)
+    parent_path, _, name = repeat.over.rpartition("/")
+    parent = fields.element_at(grown.body, parent_path) if parent_path else grown.body
+    assert parent is not None
+    items = [c for c in parent if isinstance(c.tag, str) and etree.QName(c).localname == name]
+    extra = copy.deepcopy(items[-1])
+    if extra.get("index"):
+        extra.set("index", str(len(items) + 1))
+    items[-1].addnext(extra)
+    after = _at(codec.to_json(codec.decode(run(template, keys, grown)))["Payload"]["Decoded"], list(repeat.at))
+    assert len(after) == len(before) + 1
+    assert shape(after[-1]) == shape(before[0])

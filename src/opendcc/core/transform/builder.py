@@ -33,7 +33,7 @@ from opendcc.core.transform.errors import (
     PreCommandWrongSigner,
 )
 from opendcc.core.transform.selection import choose_form
-from opendcc.core.transform.tables import CommandForm, CommandTables, default_tables
+from opendcc.core.transform.tables import CommandForm, CommandTables, Repeat, default_tables
 from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
 from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import WrongCommandVariant
@@ -87,11 +87,64 @@ def _get(tree: Any, at: tuple[str | int, ...]) -> Any:
     return node
 
 
+def _exists(tree: Any, at: tuple[str | int, ...]) -> bool:
+    try:
+        _get(tree, at)
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def items_of(over: str, sources: dict[str, str]) -> list[int]:
+    """The item numbers of the repeated DUIS element `over` in the request, in order."""
+    parent, _, name = over.rpartition("/")
+    prefix = f"{parent}/" if parent else ""
+    found = set()
+    for path in sources:
+        if path.startswith(prefix) and not path.startswith("@"):
+            step_name, number = fields.split_step(path[len(prefix):].split("/", 1)[0])
+            if step_name == name:
+                found.add(number)
+    return sorted(found)
+
+
+def build_repeat(repeat: Repeat, sources: dict[str, str], use_case: str) -> list[Any]:
+    """The array of a repeat group: one element per item of the repeated DUIS element."""
+    parent, _, name = repeat.over.rpartition("/")
+    out = []
+    for position, number in enumerate(items_of(repeat.over, sources)):
+        item = f"{parent}/{fields.join_step(name, number)}" if parent else fields.join_step(name, number)
+        numbering = {"@item": str(position + 1), "@position": str(position)}
+        element = copy.deepcopy(repeat.element)
+        for b in repeat.bindings:
+            text = numbering.get(b.source) or sources.get(f"{item}/{b.source}" if b.source else item)
+            if text is None:
+                continue
+            try:
+                element = _apply(element, b.at, b.conversion, text)
+            except ConversionError as exc:
+                raise BadRequestValue(f"{item}/{b.source}: {exc} (use case {use_case})") from None
+        out.append(element)
+    return out
+
+
+def _apply(tree: Any, at: tuple[str | int, ...], conversion: str, text: str) -> Any:
+    if not at:
+        return convert(conversion, text, tree)
+    _set(tree, at, convert(conversion, text, _get(tree, at)))
+    return tree
+
+
 def build_content(form: CommandForm, sources: dict[str, str]) -> bytes:
-    """The payload octets of `form` with every binding whose source is present applied."""
+    """The payload octets of `form`: repeat groups built from the request's items, then every
+    binding whose source is present applied."""
     view = copy.deepcopy(form.payload)
+    for repeat in form.repeats:
+        _set(view, repeat.at, build_repeat(repeat, sources, form.use_case))
     whole: bytes | None = None
     for b in form.bindings:
+        if b.at and not _exists(view, b.at):
+            continue  # inside an array the request made shorter
         text = sources.get(b.source)
         if text is None:
             if b.source == "ExecutionDateTime" and b.at == ("date_time",):

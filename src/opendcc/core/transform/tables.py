@@ -39,6 +39,18 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeat:
+    """An xDLMS array built item by item from a repeated DUIS element: the k-th array element
+    is `element` with `bindings` (relative to it and to the k-th item of `over`) applied."""
+
+    at: tuple[PathStep, ...]
+    over: str  # DUIS path of the repeated element, as its first item is written
+    element: Any
+    bindings: tuple[Binding, ...]  # sources relative to the item ("" is the item's own text),
+    # or @item / @position: the item's 1-based number / 0-based position in the array
+
+
+@dataclass(frozen=True, slots=True)
 class CommandForm:
     """One shape of one use case's GBCS command."""
 
@@ -58,11 +70,13 @@ class CommandForm:
     roles: frozenset[int]  # SMKI role codes of the users it was learned for (2 supplier, 3 DNO)
     payload: Any  # JSON view of the payload skeleton
     bindings: tuple[Binding, ...]
+    repeats: tuple[Repeat, ...] = ()
 
     @property
     def body_sources(self) -> frozenset[str]:
         """The DUIS body paths this form reads."""
         out = {b.source for b in self.bindings if not b.source.startswith("@")} | self.paths
+        out |= {r.over for r in self.repeats}
         if self.remote_party_ka_certificate:
             out.add(self.remote_party_ka_certificate)
         return frozenset(out)
@@ -94,6 +108,10 @@ class CommandTables:
         return frozenset(f.use_case for f in self.forms)
 
 
+def _bindings(raw: list[list[Any]]) -> tuple[Binding, ...]:
+    return tuple(Binding(tuple(b[0]), str(b[1]), str(b[2])) for b in raw)
+
+
 def _form(raw: dict[str, Any]) -> CommandForm:
     sender = raw.get("sender")
     return CommandForm(
@@ -112,7 +130,9 @@ def _form(raw: dict[str, Any]) -> CommandForm:
         roles=frozenset(int(r) for r in raw.get("roles", ())),
         when=tuple(sorted((str(k), str(v)) for k, v in raw.get("when", {}).items())),
         payload=raw["payload"],
-        bindings=tuple(Binding(tuple(b[0]), str(b[1]), str(b[2])) for b in raw["bind"]),
+        bindings=_bindings(raw["bind"]),
+        repeats=tuple(Repeat(tuple(r["at"]), str(r["over"]), r["element"], _bindings(r["bind"]))
+                      for r in raw.get("repeat", ())),
     )
 
 
