@@ -358,3 +358,20 @@ def test_variant_of_another_service_reference_is_refused(service: DataService) -
     request = replace(request, service_reference="4.1")
     with pytest.raises(UnknownServiceRequestVariant, match="does not belong"):
         _handle(service, request)
+
+
+def test_future_dated_request_executing_after_a_change_of_supplier_is_e4(
+    service: DataService, store: Store
+) -> None:
+    feed = "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
+        f"{mpan},{SUPPLIER2},{NETWORK_OPERATOR},2029-01-01\n"
+        for mpan in ("1312345678111", "1312345678222", "1312345678333")
+    )
+    with store.begin() as conn:
+        apply_feed(conn, feed, NOW)
+    future = request_from(template("ECS01a_1.1.1_FUTURE_DATED"))  # executes in 2030
+    assert future.execution_datetime is not None and future.execution_datetime.year == 2030
+    with pytest.raises(NotRegisteredParty):
+        _handle(service, future)
+    # An immediate request from the same supplier is still authorised today.
+    assert _handle(service, request_from(template("ECS17b_4.1.1_SINGLE"))).code == "I99"

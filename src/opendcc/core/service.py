@@ -6,9 +6,9 @@
 2. replay protection: the RequestID counter must exceed the originator's last (atomic);
 3. access control (`core.access_control`): Command Variant, URL, role, device, registration;
 4. the answer: non-device SRVs (CV 8) from the inventory and registration data, synchronously;
-   device SRVs an acknowledgement (I99) now and, since opendcc has no device layer behind the
-   DCC yet, the asynchronous E20 "unable to communicate with device" DUIS specifies for a
-   device the DCC cannot reach. Never a fabricated success.
+   device SRVs from the `DeviceLayer`. The default, `UnreachableDevices`, answers as DUIS
+   specifies for a device the DCC cannot reach: an acknowledgement (I99) now and the
+   asynchronous E20 "unable to communicate with device". Never a fabricated success.
 
 Every request that reaches `handle` is audited in the same transaction. A rejected request
 changes nothing else: its counter advance is rolled back (a savepoint), so the originator may
@@ -193,9 +193,15 @@ class DataService:
                 )
             return Outcome(handler(conn, request, now))
         target = request.request_id.target
-        device = access_control.check_device(
-            user, srv, eligible, target, self._device_access(conn, target, now)
-        )
+        # E4 is "not authorised for the device at the required date and time": a future-dated
+        # request must find the user registered both now and when it executes.
+        instants = [now]
+        if request.execution_datetime is not None and request.execution_datetime > now:
+            instants.append(request.execution_datetime)
+        for when in instants:
+            device = access_control.check_device(
+                user, srv, eligible, target, self._device_access(conn, target, when)
+            )
         return self.devices.submit(request, srv, device, now)
 
     @staticmethod
