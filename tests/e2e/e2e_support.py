@@ -35,11 +35,13 @@ def free_port() -> int:
 class Server:
     """`opendcc serve` in a subprocess on a free port with its own data directory."""
 
-    def __init__(self, data: Path, *extra: str) -> None:
+    def __init__(self, data: Path, *extra: str, scheme: str = "http",
+                 client: httpx.Client | None = None) -> None:
         self.data = data
         self.extra = list(extra)
+        self.client = client or httpx.Client(timeout=1)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -55,7 +57,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"opendcc serve exited: {(self.data / 'serve.log').read_text()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if self.client.get(f"{self.url}/health").status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import ssl
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,10 +38,18 @@ def register(app: typer.Typer) -> None:
         )] = None,
         smki_port: Annotated[int, typer.Option(help="SMKI repository port (0: off).")] = DEFAULT_SMKI_PORT,
         poll: Annotated[float, typer.Option(help="Seconds between outbox delivery passes.")] = 0.5,
+        tls_cert: Annotated[Path | None, typer.Option(
+            help="Serve HTTPS with this PEM certificate (chain) ...")] = None,
+        tls_key: Annotated[Path | None, typer.Option(help="... and this PEM private key.")] = None,
+        tls_client_ca: Annotated[Path | None, typer.Option(
+            help="Require client certificates issued by these PEM CAs (mutual TLS).")] = None,
     ) -> None:
         """Run the DCC: DUIS gateway, delivery worker and SMKI repository, until Ctrl-C."""
         import uvicorn
 
+        if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
+            raise typer.BadParameter("HTTPS needs --tls-cert and --tls-key (and those for "
+                                     "--tls-client-ca)")
         if data is not None:
             os.environ["OPENDCC_DATA"] = str(data.resolve())
         if reference is not None:
@@ -55,15 +64,21 @@ def register(app: typer.Typer) -> None:
         services.worker.start(poll=poll)
         smki_server = _start_smki(host, smki_port, services) if smki_port else None
 
-        base = f"http://{host}:{port}"
+        base = f"{'https' if tls_cert else 'http'}://{host}:{port}"
         typer.echo(f"opendcc DUIS gateway  {base}/api/v1/serviceD | serviceS | serviceT")
         typer.echo(f"health / metrics      {base}/health  {base}/metrics")
         typer.echo(f"API docs              {base}/docs")
         typer.echo(f"store                 {services.store.url}")
         if smki_server is not None:
             typer.echo(f"SMKI repository       http://{host}:{smki_port}/")
+        tls: dict[str, Any] = {}
+        if tls_cert is not None:
+            tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+            if tls_client_ca is not None:
+                tls |= {"ssl_ca_certs": str(tls_client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
         server = uvicorn.Server(uvicorn.Config(create_app(services=services), host=host,
-                                               port=port, log_level="warning", access_log=False))
+                                               port=port, log_level="warning", access_log=False,
+                                               **tls))
         try:
             server.run()
         finally:
