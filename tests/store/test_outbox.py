@@ -93,3 +93,14 @@ def test_outbox_survives_restart(sqlite_url: str) -> None:
     with reopened.begin() as conn:
         assert [i.request_id for i in outbox.due(conn, T0, 10)] == [RID]
     reopened.close()
+
+
+def test_purge_removes_only_delivered_items_older_than_the_cut(any_store: Store) -> None:
+    _enqueue(any_store)
+    _enqueue(any_store, sequence=1)
+    with any_store.begin() as conn:
+        first, _second = outbox.for_request(conn, RID)
+        outbox.mark_delivered(conn, first.id, T0 + timedelta(seconds=1))
+        assert outbox.purge_delivered(conn, T0 + timedelta(seconds=1)) == 0
+        assert outbox.purge_delivered(conn, T0 + timedelta(days=1)) == 1
+        assert [i.sequence for i in outbox.for_request(conn, RID)] == [1]

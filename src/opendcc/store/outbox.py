@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.store._sql import as_utc, insert_for, require_utc
@@ -165,3 +165,10 @@ def pending_count(conn: Connection) -> int:
         conn.execute(select(func.count()).select_from(_t).where(_t.c.delivered_at.is_(None)))
         .scalar_one()
     )
+
+
+def purge_delivered(conn: Connection, before: datetime) -> int:
+    """Delete items delivered before `before` (housekeeping); how many went."""
+    return int(conn.execute(
+        delete(_t).where(_t.c.delivered_at.is_not(None), _t.c.delivered_at < require_utc(before))
+    ).rowcount)
