@@ -11,6 +11,7 @@ from opendcc.cli import (
     inventory_cmds,
     parse_cmds,
     serve_cmd,
+    smets1_cmds,
     smki_cmds,
     users_cmds,
 )
@@ -44,6 +45,7 @@ smki_cmds.register(app)
 users_cmds.register(app)
 inventory_cmds.register(app)
 parse_cmds.register(app)
+smets1_cmds.register(app)
 devices_cmds.register(app)
 
 
