@@ -20,8 +20,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import text
 
 from opendcc.store.engine import Store, open_store
+from opendcc.store.tables import metadata
 
 _LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -135,12 +137,36 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
 
 
+@pytest.fixture(scope="session")
+def pg_store(pg_url: str) -> Iterator[Store]:
+    """One migrated PostgreSQL store for the session (tests get it emptied)."""
+    store = open_store(pg_url)
+    yield store
+    store.close()
+
+
+def _emptied(store: Store) -> Store:
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with store.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return store
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Store]:
-    """A migrated store on each backend: an SQLite file and a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        store = open_store(sqlite_url)
-    else:
-        store = open_store(request.getfixturevalue("pg_databases").create())
+    """A migrated, empty store on each backend: an SQLite file and PostgreSQL."""
+    if request.param == "postgresql":
+        yield _emptied(request.getfixturevalue("pg_store"))
+        return
+    store = open_store(sqlite_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Store]:
+    """A store on a database created for this test (for tests that rebuild the schema)."""
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_databases").create()
+    store = open_store(url)
     yield store
     store.close()

@@ -20,9 +20,9 @@ def _diff(store: Store) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(conn), metadata))
 
 
-def test_empty_database_migrates_to_the_model_schema(any_store: Store) -> None:
-    assert _diff(any_store) == []
-    with any_store.begin() as conn:
+def test_empty_database_migrates_to_the_model_schema(fresh_store: Store) -> None:
+    assert _diff(fresh_store) == []
+    with fresh_store.begin() as conn:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert set(metadata.tables) <= tables
@@ -60,20 +60,20 @@ def test_workers_opening_one_fresh_database_at_once_all_succeed(pg_databases: ob
         assert list(pool.map(open_it, range(4))) == [[]] * 4
 
 
-def test_upgrade_from_the_first_revision_keeps_the_data(any_store: Store) -> None:
+def test_upgrade_from_the_first_revision_keeps_the_data(fresh_store: Store) -> None:
     # Rebuild the first schema, put a device in, and upgrade: the device is still there.
-    with any_store.begin() as conn:
+    with fresh_store.begin() as conn:
         conn.execute(text("DROP TABLE registration"))
         for table in ("inventory", "audit", "outbox", "request_counters", "users", "alembic_version"):
             conn.execute(text(f"DROP TABLE {table}"))
-    any_store.migrate("0001")
-    with any_store.begin() as conn:
+    fresh_store.migrate("0001")
+    with fresh_store.begin() as conn:
         conn.execute(text(
             "INSERT INTO inventory (device_id, device_type, status, manufacturer, model, smets) "
             "VALUES ('00-DB-12-34-56-78-90-A0', 'ESME', 'Commissioned', 'm', 'x', 'SMETS2')"
         ))
-    any_store.migrate()
-    assert _diff(any_store) == []
-    with any_store.begin() as conn:
+    fresh_store.migrate()
+    assert _diff(fresh_store) == []
+    with fresh_store.begin() as conn:
         row = conn.execute(text("SELECT device_id, s1sp FROM inventory")).one()
     assert tuple(row) == ("00-DB-12-34-56-78-90-A0", None)
