@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from opendcc.client.correlate import (
+    CONVERSE,
     Correlation,
     CorrelationMismatch,
     NotCorrelated,
@@ -42,10 +44,24 @@ def twin(vector: Path, *, error_to_success: bool = False) -> Path | None:
 PAIRS = [(v, t) for v in PRECOMMANDS if (t := twin(v)) is not None]
 ERROR_PAIRS = [(v, t) for v in PRECOMMANDS if (t := twin(v, error_to_success=True)) is not None]
 IDS = [v.name.removesuffix("_PRECOMMAND_GBCS.HEX") for v, _ in PAIRS]
+HEADER_FIELDS = {"BusinessOriginatorID", "BusinessTargetID", "use case"}
 
 
 def read(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
+
+
+def commanded(vector: Path, template: Path) -> list[str]:
+    """The request body values the correlation compares (paths such as `Body/Element`)."""
+    return [c.field for c in correlate(template.read_bytes(), read(vector)).checks if "/" in c.field]
+
+
+WITH_VALUES = [(v, t) for v, t in PAIRS if commanded(v, t)]
+WITHOUT_VALUES = [(v, t) for v, t in PAIRS if not commanded(v, t)]
+
+
+def ids(pairs: list[tuple[Path, Path]]) -> list[str]:
+    return [v.name.removesuffix("_PRECOMMAND_GBCS.HEX") for v, _ in pairs]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +78,10 @@ def test_most_precommands_have_their_request_template() -> None:
 def test_an_error_precommand_differs_from_the_success_request_only_in_commanded_values(
         vector: Path, template: Path) -> None:
     result = correlate(template.read_bytes(), read(vector), check=False)
-    assert {m.field for m in result.mismatches} <= {c.field for c in result.checks if "/" in c.field}
+    values = {c.field for c in result.checks if "/" in c.field}
+    # The refused value shows from both sides: absent from the Pre-Command as the request says
+    # it, and present in the Pre-Command though the request does not ask for it.
+    assert {m.field for m in result.mismatches if not m.field.startswith("Pre-Command ")} <= values
 
 
 @pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
@@ -70,7 +89,7 @@ def test_precommand_correlates_with_its_request(vector: Path, template: Path) ->
     result = correlate(template.read_bytes(), read(vector))
     assert result.passed
     fields = {c.field for c in result.checks}
-    assert {"BusinessOriginatorID", "BusinessTargetID", "use case"} <= fields
+    assert HEADER_FIELDS | {CONVERSE} <= fields
     if b"ExecutionDateTime" in template.read_bytes():
         assert "ExecutionDateTime" in fields
 
@@ -96,7 +115,7 @@ def _unique_value(result: Correlation, data: bytes) -> tuple[str, int] | None:
     return None
 
 
-@pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)
+@pytest.mark.parametrize(("vector", "template"), WITH_VALUES, ids=ids(WITH_VALUES))
 def test_a_changed_value_is_caught(vector: Path, template: Path) -> None:
     request = template.read_bytes()
     data = read(vector)
@@ -104,9 +123,7 @@ def test_a_changed_value_is_caught(vector: Path, template: Path) -> None:
     if spot is None:
         # No commanded value sits at a single place: alter the request's first compared value.
         result = correlate(request, data)
-        changed = next((c for c in result.checks if "/" in c.field), None)
-        if changed is None:
-            pytest.skip("the request commands no value beyond target and use case")
+        changed = next(c for c in result.checks if "/" in c.field)
         leaf = changed.field.rsplit("/", 1)[-1].split("[", 1)[0]
         forged = re.sub(rf"(<sr:{leaf}(?: [^>]*)?>){re.escape(str(changed.expected))}<".encode(),
                         lambda m: m.group(1) + b"987654321<", request, count=1)
@@ -115,9 +132,65 @@ def test_a_changed_value_is_caught(vector: Path, template: Path) -> None:
         assert err.value.field.endswith(leaf) or leaf in err.value.field
         return
     field, at = spot
+    result = correlate(request, _flip(data, at), check=False)
+    assert result.mismatches[0].field == field
     with pytest.raises(CorrelationMismatch) as err:
         correlate(request, _flip(data, at))
     assert err.value.field == field
+
+
+def _without(request: bytes, path: str) -> bytes:
+    """The request with the element at a compared path (`Body/A/B[2]`) removed."""
+    root = etree.fromstring(request)
+    node = next(e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == "Body")
+    node = node[0]
+    for step in path.split("/")[1:]:
+        name, _, index = step.partition("[")
+        matches = [c for c in node if isinstance(c.tag, str) and etree.QName(c).localname == name]
+        wanted = int(index.rstrip("]")) if index else 1
+        indexed = [c for c in matches if c.get("index") == str(wanted)]
+        node = indexed[0] if indexed else matches[wanted - 1]
+    parent = node.getparent()
+    assert parent is not None
+    parent.remove(node)
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize(("vector", "template"), WITH_VALUES, ids=ids(WITH_VALUES))
+def test_a_value_the_request_does_not_ask_for_is_caught(vector: Path, template: Path) -> None:
+    """The converse check: drop one commanded value from the request; unless the Pre-Command
+    carries that value for another request element too, the Pre-Command now holds a value
+    nobody asked for, and correlation names it. One-octet numbers, words and "not specified"
+    dates are not looked for in this direction (they would be found anywhere)."""
+    request, data = template.read_bytes(), read(vector)
+    checks = [c for c in correlate(request, data).checks if "/" in c.field]
+    caught, significant = [], []
+    for check in checks:
+        result = correlate(_without(request, check.field), data, check=False)
+        assert all(m.field.startswith("Pre-Command ") for m in result.mismatches), check.field
+        caught += result.mismatches
+        significant += [check.field] if _significant(str(check.expected)) else []
+    assert caught or not significant, f"none of {significant} is caught when not asked for"
+
+
+def _significant(text: str) -> bool:
+    """A request value the converse check looks for: wider than one octet, not a word."""
+    if re.fullmatch(r"[+-]?\d+", text):
+        return not -128 <= int(text) < 256
+    return not (text.startswith("3000-12-31") or re.fullmatch(r"[A-Za-z_ ]+", text))
+
+
+@pytest.mark.parametrize(("vector", "template"), WITHOUT_VALUES, ids=ids(WITHOUT_VALUES))
+def test_a_request_commanding_no_value_is_checked_for_target_use_case_and_nothing_more(
+        vector: Path, template: Path) -> None:
+    """E.g. Enable Supply: the request names only the device and the service (and perhaps an
+    execution time); its Pre-Command must carry no value beyond what GBCS fixes."""
+    result = correlate(template.read_bytes(), read(vector))
+    fields = {c.field for c in result.checks}
+    assert fields - {"ExecutionDateTime"} == HEADER_FIELDS | {CONVERSE}
+    assert result.passed
+    converse = next(c for c in result.checks if c.field == CONVERSE)
+    assert converse.ok
 
 
 @pytest.mark.parametrize(("vector", "template"), PAIRS, ids=IDS)

@@ -12,7 +12,13 @@ it with its digital-signing key (GBCS §4.3.2 General Signing) and send it back 
 - `ExecutionDateTime` and every commanded value of the request body: each must be encoded
   in the Pre-Command's payload, in one of the encodings GBCS uses for its kind (A-XDR big-endian
   integers and COSEM dates for DLMS, little-endian integers, UTC seconds since 2000 and
-  minutes since midnight for GBZ/ZCL, DER integers and GeneralizedTime for ASN.1).
+  minutes since midnight for GBZ/ZCL, DER integers and GeneralizedTime for ASN.1);
+- the converse: every value the decoded Pre-Command payload carries must be one the request
+  asks for (field `Pre-Command <payload path>`), unless it is structure (object, cluster and
+  attribute identifiers, OBIS references, ASN.1 names), a one-octet enumeration or flag, a
+  "not specified" wildcard, or a value GBCS fixes or derives (`tables.json`
+  `correlation_derived`, e.g. a GBZ issuer event id); request words with a numeric encoding
+  (`correlation_words`, e.g. DAILY = 86400 seconds) count as asked for.
 Values given as enumeration words (e.g. `START`, `Saturday`) are listed as unchecked.
 
 `sign_pre_command()` signs only the exact octets a passed correlation examined.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hashlib
 import re
 from collections.abc import Iterator
@@ -41,6 +48,8 @@ from opendcc.gbcs.general_signing import GeneralSigning
 from opendcc.gbcs.security import KeyLookup
 
 _GBZ_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: The Check recording that the Pre-Command carries no value the request did not ask for.
+CONVERSE = "Pre-Command values"
 _INT = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
 _DATE = re.compile(r"^(\d{4,5})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$")
@@ -252,6 +261,99 @@ def _found(patterns: list[bytes], content: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# the converse: values in the Pre-Command that the request does not ask for
+
+#: Keys of the payload codec's JSON view that are structure, not commanded values.
+_STRUCTURE = frozenset({
+    "@type", "#", "class_id", "instance_id", "attribute_id", "method_id", "access_selector",
+    "long_invoke_id_and_priority", "extended_header_control_field", "extended_header_cluster_id",
+    "frame_control", "transaction_sequence_number", "command_identifier", "command",
+    "attribute_identifier", "data_type", "name", "tag_class", "bits",
+})
+#: "Not specified" values (0xFFFFFFFE: a GBZ start time meaning "now").
+_WILDCARDS = frozenset({0xFFFF, 0xFFFFFFFF, 0xFFFFFFFE, -0x8000, 0x7FFF})
+
+
+def _payload_values(node: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """(path, value) of each leaf of a payload JSON view outside its structural keys."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key not in _STRUCTURE:
+                yield from _payload_values(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _payload_values(value, f"{path}.{i}")
+    elif node is not None and not isinstance(node, bool):
+        yield path, node
+
+
+def _is_reference(octets: bytes) -> bool:
+    """An OBIS code (6 octets ending 0xFF: a COSEM object reference) or a wildcard pattern."""
+    return (len(octets) == 6 and octets[-1] == 0xFF) or set(octets) <= {0x00, 0x80, 0xFF}
+
+
+def _derived(use_case: str, path: str) -> bool:
+    """Whether `correlation_derived` names this payload field (by key, or `UseCase:path glob`)."""
+    table = tables().correlation_derived
+    if path.rsplit(".", 1)[-1] in table:
+        return True
+    return any(fnmatch.fnmatchcase(path, pattern) for case, _, pattern in
+               (entry.partition(":") for entry in table) if case == use_case and pattern)
+
+
+_OID = re.compile(r"^\d+(?:\.\d+)+$")
+
+
+def _asked(value: object, asked: re.Pattern[bytes] | None, literals: list[bytes],
+           words: set[int]) -> bool:
+    """Whether a payload value is one of the request's values (in some GBCS encoding);
+    `asked` is the alternation of every request value's encodings."""
+    if isinstance(value, int):
+        if -128 <= value < 256 or value in _WILDCARDS or value in words:
+            return True
+        # (and the DER content octets, for integers wider than 8 octets: certificate serials)
+        candidates = [*_ints(value), value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)]
+        return (any(asked is not None and asked.fullmatch(c) for c in candidates)
+                or any(c in lit for lit in literals for c in candidates if len(c) > 2))
+    if not isinstance(value, str) or _OID.match(value):
+        return True  # object identifiers are structure
+    if not re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", value):
+        text = value.encode("utf-8")  # a visible string: commanded text
+        return (len(text) < 2 or (asked is not None and asked.search(text) is not None)
+                or any(text in lit for lit in literals))
+    octets = bytes.fromhex(value)
+    if len(octets) < 2 or _is_reference(octets):
+        return True
+    return ((asked is not None and asked.search(octets) is not None)
+            or any(octets in lit or value.encode() in lit for lit in literals))
+
+
+def _literal(text: str) -> bytes | None:
+    """The octets of a request value carried whole (a certificate, a hex string)."""
+    if _HEXBINARY.match(text):
+        return bytes.fromhex(text)
+    if _BASE64.match(text) and not text.isalnum():
+        try:
+            return base64.b64decode("".join(text.split()), validate=True)
+        except binascii.Error:
+            return None
+    return None
+
+
+def _converse_checks(msg: codec.GbcsMessage, use_case: str, patterns: list[bytes],
+                     literals: list[bytes], words: set[int]) -> list[Check]:
+    to_json = getattr(msg.payload, "to_json", None)
+    view = to_json() if callable(to_json) else None
+    if not isinstance(view, dict):
+        return []
+    asked = re.compile(b"|".join(b"(?:" + p + b")" for p in patterns), re.DOTALL) if patterns else None
+    values = [(path, value) for path, value in _payload_values(view) if not _derived(use_case, path)]
+    extra = [Check(f"Pre-Command {path}", "a value the request asks for", value, False)
+             for path, value in values if not _asked(value, asked, literals, words)]
+    return extra or [Check(CONVERSE, "only values the request asks for", f"{len(values)} values", True)]
+
+
+# ---------------------------------------------------------------------------------------------
 # the correlation
 
 def _header_checks(request: DuisRequest, apdu: GeneralSigning, use_case: str) -> list[Check]:
@@ -286,7 +388,13 @@ def correlate(duis_request: DuisRequest | etree._Element | bytes | str,
     content = apdu.content
     skipped = tables().correlation_unchecked
     special = tables().correlation_encodings
+    word_values = tables().correlation_words
+    asked: list[bytes] = []
+    literals: list[bytes] = []
+    words: set[int] = set()
     for path, text in _leaves(request.body, request.body_name):
+        if text in word_values:
+            words.add(word_values[text])
         name = path.rsplit("/", 1)[-1].split("[", 1)[0]
         if name in skipped:
             patterns = None
@@ -297,9 +405,14 @@ def correlate(duis_request: DuisRequest | etree._Element | bytes | str,
         if patterns is None:
             unchecked.append(path)
             continue
+        asked += patterns
+        literal = _literal(text)
+        if literal is not None:
+            literals.append(literal)
         ok = _found(patterns, content)
         label = "ExecutionDateTime" if name == "ExecutionDateTime" else path
         checks.append(Check(label, text, "present" if ok else "absent", ok))
+    checks += _converse_checks(msg, use_case, asked, literals, words)
     result = Correlation(request, octets, msg, use_case, tuple(checks), tuple(unchecked))
     if check:
         result.raise_for_mismatch()

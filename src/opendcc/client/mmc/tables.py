@@ -13,6 +13,9 @@
 - `asn1_status`: use case -> the element of its ASN.1 response SEQUENCE that is the status.
 - `failure_values`: use case -> [source, value]: the device reports failure with this value.
 - `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
+- `correlation_derived`: Pre-Command payload fields (a JSON-view key, or `UseCase:path` prefix)
+  whose values GBCS fixes or derives rather than the request commanding them, and why.
+- `correlation_words`: request enumeration words and the number GBCS carries for each.
 - `correlation_encodings`: DUIS request elements GBCS encodes other than by value
   (`year-1900`: GBZ one-octet years; `seconds-after:X`: a date-time X plus this many seconds).
 """
@@ -40,6 +43,8 @@ class MmcTables:
     use_case_requires: dict[str, str]  # use case -> request body element that selects it
     asn1_status: dict[str, int]  # use case -> element of its ASN.1 response holding the status
     failure_values: dict[str, tuple[str, object]]  # use case -> (source, value meaning failure)
+    correlation_derived: dict[str, str]  # payload field (or `UseCase:path`) GBCS sets -> why
+    correlation_words: dict[str, int]  # request word -> the number GBCS carries for it
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -80,6 +85,8 @@ def tables() -> MmcTables:
         use_case_requires=dict(raw.get("use_case_requires", {})),
         asn1_status={k: int(v) for k, v in raw.get("asn1_status", {}).items()},
         failure_values={k: (str(v[0]), v[1]) for k, v in raw.get("failure_values", {}).items()},
+        correlation_derived=dict(raw.get("correlation_derived", {})),
+        correlation_words={k: int(v) for k, v in raw.get("correlation_words", {}).items()},
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                       for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )
