@@ -43,7 +43,7 @@ WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
 RTDS_DEVICES = {"00-DB-12-34-56-78-90-A0": "ESME", "00-DB-12-34-56-78-90-A1": "GSME",
                 "00-DB-12-34-56-78-90-A2": "CHF", "00-DB-12-34-56-78-90-A3": "GPF"}
 SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
-SPECIAL_CONVERSIONS = ("invoke-id", "transaction-id", "counter-hex", "eui-hex")
+SPECIAL_CONVERSIONS = ("transaction-id", "counter-hex", "eui-hex")
 INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc")
 OCTET_CONVERSIONS = ("hex", "eui-hex", "base64-hex", "uint8-hex", "cosem-datetime", "cosem-date",
                      "cosem-time", "utf8-hex")

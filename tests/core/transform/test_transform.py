@@ -28,6 +28,7 @@ from opendcc.core.transform import (
     finish_signed_precommand,
     transform,
 )
+from opendcc.core.transform.builder import build_content
 from opendcc.core.transform.conversions import convert
 from opendcc.core.transform.selection import choose_form
 from opendcc.duis.catalogue import load_catalogue
@@ -286,3 +287,19 @@ def test_one_more_item_in_the_request_is_one_more_payload_element(template: rtds
     after = _at(codec.to_json(codec.decode(run(template, keys, grown)))["Payload"]["Decoded"], list(repeat.at))
     assert len(after) == len(before) + 1
     assert shape(after[-1]) == shape(before[0])
+
+
+@pytest.mark.parametrize("template", rtds.in_scope(), ids=lambda t: t.name)
+def test_patched_skeleton_equals_the_rebuilt_one(template: rtds.Template, keys: KeyStore) -> None:
+    """The fast path (patching the skeleton tree) builds the same payload as the JSON rebuild."""
+    request = template.request
+    try:
+        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
+                           use_case=template.variant, device_type=device_type(request))
+    except CommandNotTabulated:
+        pytest.skip("no command form")
+    sources = {**fields.leaves(request.body), "@counter": "1300", "@request_counter": "1000",
+               "@originator": request.request_id.originator.hyphenated,
+               "@target": request.request_id.target.hyphenated,
+               "@sender": request.request_id.originator.hyphenated}
+    assert build_content(form, sources) == build_content(form, sources, fast=False)

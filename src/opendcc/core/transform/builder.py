@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from opendcc.core.transform.errors import (
     PreCommandSignatureInvalid,
     PreCommandWrongSigner,
 )
+from opendcc.core.transform.patch import patched
 from opendcc.core.transform.selection import choose_form
 from opendcc.core.transform.tables import CommandForm, CommandTables, Repeat, default_tables
 from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
@@ -87,6 +87,15 @@ def _get(tree: Any, at: tuple[str | int, ...]) -> Any:
     return node
 
 
+def _copy(node: Any) -> Any:
+    """A copy of a JSON tree (dicts, lists, scalars): several times faster than deepcopy."""
+    if isinstance(node, dict):
+        return {k: _copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) for v in node]
+    return node
+
+
 def _exists(tree: Any, at: tuple[str | int, ...]) -> bool:
     try:
         _get(tree, at)
@@ -115,7 +124,7 @@ def build_repeat(repeat: Repeat, sources: dict[str, str], use_case: str) -> list
     for position, number in enumerate(items_of(repeat.over, sources)):
         item = f"{parent}/{fields.join_step(name, number)}" if parent else fields.join_step(name, number)
         numbering = {"@item": str(position + 1), "@position": str(position)}
-        element = copy.deepcopy(repeat.element)
+        element = _copy(repeat.element)
         for b in repeat.bindings:
             text = numbering.get(b.source) or sources.get(f"{item}/{b.source}" if b.source else item)
             if text is None:
@@ -135,10 +144,53 @@ def _apply(tree: Any, at: tuple[str | int, ...], conversion: str, text: str) -> 
     return tree
 
 
-def build_content(form: CommandForm, sources: dict[str, str]) -> bytes:
+#: The skeleton tree of each form, built on first use (forms live as long as their tables).
+_SKELETONS: dict[int, tuple[CommandForm, Any]] = {}
+
+
+def _skeleton_tree(form: CommandForm) -> Any:
+    cached = _SKELETONS.get(id(form))
+    if cached is None or cached[0] is not form:
+        cached = (form, payload_from_json(form.payload))
+        _SKELETONS[id(form)] = cached
+    return cached[1]
+
+
+def fast_content(form: CommandForm, sources: dict[str, str]) -> bytes | None:
+    """build_content by patching the form's skeleton tree; None when it cannot (then the
+    caller rebuilds from JSON)."""
+    if any(not b.at for b in form.bindings):
+        return None
+    tree = _skeleton_tree(form)
+    if tree is None:
+        return None
+    view = form.payload
+    try:
+        for repeat in form.repeats:
+            tree = patched(tree, repeat.at, build_repeat(repeat, sources, form.use_case))
+        for b in form.bindings:
+            text = sources.get(b.source)
+            if text is None:
+                if b.source == "ExecutionDateTime" and b.at == ("date_time",):
+                    tree = patched(tree, b.at, "")
+                continue
+            try:
+                old = _get(view, b.at)
+            except (KeyError, IndexError, TypeError):
+                continue  # inside an array the request changed: the slow path knows
+            tree = patched(tree, b.at, convert(b.conversion, text, old))
+        return encode_payload(tree)
+    except (ConversionError, GbcsError, ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def build_content(form: CommandForm, sources: dict[str, str], *, fast: bool = True) -> bytes:
     """The payload octets of `form`: repeat groups built from the request's items, then every
     binding whose source is present applied."""
-    view = copy.deepcopy(form.payload)
+    quick = fast_content(form, sources) if fast else None
+    if quick is not None:
+        return quick
+    view = _copy(form.payload)
     for repeat in form.repeats:
         _set(view, repeat.at, build_repeat(repeat, sources, form.use_case))
     whole: bytes | None = None
@@ -179,12 +231,13 @@ def _ka_certificate(text: str | None, path: str) -> bytes:
 
 
 def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
-                  keys: KeyLookup | None) -> GeneralSigning:
-    """GBCS §7.2.7: the General Signing APDU (no trailer) of `form` filled from `request`."""
+                  keys: KeyLookup | None, values: dict[str, str] | None = None) -> GeneralSigning:
+    """GBCS §7.2.7: the General Signing APDU (no trailer) of `form` filled from `request`
+    (`values`: the request's body leaves, when the caller has them already)."""
     rid = request.request_id
     sender = form.sender or rid.originator
     originator_counter = counter if form.sender is not None else rid.counter
-    sources = dict(fields.leaves(request.body))
+    sources = dict(fields.leaves(request.body) if values is None else values)
     sources.update({
         "@counter": str(originator_counter), "@request_counter": str(rid.counter),
         "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
@@ -208,15 +261,16 @@ def requester_role(request: DuisRequest, keys: KeyLookup | None) -> int | None:
     return role_of(cert) if cert is not None else None
 
 
-def check_form_fits(form: CommandForm, request: DuisRequest) -> None:
+def check_form_fits(form: CommandForm, request: DuisRequest, values: dict[str, str] | None = None) -> None:
     """Refuse rather than emit a skeleton that would silently drop what the user asked for:
     a form without body bindings for a request with values, or one whose body paths are all
     absent from the request (a variant of the use case the tables do not hold)."""
-    values = {p for p, t in fields.leaves(request.body).items() if t} - {"ExecutionDateTime"}
+    leaves = fields.leaves(request.body) if values is None else values
+    given = {p for p, t in leaves.items() if t} - {"ExecutionDateTime"}
     wanted = {b.source for b in form.bindings if not b.source.startswith("@")} - {"ExecutionDateTime"}
-    if values and (not form.learned or (wanted and not wanted & values)):
+    if given and (not form.learned or (wanted and not wanted & given)):
         raise CommandNotTabulated(f"{form.name}: the command table does not yet say where "
-                                  f"{', '.join(sorted(values)[:3])} go in the GBCS payload")
+                                  f"{', '.join(sorted(given)[:3])} go in the GBCS payload")
 
 
 def mac_for_device(apdu: GeneralSigning, keys: KeyLookup) -> bytes:
@@ -252,10 +306,11 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
         if not (known.use_cases_of(srv.variant) or known.use_cases_of(srv.service_reference)):
             raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) has no GBCS use case")
         raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
+    values = fields.leaves(request.body)
     form = choose_form(forms, request, device_type=device_type, use_case=use_case,
-                       role=requester_role(request, keys))
-    check_form_fits(form, request)
-    apdu = build_command(request, form, counter=counter, keys=keys)
+                       role=requester_role(request, keys), values=values)
+    check_form_fits(form, request, values)
+    apdu = build_command(request, form, counter=counter, keys=keys, values=values)
     pre = request.command_variant == CommandVariant.TRANSFORM
     gbcs = bytes(apdu) if pre else mac_for_device(apdu, keys)
     return TransformResult(gbcs, form.use_case, form.name, pre, request.command_variant in _SEND,

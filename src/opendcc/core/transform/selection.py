@@ -44,8 +44,8 @@ def fit(form: CommandForm, present: set[str], dated: str,
 
 def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                 device_type: str | None = None, use_case: str | None = None,
-                role: int | None = None) -> CommandForm:
-    """The form for `request` among the SRV's `forms`."""
+                role: int | None = None, values: dict[str, str] | None = None) -> CommandForm:
+    """The form for `request` among the SRV's `forms` (`values`: its body leaves, if known)."""
     if use_case is not None:
         # The RTDS variant name (CS03CNonCritical), else the GBCS code it starts with (CS03C).
         exact = ([f for f in forms if f.name.split()[0] == use_case]
@@ -56,7 +56,7 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
         forms = exact
     if device_type is not None:
         forms = _narrow(forms, device_type)
-    values = fields.leaves(request.body)
+    values = fields.leaves(request.body) if values is None else values
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
     if not forms:
         raise CommandNotTabulated(f"no command form of SRV {request.service_reference_variant} "
