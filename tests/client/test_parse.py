@@ -104,8 +104,10 @@ def _numbers(node: object) -> list[int]:
     if isinstance(node, str) and re.fullmatch(r"(?:3[0-9])+", node):  # ASCII digits (MPxNs)
         digits = bytes.fromhex(node).decode()
         return [int(digits[i:j]) for i in range(0, len(digits), 13) for j in (i + 13, len(digits))]
-    if isinstance(node, str) and node.isdigit():  # octets rendered as their hex text
-        return [int(node)]
+    if isinstance(node, str) and re.fullmatch(r"(?:[0-9a-fA-F]{2})+", node):
+        # octets rendered as their hex text: the number they spell, and each octet (the
+        # fields of a COSEM date or time)
+        return ([int(node)] if node.isdigit() else []) + list(bytes.fromhex(node))
     return [node] if isinstance(node, int) and not isinstance(node, bool) else []
 
 

@@ -440,3 +440,54 @@ def supply_outage(msg: Renderable) -> tuple[etree._Element | None, bool]:
     etree.SubElement(body, ra("interruptionValue")).text = xml_datetime(stamps[0])
     etree.SubElement(body, ra("restorationValue")).text = xml_datetime(stamps[1])
     return payload, True
+
+
+# ---------------------------------------------------------------------------------------------
+# Structures the field language does not reach
+
+
+@builder("billing-calendar")
+def billing_calendar(msg: Renderable, el: etree._Element) -> bool:
+    """SRV 6.2.3: the billing calendar, from the ESME's single-action schedule execution times
+    (COSEM time and date wildcards, GBCS ECS26d/l) or the GSME's Publish Billing Period."""
+    view = msg.decrypted.view or {}
+    start = _zcl_command_field(view, "billing_period_start_time")
+    if isinstance(start, int):
+        duration = _zcl_command_field(view, "billing_period_duration")
+        kind = _zcl_command_field(view, "billing_period_duration_type")
+        # ZCL BillingPeriodDurationType: bits 0-1 the timebase (minutes, days, weeks, months)
+        key = f"{int(kind or 0) & 0x03}:{duration}"
+        periodicity = tables().gas_billing_periodicity.get(key)
+        gas = etree.SubElement(etree.SubElement(el, ra("BillingCalendar")), ra("GasBillingCalendar"))
+        etree.SubElement(gas, ra("BillingPeriodStart")).text = convert(start, "utc2000", view)
+        if periodicity is None:
+            el.remove(el[-1])
+            return False
+        etree.SubElement(gas, ra("Periodicity")).text = periodicity
+        return msg.outcome.known
+    rows = _dlms(view, "0.rows")
+    if not rows:
+        return msg.outcome.known
+    times = {convert(row[0], "time", view) for row in rows if len(row) == 2}
+    dates = [bytes.fromhex(str(row[1])) for row in rows if len(row) == 2]
+    if len(times) != 1 or None in times or any(len(d) != 5 for d in dates):
+        return False
+    month, day, weekday = dates[0][2], dates[0][3], dates[0][4]
+    calendar = etree.SubElement(etree.SubElement(el, ra("BillingCalendar")), ra("ElectricityBillingCalendar"))
+    etree.SubElement(calendar, ra("BillingTime")).text = times.pop()
+    if len(dates) == 1 and month == day == weekday == 0xFF:
+        etree.SubElement(calendar, ra("Daily"))
+    elif len(dates) == 1 and weekday != 0xFF:
+        etree.SubElement(calendar, ra("Weekly")).text = str(weekday)
+    elif len(dates) == 1 and month == 0xFF:
+        etree.SubElement(calendar, ra("Monthly")).text = str(day)
+    else:
+        # one date a year, two (six-monthly) or four (quarterly): the first names the month
+        period = {1: "Yearly", 2: "SixMonthly", 4: "Quarterly"}.get(len(dates))
+        if period is None or month == 0xFF:
+            el.remove(el[-1])
+            return False
+        qsmy = etree.SubElement(calendar, ra(period))
+        etree.SubElement(qsmy, ra("DayOfMonth")).text = str(day)
+        etree.SubElement(qsmy, ra("BillingPeriodStartMonth")).text = str(month)
+    return msg.outcome.known

@@ -13,6 +13,8 @@
 - `asn1_status`: use case -> the element of its ASN.1 response SEQUENCE that is the status.
 - `failure_values`: use case -> [source, value]: the device reports failure with this value.
 - `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
+- `gas_billing_periodicity`: ZCL billing period timebase (1 days, 2 weeks, 3 months) and
+  duration -> the MMC Periodicity of a gas billing calendar.
 - `correlation_derived`: Pre-Command payload fields (a JSON-view key, or `UseCase:path` prefix)
   whose values GBCS fixes or derives rather than the request commanding them, and why.
 - `correlation_words`: request enumeration words and the number GBCS carries for each.
@@ -45,6 +47,7 @@ class MmcTables:
     failure_values: dict[str, tuple[str, object]]  # use case -> (source, value meaning failure)
     correlation_derived: dict[str, str]  # payload field (or `UseCase:path`) GBCS sets -> why
     correlation_words: dict[str, int]  # request word -> the number GBCS carries for it
+    gas_billing_periodicity: dict[str, str]  # "timebase:duration" -> MMC Periodicity
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -87,6 +90,7 @@ def tables() -> MmcTables:
         failure_values={k: (str(v[0]), v[1]) for k, v in raw.get("failure_values", {}).items()},
         correlation_derived=dict(raw.get("correlation_derived", {})),
         correlation_words={k: int(v) for k, v in raw.get("correlation_words", {}).items()},
+        gas_billing_periodicity=dict(raw.get("gas_billing_periodicity", {})),
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                       for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )
