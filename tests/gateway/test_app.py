@@ -8,6 +8,8 @@ from gateway_support import ESME, SUPPLIER, last_counter, outbox_size, request_x
 
 import dcctool
 from opendcc.client import DccClient
+from opendcc.duis.response import build_response
+from opendcc.duis.response_codes import ResponseCode
 from opendcc.gateway.pipeline import Endpoint
 from opendcc.gateway.wiring import Services
 from opendcc.store import audit
@@ -134,3 +136,17 @@ def test_async_responses_are_queued_in_the_same_transaction_as_the_request(
     with services.store.connect() as conn:
         (record,) = audit.recent(conn)
     assert record.response_code == "HTTP 500"
+
+
+def test_a_later_response_is_signed_queued_and_delivered_after_the_first(
+    supplier: DccClient, services: Services
+) -> None:
+    ack = supplier.submit("4.1.1", {"ReadInstantaneousImportRegisters": None}, target=ESME)
+    assert ack.request_id is not None
+    later = build_response(ack.request_id, ResponseCode.I0, now=services.clock.now(),
+                           service_reference="4.1", variant="4.1.1")
+    assert services.deliver(SUPPLIER, later) == 1  # after the deferred E20 (sequence 0)
+    while services.worker.run_once().delivered:
+        pass
+    codes = sorted(r.response_code for r in supplier.receiver().received(ack.request_id))
+    assert codes == ["E20", "I0"]

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 from cryptography import x509
+from lxml import etree
 from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock, SystemClock
 from opendcc.duis.catalogue import load_catalogue
+from opendcc.duis.request import SR as SR_NS
 from opendcc.duis.response_codes import (
     CertificateExpired,
     CertificateRevoked,
@@ -39,6 +41,7 @@ from opendcc.smki import validation
 from opendcc.smki.keystore import KeyStore
 from opendcc.smki.repository import CertificateRepository
 from opendcc.store import audit as audit_log
+from opendcc.store import outbox as outbox_repo
 from opendcc.store.engine import Store, open_store
 
 DCC_ID = EUI64.parse("90-B3-D5-1F-30-00-00-02")
@@ -74,12 +77,37 @@ class Services:
     http: httpx.Client
     repository: CertificateRepository | None = None
 
+    def deliver(self, user_id: EUI64 | str, response: etree._Element) -> int:
+        """DUIS 5.4 §3.3: sign a DUIS Response or alert and queue it for the user's Receive
+        Response Service; returns its sequence among the messages of its RequestID.
+
+        For what reaches a user later than its request (device responses over the WAN, alerts,
+        scheduled reads); responses decided with the request travel in `Outcome.deferred`.
+        """
+        user = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
+        key = _message_id(response)
+        body = self.gateway.signer.sign(response)
+        with self.store.begin() as conn:
+            sequence = len(outbox_repo.for_request(conn, key))
+            self.outbox.enqueue_in(conn, user.hyphenated, key, sequence, body, self.clock.now())
+        self.worker.wake()
+        return sequence
+
     def close(self) -> None:
         """Release connections."""
         self.http.close()
         self.store.close()
         if self.repository is not None:
             self.repository.close()
+
+
+def _message_id(response: etree._Element) -> str:
+    """What identifies a message for duplicate detection: its RequestID, else its ResponseID."""
+    for name in ("RequestID", "ResponseID"):
+        text = response.findtext(f"{{{SR_NS}}}Header/{{{SR_NS}}}{name}")
+        if text and text.strip():
+            return text.strip()
+    raise ValueError("a DUIS message to deliver needs a Header RequestID or ResponseID")
 
 
 def certificate_check(validator: validation.Validator, clock: Clock) -> CertificateCheck:
