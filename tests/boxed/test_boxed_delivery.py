@@ -19,12 +19,20 @@ from boxed_support import (
     NODE_DIR,
     SUPPLIER,
     Server,
+    alert_code_of,
+    dcc_alert,
+    device_alert,
+    device_response,
+    future_dated_alert,
+    now,
     request_id_of,
     response_code,
     sign_with_duis_sign_wrap,
     unsigned_template,
+    vectors,
 )
 
+from opendcc.gateway.wiring import GatewayConfig, build_services
 from opendcc.store import outbox as outbox_repo
 from opendcc.store.engine import open_store
 
@@ -115,3 +123,39 @@ def test_receive_response_service_204_delivers_and_400_refuses_without_retry(
     (parked,) = _outbox(boxed_server, request_id_of(second))
     assert not parked.delivered
     assert parked.last_error is not None and "400" in parked.last_error
+
+
+def test_device_responses_and_alerts_reach_the_receiver_through_the_gateways_delivery(
+        receiver: str, tmp_path: Path) -> None:
+    """The messages that reach a user later than its request go through `Services.deliver`
+    (DCC signature, durable outbox, delivery worker) and pass the receiver's client checks."""
+    def pick(kind: str, name: str) -> Any:
+        (vector,) = [v for v in vectors(kind) if v.name == name]
+        return vector
+
+    at = now()
+    response = pick("RESPONSE", "ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX")
+    alert = pick("ALERT", "ECS80_NA_8F36_ALERT_GBCS.HEX")
+    outcome = pick("FUTURE_DATED", "ECS08_2.1_8F66_FUTURE_DATED_SUCCESS_ALERT_CALENDAR_GBCS.HEX")
+    messages = [  # (the user it is for, the message, the body the clients must see)
+        (response.apdu.recipient, device_response(response, at), "GBCSPayload"),
+        (alert.apdu.recipient, device_alert(alert, alert_code_of(alert), at),
+         "DeviceAlertMessage"),
+        (outcome.apdu.recipient, future_dated_alert(outcome, at), "FutureDatedDeviceAlertMessage"),
+        (SUPPLIER, dcc_alert(SUPPLIER, 1, at), "DCCAlertMessage"),
+    ]
+    services = build_services(GatewayConfig(store_url=f"sqlite:///{tmp_path / 'dcc.sqlite3'}",
+                                            check_certificates=False))
+    try:
+        for user in {user for user, _, _ in messages}:
+            services.users.set_response_url(user.hyphenated, f"{receiver}/later")
+        for user, message, _ in messages:
+            services.deliver(user, message)
+        report = services.worker.run_once()
+    finally:
+        services.close()
+    assert report.delivered == len(messages), report
+    arrived = [p for p in httpx.get(f"{receiver}/received", timeout=5).json()
+               if p["path"] == "/later"]
+    assert all(p["status"] == 204 and p["valid"] and p["parsed"] for p in arrived), arrived
+    assert sorted(p["kind"] for p in arrived) == sorted(kind for _, _, kind in messages)

@@ -16,7 +16,9 @@ built here with the gateway's own builder around RTDS vectors and signed by its 
 | device alert | DeviceAlertMessage | built, RTDS ALERT |
 | DCC alert | DCCAlertMessage (AD1) | built |
 
-One of each goes through the Node clients exactly as a DCC Boxed user runs them (one JVM per
+Device responses and alerts are also delivered through the gateway's `Services.deliver` to a
+receiver running the clients (test_boxed_delivery.py). One of each goes through the Node
+clients exactly as a DCC Boxed user runs them (one JVM per
 `validateDuis`). The sweeps over whole RTDS folders check the signature with the same jar
 (`dcc-xmldsig.jar`, byte-identical to duis-sign-wrap's `dist/tool.jar`, asserted) kept in one
 JVM, and parse every document with duis-parser.
