@@ -1,0 +1,243 @@
+"""The device side of GBCS: command octets in, Response octets out.
+
+GBCS §6-§7 from the device's seat: read the Command (General Signing inside a MAC Header,
+or signed alone when critical), check that it comes from a remote party the device trusts
+(its trust anchors, GBCS §6.2), that the ACB's MAC or the remote party's signature verifies
+with the device's keys, and that the Originator Counter is above every one seen from that
+party (GBCS §4.3.2, replay refused). Then run the use case's operation (`use_cases.py`) with
+the arguments read from the payload (`arguments.py`) and answer with the Response GBCS
+specifies for it (`templates.py` structure, `values.py` values): same Originator Counter and
+message code, addressed back to the originator, supplementary remote party fields echoed,
+MACed by the device for the recipient or, when the command was critical, signed with the
+device's DS key.
+
+A command that fails authentication or cannot be delivered on the HAN is discarded (the
+device's security log records an authentication failure) and `handle` raises; a command
+the device authenticates and then refuses is answered with the failure Response.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opendcc.clock import Clock
+from opendcc.devices.device import Device, DeviceType
+from opendcc.devices.errors import CommandRefused, NotAuthorised
+from opendcc.devices.estate import Estate
+from opendcc.devices.gbcs.arguments import CommandContext, arguments
+from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
+from opendcc.devices.gbcs.templates import ResponseForm, form_for
+from opendcc.devices.gbcs.values import FillContext, fill
+from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor
+from opendcc.devices.use_cases import USE_CASES
+from opendcc.gbcs import codec, security
+from opendcc.gbcs.codec import GbcsMessage, MessageKind
+from opendcc.gbcs.date_time import DateTime
+from opendcc.gbcs.errors import GbcsError, MissingKey
+from opendcc.gbcs.general_ciphering import GeneralCiphering
+from opendcc.gbcs.general_signing import CraFlag, GeneralSigning, OtherInformation
+from opendcc.gbcs.payloads import encode_payload, payload_from_json, payload_json
+from opendcc.gbcs.security import KeyLookup
+from opendcc.ids import EUI64
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a device sent back for one Command."""
+
+    device: str
+    use_case: str
+    executed: bool
+    messages: list[bytes]
+
+
+class _GbcsAuthenticator:
+    """GBCS §6.3: the critical command's signature by the anchored party, or the ACB's MAC."""
+
+    def __init__(self, msg: GbcsMessage, keys: KeyLookup) -> None:
+        self.msg = msg
+        self.keys = keys
+
+    def authenticate(self, header: CommandHeader, anchor: TrustAnchor) -> None:
+        """Raise `NotAuthorised` unless the signature or MAC verifies with the device's keys."""
+        cache = security.cache_for(self.keys)
+        apdu = self.msg.apdu
+        if apdu.signature:
+            key = cache.public_key(EUI64.parse(anchor.entity), "ds")
+            if key is None or not security.verify(key, apdu.signed_data(), apdu.signature):
+                raise NotAuthorised(f"signature by {header.originator} does not verify "
+                                    f"with the {header.role.value} trust anchor")
+            return
+        frame = self.msg.frame
+        if not isinstance(frame, GeneralCiphering):
+            raise NotAuthorised("a command with neither signature nor MAC")
+        acb = EUI64.parse(anchor.entity) if header.role is RemotePartyRole.ACCESS_CONTROL_BROKER \
+            else codec.DEFAULT_ACB
+        try:
+            verified = codec.check_mac(frame, cache, acb, 0, self.msg.use_case.han_only)
+        except GbcsError:
+            raise NotAuthorised(f"MAC of the command from {header.originator} does not verify") from None
+        if verified is not codec.Verification.VERIFIED:
+            raise NotAuthorised(f"no key agreement key to check the MAC from {header.originator}")
+
+
+#: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8).
+_HAN_LINK_USE_CASES = ("CS03", "CS04")
+
+
+class DeviceGbcsEndpoint:
+    """Emulated devices answering GBCS: `handle(command octets) -> [response octets]`.
+
+    `keys` must hold the emulated devices' private keys (`keys.issue_device_credentials`)
+    and the certificates of the remote parties they trust (e.g. `KeyStore.from_reference()`,
+    layered behind with `keys.layered`).
+    """
+
+    def __init__(self, estate: Estate, keys: KeyLookup, clock: Clock) -> None:
+        self.estate = estate
+        self.keys = keys
+        self.clock = clock
+
+    # -----------------------------------------------------------------------------------------
+
+    def handle(self, command: bytes) -> list[bytes]:
+        """GBCS §7: execute one Command; the Response (and any alerts, none yet) as octets."""
+        return self.answer(command).messages
+
+    def answer(self, command: bytes) -> Answer:
+        """`handle`, also saying which device answered, for which use case, and whether it
+        executed the command (a refusal is answered with the failure Response)."""
+        now = self.clock.now()
+        msg = self._read(command)
+        apdu = msg.apdu
+        _, device = self.estate.reach(apdu.recipient.hyphenated)
+        self._authenticate(msg, device, now)
+        code = msg.use_case.code
+        view = payload_json(msg.payload)
+        ctx = CommandContext(view, apdu.originator_counter, device, now, self._lookup)
+        success = True
+        try:
+            args = arguments(code, ctx)
+            self._execute(code, device, now, args)
+        except CommandRefused:
+            success = False
+        form = form_for(code, view, success=success)
+        if form is None:  # pragma: no cover - every served use case has a form (tested)
+            raise UnsupportedUseCase(f"no Response form for {code}")
+        response = self._respond(msg, device, form, view, now, success)
+        return Answer(device.id, code, success, [response])
+
+    # -----------------------------------------------------------------------------------------
+
+    def _read(self, command: bytes) -> GbcsMessage:
+        try:
+            msg = codec.decode(command)
+        except GbcsError as exc:
+            raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
+        if msg.kind is not MessageKind.COMMAND:
+            raise NotACommand(f"a {msg.kind.value} is not a Command a device executes")
+        if msg.use_case.code not in USE_CASES:
+            raise UnsupportedUseCase(f"{msg.use_case.code} (message code "
+                                     f"0x{msg.apdu.message_code:04X}) is not emulated")
+        return msg
+
+    def _execute(self, code: str, device: Device, now: datetime, args: dict[str, Any]) -> object:
+        """Run the use case on the device. Joins and unjoins (CS03, CS04) run on whichever
+        side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
+        row = USE_CASES[code]
+        if device.kind is not row.device and code.startswith(_HAN_LINK_USE_CASES) \
+                and hasattr(device, row.method):
+            return getattr(device, row.method)(now=now, **args)
+        if device.kind is DeviceType.GPF and row.device is DeviceType.GSME and not row.changes_state:
+            # GBCS: the GPF answers GSME reads addressed to it from the GSME's data.
+            gsme = self.estate.premises_of(device.id).gsme
+            if gsme is not None:
+                return getattr(gsme, row.method)(now=now, **args)
+        return self.estate.dispatch(code, device.id, now, **args)
+
+    def _lookup(self, device_id: str) -> Device | None:
+        return self.estate.device(device_id) if device_id in self.estate else None
+
+    def _authenticate(self, msg: GbcsMessage, device: Device, now: datetime) -> None:
+        """GBCS §6.2: originator anchored for some role (and the supplementary remote party,
+        if any); signature or MAC; counter above the highest seen from the originator."""
+        apdu = msg.apdu
+        originator = apdu.originator.hyphenated
+        role = _role_of(device, originator)
+        party = apdu.other_information.remote_party_id
+        if role is not None and party is not None and _role_of(device, party.hyphenated) is None:
+            role = None
+            originator_note = f"remote party {party.hyphenated}"
+        else:
+            originator_note = originator
+        header = CommandHeader(originator, role or RemotePartyRole.SUPPLIER,
+                               apdu.originator_counter, apdu.signed_data(), apdu.signature or b"")
+        if role is None:
+            # Let the device log the refusal as it logs every authentication failure.
+            with contextlib.suppress(NotAuthorised):
+                device.accept(dataclasses.replace(header, originator=f"untrusted {originator_note}"),
+                              now)
+            raise NotAuthorised(f"{originator_note} is not a remote party {device.id} trusts")
+        device.accept(header, now, _GbcsAuthenticator(msg, self.keys))
+
+    def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
+                 now: datetime, success: bool) -> bytes:
+        """GBCS §7.2.7: the Response APDU, MACed or (for critical commands) signed."""
+        view = fill(form, FillContext(device, now, command_view), success=success)
+        cmd = msg.apdu
+        other = OtherInformation(cmd.message_code, cmd.other_information.remote_party_id,
+                                 cmd.other_information.remote_party_counter)
+        stamp = DateTime.from_datetime(device.device_time(now)) if form.dated else None
+        apdu = GeneralSigning(CraFlag.RESPONSE, cmd.originator_counter, device.eui, cmd.originator,
+                              stamp, other, b"", None)
+        if _has_plaintext(view):
+            key = codec.encryption_key(apdu, self.keys)
+            if key is None:
+                raise MissingKey("Ciphered Payload", 0, f"no key agreement key pair for {device.id}")
+            view = _encrypt(view, key, device.eui)
+        payload = payload_from_json(view)
+        apdu = dataclasses.replace(apdu, content=encode_payload(payload) if payload is not None else b"")
+        if form.signed:
+            return bytes(codec.sign_apdu(dataclasses.replace(apdu, signature=bytes(64)), self.keys))
+        return bytes(codec.add_mac_header(apdu, self.keys))
+
+
+def _has_plaintext(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "plaintext" in node or any(_has_plaintext(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_plaintext(v) for v in node)
+    return False
+
+
+def _encrypt(node: Any, key: bytes, originator: EUI64) -> Any:
+    """GBCS §4.3.3: encrypt each part the form marks with its plaintext under the device's
+    payload encryption key (GBZ ciphered ZCL payloads, DLMS protected attributes)."""
+    if isinstance(node, dict):
+        out = {k: _encrypt(v, key, originator) for k, v in node.items() if k != "plaintext"}
+        if "plaintext" in node:
+            plain = bytes.fromhex(node["plaintext"])
+            if out.get("@type") == "ciphered-zcl-payload":
+                header = bytes.fromhex(out["security_header"])
+                sealed = security.encrypt(key, originator, plain, header)
+                out["ciphertext"] = sealed[:-security.MAC_LENGTH].hex()
+                out["authentication_tag"] = sealed[-security.MAC_LENGTH:].hex()
+            else:
+                header = security.ENCRYPTION_HEADER
+                out["value"] = (header + security.encrypt(key, originator, plain, header)).hex()
+        return out
+    if isinstance(node, list):
+        return [_encrypt(v, key, originator) for v in node]
+    return node
+
+
+def _role_of(device: Device, entity: str) -> RemotePartyRole | None:
+    """The role for which the device anchors `entity`, if any (GBCS §6.2 trust anchors)."""
+    for role, anchor in device.anchors.anchors:
+        if anchor.entity == entity:
+            return role
+    return None

@@ -1,0 +1,210 @@
+"""Fill a Response form with the device's own values.
+
+The form (`templates.py`) gives the structure GBCS fixes for the use case; this module puts
+in what the device knows: the invoke-id and ZCL sequence numbers of the command it answers,
+the result of each DLMS request and ZCL record (failure when the device refused), and the
+values it reports, found by COSEM class / OBIS / attribute (DLMS) or by cluster / attribute
+(ZCL) or by GBCS structure name (ASN.1). Values the device does not model keep the form's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opendcc.devices.device import Device
+from opendcc.devices.gbcs.arguments import (
+    DEVICE_PRICE_SCALE,
+    MONEY_SCALE,
+    PRIMARY_PRICES,
+    SECONDARY_PRICES,
+    STANDING_CHARGE,
+    dlms_items,
+)
+from opendcc.devices.gbcs.templates import ResponseForm
+from opendcc.devices.supply import SupplyState
+
+#: DLMS Data-Access-Result / Action-Result "other-reason", and ZCL status FAILURE.
+DLMS_OTHER_REASON = 250
+ZCL_FAILURE = 0x01
+#: COSEM disconnect control state (class 70 attribute 3) and ZCL Metering Supply Status.
+_DLMS_SUPPLY = {SupplyState.DISABLED: 0, SupplyState.ENABLED: 1, SupplyState.ARMED: 2}
+_ZCL_SUPPLY = {SupplyState.DISABLED: 0, SupplyState.ARMED: 1, SupplyState.ENABLED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class FillContext:
+    """The device answering, the time, and the command's payload view."""
+
+    device: Device
+    now: datetime
+    command: Any
+
+
+Getter = Callable[[FillContext, Any], Any]
+
+
+def _octets(text: str) -> str:
+    """A version or identifier as octets: hex text stays, anything else is its ASCII."""
+    try:
+        return bytes.fromhex(text).hex()
+    except ValueError:
+        return text.encode("ascii", "replace").hex()
+
+
+def _set_value(node: Any, value: Any) -> Any:
+    """The form's node with another value (its type kept)."""
+    out = dict(node)
+    out["value"] = value
+    return out
+
+
+def _charge(prices: tuple[int, ...]) -> Getter:
+    """unit_charge (class 113): the tariff's prices in the charge table's rows, zeros after,
+    with the price scale of device money (a long holds up to 32767 of 1/100 p)."""
+    def fill(ctx: FillContext, node: Any) -> Any:
+        out = copy.deepcopy(node)
+        out["elements"][0]["elements"][1]["value"] = DEVICE_PRICE_SCALE
+        rows = out["elements"][2]["elements"]
+        for i, row in enumerate(rows):
+            row["elements"][1]["value"] = prices[i] if i < len(prices) else 0
+        return out
+    return fill
+
+
+def _meter(ctx: FillContext) -> Any:
+    return ctx.device
+
+
+def _tariff_prices(secondary: bool) -> Getter:
+    def fill(ctx: FillContext, node: Any) -> Any:
+        meter = _meter(ctx)
+        tariff = (meter.secondary_tariff or meter.tariff) if secondary else meter.tariff
+        return _charge(tariff.tou_prices)(ctx, node)
+    return fill
+
+
+def _standing(ctx: FillContext, node: Any) -> Any:
+    return _charge((_meter(ctx).tariff.standing_charge,))(ctx, node)
+
+
+def _balance(ctx: FillContext, node: Any) -> Any:
+    regs = _meter(ctx).read_meter_balance(ctx.now).value
+    return _set_value(node, regs.balance * MONEY_SCALE)
+
+
+def _supply(table: dict[SupplyState, int]) -> Getter:
+    def fill(ctx: FillContext, node: Any) -> Any:
+        return _set_value(node, table[_meter(ctx).read_supply_status(ctx.now).value.state])
+    return fill
+
+
+def _firmware(ctx: FillContext, node: Any) -> Any:
+    return _set_value(node, _octets(ctx.device.firmware.version))
+
+
+def _mpxn(ctx: FillContext, node: Any) -> Any:
+    mpxn = _meter(ctx).mpxn
+    return node if mpxn is None else _set_value(node, str(mpxn).encode().hex())
+
+
+def _export(ctx: FillContext, node: Any) -> Any:
+    return _set_value(node, _meter(ctx).read_export_registers(ctx.now).value.total_wh)
+
+
+#: (class_id, OBIS, attribute) of a DLMS get -> the device value in the response.
+DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
+    (113, PRIMARY_PRICES, 5): _tariff_prices(False),
+    (113, SECONDARY_PRICES, 5): _tariff_prices(True),
+    (113, STANDING_CHARGE, 5): _standing,
+    (112, "0-0:19.10.0.255", 2): _balance,
+    (70, "0-0:96.3.10.255", 3): _supply(_DLMS_SUPPLY),
+    (1, "0-0:0.2.1.255", 2): _firmware,
+    (1, "0-0:94.44.34.11", 2): _mpxn,
+    (3, "1-0:2.8.0.255", 2): _export,
+}
+
+#: (cluster id, attribute id) of a ZCL read -> the device value in the response record.
+ZCL_VALUES: dict[tuple[int, int], Getter] = {
+    (0x0702, 0x0014): _supply(_ZCL_SUPPLY),
+    (0x0702, 0x0307): _mpxn,
+    (0x0702, 0x0206): _firmware,
+    (0x0705, 0x0001): _balance,
+}
+
+#: GBCS ASN.1 structure names -> the device value.
+ASN1_VALUES: dict[str, Getter] = {
+    "firmwareVersion": _firmware,
+}
+
+
+def _fill_dlms(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
+    if "long_invoke_id_and_priority" in ctx.command:
+        view["long_invoke_id_and_priority"] = ctx.command["long_invoke_id_and_priority"]
+    data = view.get("access_response_list_of_data", [])
+    results = view.get("access_response_specification", [])
+    for i, (class_id, obis, member, _) in enumerate(dlms_items(ctx.command)):
+        if not success:
+            if i < len(results) and "result" in results[i]:
+                results[i]["result"] = DLMS_OTHER_REASON
+            continue
+        getter = DLMS_VALUES.get((class_id, obis, member))
+        if getter is not None and i < len(data) and data[i].get("@type") != "null-data":
+            data[i] = getter(ctx, data[i])
+
+
+def _fill_zcl(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
+    sent = ctx.command.get("components", []) if isinstance(ctx.command, dict) else []
+    for i, component in enumerate(view.get("components", [])):
+        frame = component.get("zcl_frame", {})
+        if i < len(sent) and "transaction_sequence_number" in frame:
+            frame["transaction_sequence_number"] = sent[i].get("zcl_frame", {}).get(
+                "transaction_sequence_number", frame["transaction_sequence_number"])
+        payload = frame.get("payload", {})
+        cluster = component.get("extended_header_cluster_id")
+        for record in payload.get("read_attribute_status_records", []):
+            if not success:
+                record["status"] = ZCL_FAILURE
+                record.pop("attribute_value", None)
+                continue
+            getter = ZCL_VALUES.get((cluster, record.get("attribute_identifier")))
+            if getter is not None and record.get("attribute_value"):
+                record["attribute_value"] = getter(ctx, record["attribute_value"])
+        if not success and payload.get("@type") == "default-response":
+            payload["status_code"] = ZCL_FAILURE
+
+
+def _fill_asn1(node: Any, ctx: FillContext) -> Any:
+    if isinstance(node, dict):
+        getter = ASN1_VALUES.get(node.get("name", ""))
+        if getter is not None and "value" in node:
+            return getter(ctx, node)
+        return {k: _fill_asn1(v, ctx) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill_asn1(v, ctx) for v in node]
+    return node
+
+
+def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
+    """The form's payload view with the device's values (a fresh copy). A refusal answered
+    with a success form (RTDS shows no failure form for that command) has every result set
+    to failure; a failure form keeps the failure results RTDS gives."""
+    view = copy.deepcopy(form.payload)
+    if not isinstance(view, dict):
+        return view
+    if not success and not form.success:
+        if "long_invoke_id_and_priority" in view and isinstance(ctx.command, dict):
+            view["long_invoke_id_and_priority"] = ctx.command.get(
+                "long_invoke_id_and_priority", view["long_invoke_id_and_priority"])
+        return view
+    kind = view.get("@type")
+    if kind == "access-response":
+        _fill_dlms(view, ctx, success)
+    elif kind == "gbz-payload":
+        _fill_zcl(view, ctx, success)
+    elif success:
+        view = _fill_asn1(view, ctx)
+    return view
