@@ -16,6 +16,8 @@ from lxml import etree
 from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock, SystemClock
+from opendcc.core.device_layer import MillisecondCounter, TransformOnly
+from opendcc.core.service import DataService as CoreDataService
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.request import SR as SR_NS
 from opendcc.duis.response_codes import (
@@ -141,11 +143,13 @@ def certificate_lookup(keystore: KeyStore, repository: CertificateRepository | N
     return lookup
 
 
-def make_data_service(store: Store, clock: Clock) -> DataService:
-    """The DCC Data Service (`opendcc.core.service`) over this store."""
-    from opendcc.core.service import DataService as CoreDataService
-
-    service: DataService = CoreDataService(store, load_catalogue(), clock)
+def make_data_service(store: Store, clock: Clock, keystore: KeyStore) -> DataService:
+    """The DCC Data Service (`opendcc.core.service`) over this store, with the DCC Transform in
+    front of the devices (Pre-Commands and local commands; E20 for what crosses the WAN)."""
+    service: DataService = CoreDataService(
+        store, load_catalogue(), clock,
+        devices=TransformOnly(keystore, MillisecondCounter(clock)),
+    )
     return service
 
 
@@ -189,7 +193,7 @@ def build_services(config: GatewayConfig, *, service: DataService | None = None,
 
     gateway = Gateway(
         keystore=keystore,
-        service=service or make_data_service(store, clock),
+        service=service or make_data_service(store, clock, keystore),
         signer=DccSigner(dcc.private_key, dcc.certificate),
         clock=clock,
         enqueue=enqueue,
