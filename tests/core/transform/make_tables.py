@@ -37,6 +37,7 @@ STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "met
                         "tag_class", "tag_number", "extended_header_cluster_id",
                         "extended_header_control_field", "frame_control", "command_identifier",
                         "unused_bits", "#"})
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: Enumeration words (not numbers, dates, booleans or base64).
 WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
 #: The RTDS test estate: the device type of each recipient the vectors address.
@@ -44,7 +45,10 @@ RTDS_DEVICES = {"00-DB-12-34-56-78-90-A0": "ESME", "00-DB-12-34-56-78-90-A1": "G
                 "00-DB-12-34-56-78-90-A2": "CHF", "00-DB-12-34-56-78-90-A3": "GPF"}
 SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
 SPECIAL_CONVERSIONS = ("transaction-id", "counter-hex", "eui-hex")
-INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc")
+INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc", *(f"decimal-e{k}" for k in range(1, 7)))
+#: Fields of a COSEM date that DUIS gives as separate elements, by the element's name.
+DATE_PARTS = {"SpecifiedYear": "date-year", "SpecifiedMonth": "date-month",
+              "SpecifiedDayOfMonth": "date-day"}
 OCTET_CONVERSIONS = ("hex", "eui-hex", "base64-hex", "uint8-hex", "cosem-datetime", "cosem-date",
                      "cosem-time", "utf8-hex")
 TEXT_CONVERSIONS = ("text",)
@@ -84,7 +88,9 @@ def payload_leaves(node: Any, path: tuple[Any, ...] = (), kind: str | None = Non
 
 
 def conversions_for(value: Any, kind: str | None) -> tuple[str, ...]:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):
+        return ("bool",)
+    if value is None:
         return ()
     if isinstance(value, int):
         return INT_CONVERSIONS
@@ -138,7 +144,73 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
         if found:
             used.add(found[1])
             out.append(found)
+        elif kind == "octet-string" and isinstance(value, str) and len(value) in (10, 24):
+            out += date_parts(at, value, body, used)
+    out += by_shape(skeleton, body, used, {tuple(b[0]) for b in out})
     return out
+
+
+def _digits(value: Any) -> str | None:
+    try:
+        text = bytes.fromhex(value).decode("ascii") if isinstance(value, str) else ""
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return text if text.isdigit() else None
+
+
+def _cosem_year(value: Any) -> bool:
+    if not (isinstance(value, str) and len(value) == 24):
+        return False
+    try:
+        return 2000 <= int(value[:4], 16) <= 2100
+    except ValueError:
+        return False
+
+
+def by_shape(skeleton: Any, body: dict[str, str], used: set[str], bound: set[tuple[Any, ...]]
+             ) -> list[list[Any]]:
+    """Second pass, where the vector's values differ from the template's: bind an unbound
+    payload value to the next unused DUIS value of the same unmistakable shape, in document
+    order: digit strings of the same length (MPANs, UTRNs), COSEM date-times with a real
+    year, ZCL times (fields named *time*) and xs:dateTime values."""
+    out: list[list[Any]] = []
+    free = [p for p in body if p not in used]
+    for at, value, kind in payload_leaves(skeleton):
+        if tuple(at) in bound or at == ("date_time",):
+            continue
+        key = str(at[-1]) if at else ""
+        digits = _digits(value) if kind == "octet-string" else None
+        for path in free:
+            text = body[path]
+            if digits is not None and text.isdigit() and len(text) == len(digits):
+                conv = "utf8-hex"
+            elif _cosem_year(value) and kind == "octet-string" and DATETIME.match(text):
+                conv = "cosem-datetime"
+            elif (isinstance(value, int) and not isinstance(value, bool) and "time" in key
+                  and 0x1C000000 <= value < 0x50000000 and DATETIME.match(text)):
+                conv = "zcl-utc"
+            else:
+                continue
+            out.append([list(at), path, conv])
+            free.remove(path)
+            used.add(path)
+            break
+    return out
+
+
+def date_parts(at: tuple[Any, ...], value: str, body: dict[str, str], used: set[str]) -> list[list[Any]]:
+    """Bindings for a COSEM date whose year, month and day come from separate DUIS elements
+    (SpecifiedYear, ...) under one parent: the first parent whose parts all match."""
+    parents: dict[str, dict[str, str]] = {}
+    for path, text in body.items():
+        parent, _, name = path.rpartition("/")
+        if name in DATE_PARTS and path not in used:
+            parents.setdefault(parent.rsplit("/", 1)[0], {})[path] = DATE_PARTS[name]
+    for parts in parents.values():
+        if all(matches(conv, body[p], value) for p, conv in parts.items()):
+            used.update(parts)
+            return [[list(at), p, conv] for p, conv in parts.items()]
+    return []
 
 
 def node_at(tree: Any, path: list[Any] | tuple[Any, ...]) -> Any:
@@ -351,8 +423,12 @@ def main() -> int:
                         "@sender": apdu.originator.hyphenated}
             bind = infer(skeleton, apdu.content, request, specials)
             repeat, bind = find_repeats(skeleton, bind, fields.leaves(request.body), repeated_names)
+            bound_paths = {b[1] for b in bind} | {r["over"] for r in repeat}
             when = {p: t for p, t in fields.leaves(request.body).items()
-                    if p in discriminators.get(srv, ())}
+                    if p in discriminators.get(srv, ())
+                    or (WORD.match(t) and p not in bound_paths
+                        and not any(p.startswith(o + "/") or p.startswith(o + "[")
+                                    for o in bound_paths))}
             if oi.remote_party_ka_certificate is not None:
                 ka_path = next((p for p, t in fields.leaves(request.body).items()
                                 if matches("base64-hex", t, oi.remote_party_ka_certificate.hex())), None)

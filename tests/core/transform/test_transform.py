@@ -303,3 +303,33 @@ def test_patched_skeleton_equals_the_rebuilt_one(template: rtds.Template, keys: 
                "@target": request.request_id.target.hyphenated,
                "@sender": request.request_id.originator.hyphenated}
     assert build_content(form, sources) == build_content(form, sources, fast=False)
+
+
+def _with_word_conditions() -> list[tuple[rtds.Template, str]]:
+    keys = KeyStore.from_reference()
+    out = []
+    for t in rtds.in_scope():
+        request = t.request
+        try:
+            run(t, keys)
+        except CommandNotTabulated:
+            continue
+        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
+                           use_case=t.variant, device_type=device_type(request))
+        if form.when:
+            out.append((t, form.when[0][0]))
+    return out
+
+
+@pytest.mark.parametrize(("template", "path"), _with_word_conditions(),
+                         ids=lambda x: getattr(x, "name", str(x)))
+def test_an_enumeration_value_the_tables_cannot_encode_is_refused(template: rtds.Template, path: str,
+                                                                  keys: KeyStore) -> None:
+    """A word the form was not learned with (no table says how it is encoded) is refused
+    rather than silently replaced by the learned one."""
+    request = read_request(parse_xml((rtds.REF / "duis" / "templates" / template.name).read_bytes()))
+    element = fields.element_at(request.body, path)
+    assert element is not None
+    element.text = "NotAValueAnyTableKnows"
+    with pytest.raises(CommandNotTabulated):
+        run(template, keys, request)

@@ -72,6 +72,43 @@ def as_decimal_int(text: str, old: Leaf) -> Leaf:
     return int(value)
 
 
+def _scaled(power: int) -> Conversion:
+    def convert_scaled(text: str, old: Leaf) -> Leaf:
+        """A decimal carried as an integer in units of 10^-power (COSEM scaler -power)."""
+        whole, point, frac = text.strip().lstrip("+").partition(".")
+        if not point:
+            raise ConversionError(f"{text!r} is an integer, not a decimal")
+        frac = frac.rstrip("0")
+        if len(frac) > power or not (whole.lstrip("-") + frac).isdigit():
+            raise ConversionError(f"{text!r} has more than {power} decimal places")
+        sign = -1 if whole.startswith("-") else 1
+        return sign * int(whole.lstrip("-") + frac.ljust(power, "0"))
+    return convert_scaled
+
+
+def as_bool(text: str, old: Leaf) -> Leaf:
+    """xs:boolean as a boolean leaf."""
+    value = text.strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ConversionError(f"{text!r} is not an xs:boolean")
+    return value in ("true", "1")
+
+
+def _date_part(offset: int, size: int, total: tuple[int, ...], minus: int = 0) -> Conversion:
+    def convert_part(text: str, old: Leaf) -> Leaf:
+        """One field of a COSEM date or date-time octet-string (the others kept)."""
+        raw = bytearray(bytes.fromhex(old) if isinstance(old, str) else b"")
+        if len(raw) not in total:
+            raise ConversionError(f"{old!r} is not a COSEM date / date-time")
+        value = _int(text) - minus
+        try:
+            raw[offset:offset + size] = value.to_bytes(size, "big")
+        except OverflowError as exc:
+            raise ConversionError(f"{text!r} does not fit the field") from exc
+        return raw.hex()
+    return convert_part
+
+
 def as_text(text: str, old: Leaf) -> Leaf:
     """A character string leaf kept as text (ZCL octet strings of text, visible strings)."""
     return text
@@ -185,6 +222,12 @@ CONVERSIONS: dict[str, Conversion] = {
     "invoke-id": as_invoke_id,
     "transaction-id": as_transaction_id,
     "counter-hex": as_counter_hex,
+    "bool": as_bool,
+    # COSEM date (5 octets) / date-time (12 octets) fields, for DUIS dates given in parts
+    "date-year": _date_part(0, 2, (5, 12)),
+    "date-month": _date_part(2, 1, (5, 12)),
+    "date-day": _date_part(3, 1, (5, 12)),
+    **{f"decimal-e{k}": _scaled(k) for k in range(1, 7)},
 }
 
 
