@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from opendcc.clock import SimulatedClock
+from opendcc.config import reference_dir
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs import DeviceGbcsEndpoint
 from opendcc.gbcs import codec
-from opendcc.gbcs.codec import GbcsMessage
+from opendcc.gbcs.codec import GbcsMessage, Verification
 from opendcc.gbcs.general_ciphering import GeneralCiphering
+from opendcc.gbcs.payloads import payload_from_json, payload_json
 from opendcc.smki.keystore import KeyStore
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -50,3 +53,23 @@ def make_site(keys: Keys) -> Site:
     clock.advance(3600)
     return Site(clock, estate, DeviceGbcsEndpoint(estate, keys.device_side, clock), keys,
                 itertools.count(10**12 + 1))
+
+
+def rtds(name: str) -> GbcsMessage:
+    """An RTDS vector by file name (e.g. "ECS43_7.2_SUCCESS_COMMAND_GBCS.HEX")."""
+    [path] = (reference_dir() / "gbcs" / "rtds").glob(f"*/{name}")
+    return codec.decode(bytes.fromhex(path.read_text().strip()))
+
+
+def edited(msg: GbcsMessage, change: Callable[[Any], None]) -> GbcsMessage:
+    """The message with its payload JSON view changed in place by `change`."""
+    view = payload_json(msg.payload)
+    change(view)
+    return codec.with_payload(msg, payload_from_json(view))
+
+
+def payload_view(octets: bytes, keys: KeyStore) -> Any:
+    """The verified payload JSON view of a device's response."""
+    msg = codec.decode(octets, keys)
+    assert msg.verification is Verification.VERIFIED
+    return payload_json(msg.payload)
