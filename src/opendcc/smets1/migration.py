@@ -27,6 +27,8 @@ from opendcc.smets1.cohorts import CohortError, CohortStatus
 from opendcc.smets1.models import eligible
 from opendcc.smets1.states import IN_DOUBT, PLANNABLE, State, check_move
 from opendcc.store import inventory
+from opendcc.store import tables as store_tables
+from opendcc.store._sql import insert_for
 from opendcc.store.engine import Store
 
 DCC_ID = "90B3D51F30000002"  # the DCC's own EUI-64: holder of adopted meters' credentials
@@ -151,6 +153,7 @@ class MigrationEngine:
                 t.devices.c.device_id.in_([d for _, d, _, _ in parsed])))} if parsed else {}
             seen: set[str] = set()
             rows = []
+            log: list[dict[str, object]] = []
             for i, device_id, mpxn, provider in parsed:
                 info = infos.get(device_id)
                 registration = inventory.registration_at(conn, MPxN.parse(mpxn), now)
@@ -170,9 +173,9 @@ class MigrationEngine:
                 elif device_id in known or device_id in seen:
                     reason = DUPLICATE
                 outcomes[i] = AuthorisationOutcome(device_id, reason is None, reason)
-                conn.execute(insert(t.authorisations).values(
-                    supplier=supplier_hex, device_id=device_id, mpxn=mpxn, provider=provider,
-                    submitted_at=now, accepted=reason is None, reason=reason))
+                log.append({"supplier": supplier_hex, "device_id": device_id, "mpxn": mpxn,
+                            "provider": provider, "submitted_at": now, "accepted": reason is None,
+                            "reason": reason})
                 if reason is None and isinstance(info, MeterInfo):
                     seen.add(device_id)
                     rows.append({
@@ -181,6 +184,8 @@ class MigrationEngine:
                         "authorised_by": supplier_hex, "previous_owner": info.owner,
                         "dormant": info.owner != supplier_hex, "state": State.AUTHORISED.value,
                         "attempts": 0, "updated_at": now})
+            if log:
+                conn.execute(insert(t.authorisations), log)
             if rows:
                 conn.execute(insert(t.devices), rows)
                 conn.execute(insert(t.transitions), [
@@ -334,8 +339,7 @@ class MigrationEngine:
         today = self.clock.now().date()
         with self.store.begin() as conn:
             rows = conn.execute(select(t.devices).where(t.devices.c.device_id.in_(ids))).mappings().all()
-            for r in rows:
-                inventory.put_device(conn, _inventory_device(r, today))
+            _put_devices(conn, [_inventory_device(r, today) for r in rows])
             self._move(conn, ids, State.REPLACED, State.MIGRATED, cohort_id=cohort_id)
 
     def _reconcile(self, cohort_id: int | None, provider: str, ids: list[str], reason: str) -> None:
@@ -405,4 +409,19 @@ def _inventory_device(row: Any, today: date) -> Device:
         device_type=DeviceType.ESME if row["fuel"] == "E" else DeviceType.GSME,
         status=DeviceStatus.COMMISSIONED, manufacturer=str(row["provider"]),
         model=str(row["model"]), firmware=str(row["firmware"]), mpxn=mpxn,
-        smets="SMETS1", csp_region="SMETS1", date_commissioned=today)
+        smets="SMETS1", csp_region="SMETS1", s1sp=str(row["provider"]), date_commissioned=today)
+
+
+def _put_devices(conn: Connection, devices: list[Device]) -> None:
+    """`inventory.put_device` for many devices in one executemany (one upsert statement).
+
+    Same effect as calling `put_device` for each; built here because the store offers no bulk
+    form yet and building the upsert per device costs more than the write.
+    """
+    if not devices:
+        return
+    rows = [inventory._row(d) for d in devices]
+    stmt = insert_for(conn, store_tables.inventory)
+    stmt = stmt.on_conflict_do_update(index_elements=[store_tables.inventory.c.device_id],
+                                      set_={k: stmt.excluded[k] for k in rows[0] if k != "device_id"})
+    conn.execute(stmt, rows)
