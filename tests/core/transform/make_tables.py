@@ -202,7 +202,7 @@ def date_parts(at: tuple[Any, ...], value: str, body: dict[str, str], used: set[
     """Bindings for a COSEM date whose year, month and day come from separate DUIS elements
     (SpecifiedYear, ...) under one parent: the first parent whose parts all match."""
     parents: dict[str, dict[str, str]] = {}
-    for path, text in body.items():
+    for path in body:
         parent, _, name = path.rpartition("/")
         if name in DATE_PARTS and path not in used:
             parents.setdefault(parent.rsplit("/", 1)[0], {})[path] = DATE_PARTS[name]
