@@ -8,6 +8,9 @@ from gateway_support import ESME, SUPPLIER, last_counter, outbox_size, request_x
 
 import dcctool
 from opendcc.client import DccClient
+from opendcc.config import reference_dir
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import read_request
 from opendcc.duis.response import build_response
 from opendcc.duis.response_codes import ResponseCode
 from opendcc.gateway.pipeline import Endpoint
@@ -150,3 +153,23 @@ def test_a_later_response_is_signed_queued_and_delivered_after_the_first(
         pass
     codes = sorted(r.response_code for r in supplier.receiver().received(ack.request_id))
     assert codes == ["E20", "I0"]
+
+
+CRITICAL = reference_dir() / "duis" / "templates" / "ECS01a_1.1.1_IMMEDIATE_BLOCK_SUCCESS_REQUEST_DUIS.XML"
+
+
+def test_a_critical_srv_goes_transform_correlate_sign_and_send(
+    supplier: DccClient, services: Services
+) -> None:
+    template = read_request(parse_xml(CRITICAL.read_bytes()))
+    services.worker.start(poll=0.05)
+    try:
+        response = supplier.request_critical(template.service_reference_variant, template.body,
+                                             target=template.request_id.target, timeout=10)
+    finally:
+        services.worker.stop()
+    # the signed Pre-Command was accepted (I99); the device cannot be reached yet (E20)
+    assert response.response_code == "E20"
+    with services.store.connect() as conn:
+        endpoints = [(r.endpoint, r.response_code) for r in reversed(audit.recent(conn))]
+    assert endpoints == [("serviceT", "I0"), ("serviceS", "I99")]

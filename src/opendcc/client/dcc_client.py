@@ -8,6 +8,7 @@ small receiver. Users of the SDK never handle canonicalisation, signatures or co
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
-from opendcc.client.builder import Body, build_request
+from opendcc.client.builder import SR_NS, Body, build_request
+from opendcc.client.correlate import correlate, sign_pre_command
 from opendcc.client.counter import Counter
 from opendcc.client.errors import GatewayRejected, ResponseNotTrusted, UnknownServiceRequest
 from opendcc.client.receiver import Receiver
@@ -28,6 +30,7 @@ from opendcc.duis.parser import parse_xml
 from opendcc.duis.response_codes import DuisError
 from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import sign, verify
+from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import EUI64, RequestID
 from opendcc.smki.keystore import KeyStore, KeyUsage, normalise_issuer
 
@@ -55,6 +58,7 @@ class DccClient:
         receiver_host: str = "127.0.0.1",
         receiver_port: int = 0,
         register_receiver: bool = True,
+        gbcs_key: ec.EllipticCurvePrivateKey | KeyLookup | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
@@ -74,6 +78,8 @@ class DccClient:
         # with a fixed response endpoint instead (register_receiver=False, a fixed port).
         self._register_receiver = register_receiver
         self._receiver: Receiver | None = None
+        # GBCS digital-signing key (or a key store holding it) for signing Pre-Commands.
+        self._gbcs_key = gbcs_key
 
     @classmethod
     def from_reference(cls, user_id: EUI64 | str, base_url: str = DEFAULT_URL,
@@ -87,6 +93,7 @@ class DccClient:
             raise ValueError(f"no XML signing key for user {eui} in the reference key store")
         if not dcc:
             raise ValueError("no DCC XML signing certificate in the reference key store")
+        kwargs.setdefault("gbcs_key", keystore)
         return cls(base_url, eui, mine.private_key, mine.certificate, dcc_certificate=dcc,
                    **kwargs)
 
@@ -109,6 +116,44 @@ class DccClient:
     def submit(self, srv_variant: str, body: Body, *, target: EUI64 | str | None = None,
                command_variant: int | None = None) -> Response:
         """Send one Service Request and return the synchronous answer only (I0, I99 or error)."""
+        document, endpoint = self._prepare(srv_variant, body, target, command_variant)
+        return self.send_xml(document, endpoint)
+
+    def request_critical(self, srv_variant: str, body: Body, *, target: EUI64 | str,
+                         command_variant: int = CommandVariant.SIGNED_SEND,
+                         timeout: float | None = None) -> Response:
+        """A critical SRV end to end (DUIS 5.4 §3.2): send it with Command Variant 4, check the
+        Pre-Command the DCC returns against the request (`client.correlate`; a mismatch raises
+        and nothing is signed), sign it (GBCS General Signing, the user's digital-signing key),
+        send it back with Command Variant 5, 6 or 7, and return the final response."""
+        cv = CommandVariant(command_variant)
+        if cv not in (CommandVariant.SIGNED_SEND, CommandVariant.SIGNED_LOCAL,
+                      CommandVariant.SIGNED_SEND_AND_LOCAL):
+            raise UnknownServiceRequest(f"a signed Pre-Command goes with Command Variant 5, 6 or "
+                                        f"7, not {command_variant}")
+        request, _ = self._prepare(srv_variant, body, target, CommandVariant.TRANSFORM)
+        transformed = self.send_xml(request, "serviceT")
+        payload = (transformed.body.findtext(f"{{{SR_NS}}}PreCommand/{{{SR_NS}}}GBCSPayload")
+                   if transformed.body is not None else None)
+        if transformed.response_code != "I0" or not payload:
+            return transformed
+        if self._gbcs_key is None:
+            raise ValueError("signing a Pre-Command needs the user's GBCS key: DccClient(gbcs_key=)")
+        pre_command = base64.b64decode("".join(payload.split()))
+        correlation = correlate(request, pre_command)
+        signed = sign_pre_command(pre_command, correlation, self._gbcs_key)
+        document, endpoint = self._prepare(
+            srv_variant, {"SignedPreCommand": {"GBCSPayload": base64.b64encode(signed).decode()}},
+            target, cv)
+        answer = self.send_xml(document, endpoint)
+        if answer.response_code != "I99" or answer.request_id is None:
+            return answer
+        return self.receiver().wait_for(answer.request_id, timeout or self.timeout,
+                                        lambda r: r.response_code != "I99")
+
+    def _prepare(self, srv_variant: str, body: Body, target: EUI64 | str | None,
+                 command_variant: int | None) -> tuple[bytes, str]:
+        """The signed request document and the endpoint its Command Variant belongs to."""
         try:
             srv = self.catalogue.get(srv_variant)
         except DuisError as exc:
@@ -127,7 +172,7 @@ class DccClient:
         if cv.endpoint == "serviceS":
             self.receiver()  # registered before sending, so no response can miss it
         request_id = RequestID(self.user_id, device, self.counter.next())
-        return self.send_xml(self.sign(build_request(request_id, srv, cv, body)), cv.endpoint)
+        return self.sign(build_request(request_id, srv, cv, body)), cv.endpoint
 
     def sign(self, root: etree._Element) -> bytes:
         """Sign a DUIS request with the user's key (enveloped XMLDSig, as DUIS requires)."""
