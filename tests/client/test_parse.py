@@ -81,7 +81,7 @@ def test_response_renders_as_valid_mmc_carrying_its_header_values(path: Path, ke
             assert parsed.alert_code == int(named.group(1), 16)
     elif smets is not None:
         (answer,) = list(smets)
-        assert etree.QName(answer).localname == tables().element_for(srv_of(path))
+        assert etree.QName(answer).localname == tables().element_for(parsed.srv)
         expected = "false" if "_ERROR_" in path.name and parsed.outcome.known else None
         if expected:
             assert answer.get("MessageSuccess") == expected

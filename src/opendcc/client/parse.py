@@ -87,6 +87,11 @@ class GBCSResponse:
     message: codec.GbcsMessage = field(repr=False, compare=False)
 
     @property
+    def content(self) -> bytes:
+        """The GBCS payload octets (the APDU content), as the device sent them."""
+        return self.message.apdu.content
+
+    @property
     def success(self) -> bool:
         """True when every instruction the device reports on succeeded."""
         return self.outcome.success

@@ -7,7 +7,8 @@ Sources (over the payload's decrypted JSON view):
   `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
   `d:0.1.*`     DLMS: every element of that array (a repeated element; `#` in its path = 1..n)
   `d:0.1.rows`  DLMS: the rows of a log (compact array or array of structures), applied with
-                the conversion `each:Child=column:conversion;...` (one element per row;
+                the conversion `each:Child=column:conversion;...` (one element per row,
+                `each[3]:` at most 3;
                 a conversion ending in `?` is optional: an empty or unknown value is left out)
   `c:name.rows` GBZ/ZCL: the records of a response command field, columns named by key
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
@@ -38,6 +39,7 @@ Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[ind
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +54,7 @@ from opendcc.ids import EUI64
 
 Json = dict[str, Any]
 _STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
+_LIMIT = re.compile(r"^each\[(\d+)\]:")
 # `Child[attr=v]/Leaf=column:conversion`: the child path may itself hold an `=` in brackets.
 _COLUMN = re.compile(r"^((?:[^=\[]|\[[^\]]*\])+)=(.*)$")
 _ZCL_MULTIPLIER, _ZCL_DIVISOR = 0x0301, 0x0302
@@ -237,6 +240,10 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         cluster, _, attribute = arg.partition(":")
         places = int(_zcl_records(view, int(cluster)).get(int(attribute, 0)) or 0) >> 4
         return _decimal_text(Decimal(int(value)).scaleb(-places))
+    if name == "base64":
+        return base64.b64encode(_octets(value)).decode("ascii")
+    if name == "certusage":  # a GBCS trust anchor cell: key usage bits, and cell usage if any
+        return _certificate_usage(value)
     if name == "ascii":
         text = bytes.fromhex(str(value)).decode("ascii", errors="replace")
         if arg:
@@ -265,6 +272,19 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         divisor = Decimal(records.get(div_at) or 1)
         return _decimal_text(Decimal(int(value)) * multiplier / divisor)
     raise ValueError(f"unknown conversion {conversion!r}")
+
+
+def _certificate_usage(cell: Any) -> str | None:
+    """GBCS TrustAnchorCell: digitalSignature / keyAgreement / keyCertSign key usage bits; a
+    cell whose cellUsage is prePaymentTopUp (1) holds the top-up key agreement certificate."""
+    elements = cell.get("elements") if isinstance(cell, dict) else None
+    if not isinstance(elements, list):
+        return None
+    usage = next((e.get("octets") for e in elements if isinstance(e, dict) and "octets" in e), None)
+    top_up = any(isinstance(e, dict) and e.get("name") == "cellUsage" and e.get("value") == 1
+                 for e in elements)
+    kind = tables().certificate_usage.get(str(usage).upper())
+    return f"{kind}TopUp" if kind == "KeyAgreement" and top_up else kind
 
 
 def _decimal_text(number: Decimal) -> str:
@@ -348,7 +368,11 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
             continue
         value = resolve(view, source)
         if isinstance(value, _Rows):
-            complete &= _each(el, path, value, conversion.removeprefix("each:"), view)
+            # `each[3]:` keeps at most 3 rows (the schema's maxOccurs): more leave it partial
+            limit = _LIMIT.match(conversion)
+            if limit and len(value) > int(limit.group(1)):
+                value, complete = _Rows(value[: int(limit.group(1))]), False
+            complete &= _each(el, path, value, conversion.split(":", 1)[1], view)
             continue
         # A list source fills a repeated element; `#` in its path is the 1-based position.
         items = list(enumerate(value, 1)) if isinstance(value, list) else [(0, value)]
@@ -491,3 +515,57 @@ def billing_calendar(msg: Renderable, el: etree._Element) -> bool:
         etree.SubElement(qsmy, ra("DayOfMonth")).text = str(day)
         etree.SubElement(qsmy, ra("BillingPeriodStartMonth")).text = str(month)
     return msg.outcome.known
+
+
+@builder("device-certificate")
+def device_certificate(msg: Renderable, el: etree._Element) -> bool:
+    """CS02e: the device's certificate (the payload is its DER), or the response code."""
+    view = msg.decrypted.view or {}
+    if view.get("@type") == "INTEGER":
+        code = int(view.get("value", -1))
+        status = tables().asn1_status_names.get(code)
+        node = etree.SubElement(el, ra("RetrieveDeviceSecurityCredentialsStatusCode"), ResponseCode=str(code))
+        etree.SubElement(node, ra("ASN1Status")).text = status or "other"
+        return status is not None
+    etree.SubElement(el, ra("Certificate")).text = base64.b64encode(msg.content).decode("ascii")
+    return True
+
+
+@builder("krp-credentials")
+def krp_credentials(msg: Renderable, el: etree._Element) -> bool:
+    """CS02f: per remote party, its status, floor sequence number and each trust anchor cell
+    (one RemotePartyDetails per cell: MMC gives each its own role and status)."""
+    view = msg.decrypted.view or {}
+    t = tables()
+    complete = True
+    for party in view.get("elements", []):
+        fields = party.get("elements", []) if isinstance(party, dict) else []
+        values = [f.get("value") if isinstance(f, dict) else None for f in fields[:3]]
+        role = t.remote_party_roles.get(int(values[0])) if isinstance(values[0], int) else None
+        status = values[1] if len(values) > 1 else None
+        cells = fields[3].get("elements", []) if len(fields) > 3 and isinstance(fields[3], dict) else [None]
+        for cell in cells:
+            details = etree.SubElement(el, ra("RemotePartyDetails"))
+            if role is None:
+                complete = False
+            else:
+                etree.SubElement(details, ra("RemotePartyRole")).text = role
+            if isinstance(status, int):
+                node = etree.SubElement(details, ra("StatusCode"), ResponseCode=str(status))
+                name = t.asn1_status_names.get(status)
+                complete &= name is not None
+                etree.SubElement(node, ra("ASN1Status")).text = name or "other"
+            if len(values) > 2 and isinstance(values[2], int):
+                etree.SubElement(details, ra("RemotePartyFloorSeqNumber")).text = str(values[2])
+            if cell is None:
+                continue
+            parts = [e.get("value") for e in cell.get("elements", []) if isinstance(e, dict) and "value" in e
+                     and e.get("@type") == "OCTET STRING"]
+            usage = _certificate_usage(cell)
+            complete &= usage is not None and len(parts) == 2
+            if usage:
+                etree.SubElement(details, ra("CertificateUsage")).text = usage
+            if len(parts) == 2:
+                etree.SubElement(details, ra("ExistingRemotePartyID")).text = convert(parts[0], "eui", view)
+                etree.SubElement(details, ra("ExistingCertificateHash")).text = convert(parts[1], "base64", view)
+    return complete and msg.outcome.known

@@ -78,6 +78,8 @@ class Renderable(Protocol):
     @property
     def payload(self) -> object: ...
     @property
+    def content(self) -> bytes: ...
+    @property
     def outcome(self) -> Outcome: ...
     @property
     def decrypted(self) -> Decrypted: ...
@@ -177,8 +179,10 @@ def _response_body(msg: Renderable, body: etree._Element) -> tuple[Fill, str | N
     smets = etree.Element(ra("SMETSData"))
     srv_el = sub(smets, element, MessageSuccess="true" if msg.success else "false")
     complete = build(msg, srv_el)
-    if has_fields and len(srv_el) == 0:
+    if has_fields and len(srv_el) == 0 and not (complete and msg.success):
         # A field-bearing type with nothing to say (an error answer): GBCSData carries it.
+        # (A success with nothing to say, e.g. a future-dated command accepted, keeps the
+        # element for its MessageSuccess.)
         return Fill.FULL if not msg.success else Fill.PARTIAL, element
     message.append(smets)
     return (Fill.FULL if complete else Fill.PARTIAL), element

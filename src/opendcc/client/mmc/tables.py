@@ -15,6 +15,8 @@
 - `correlation_unchecked`: DUIS request elements Correlate does not compare, and why.
 - `gas_billing_periodicity`: ZCL billing period timebase (1 days, 2 weeks, 3 months) and
   duration -> the MMC Periodicity of a gas billing calendar.
+- `certificate_usage`, `remote_party_roles`, `asn1_status_names`: GBCS ASN.1 security
+  credential values (key usage octet, remotePartyRole, statusCode) -> MMC words.
 - `correlation_derived`: Pre-Command payload fields (a JSON-view key, or `UseCase:path` prefix)
   whose values GBCS fixes or derives rather than the request commanding them, and why.
 - `correlation_words`: request enumeration words and the number GBCS carries for each.
@@ -43,11 +45,14 @@ class MmcTables:
     correlation_encodings: dict[str, str]  # request element -> how GBCS encodes it, if special
     smets_fields: dict[str, tuple[tuple[str, str, str], ...]]  # use case -> field specs
     use_case_requires: dict[str, str]  # use case -> request body element that selects it
-    asn1_status: dict[str, int]  # use case -> element of its ASN.1 response holding the status
+    asn1_status: dict[str, int | str]  # use case -> element of its ASN.1 response holding the status
     failure_values: dict[str, tuple[str, object]]  # use case -> (source, value meaning failure)
     correlation_derived: dict[str, str]  # payload field (or `UseCase:path`) GBCS sets -> why
     correlation_words: dict[str, int]  # request word -> the number GBCS carries for it
     gas_billing_periodicity: dict[str, str]  # "timebase:duration" -> MMC Periodicity
+    certificate_usage: dict[str, str]  # key usage octet (hex) -> MMC certificate type
+    remote_party_roles: dict[int, str]  # GBCS remotePartyRole -> MMC RemotePartyRole
+    asn1_status_names: dict[int, str]  # GBCS statusCode -> MMC ASN1Status
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -86,11 +91,14 @@ def tables() -> MmcTables:
         correlation_unchecked=dict(raw.get("correlation_unchecked", {})),
         correlation_encodings=dict(raw.get("correlation_encodings", {})),
         use_case_requires=dict(raw.get("use_case_requires", {})),
-        asn1_status={k: int(v) for k, v in raw.get("asn1_status", {}).items()},
+        asn1_status={k: v if isinstance(v, str) else int(v) for k, v in raw.get("asn1_status", {}).items()},
         failure_values={k: (str(v[0]), v[1]) for k, v in raw.get("failure_values", {}).items()},
         correlation_derived=dict(raw.get("correlation_derived", {})),
         correlation_words={k: int(v) for k, v in raw.get("correlation_words", {}).items()},
         gas_billing_periodicity=dict(raw.get("gas_billing_periodicity", {})),
+        certificate_usage=dict(raw.get("certificate_usage", {})),
+        remote_party_roles={int(k): v for k, v in raw.get("remote_party_roles", {}).items()},
+        asn1_status_names={int(k): v for k, v in raw.get("asn1_status_names", {}).items()},
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                       for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )

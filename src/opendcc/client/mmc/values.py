@@ -44,8 +44,17 @@ def content_of(payload: object) -> bytes:
 _RESULT_KEYS = ("result", "data_access_result", "status", "status_code", "result_type")
 
 
+#: GBCS ASN.1 named values that report an outcome (0 = success); `commandAccepted` reports
+#: that a command was accepted (for later, future-dated, execution).
+_ASN1_RESULTS = ("statusCode", "responseCode")
+
+
 def _results(node: Any) -> list[int]:
     out: list[int] = []
+    if isinstance(node, dict) and node.get("name") in _ASN1_RESULTS and isinstance(node.get("value"), int):
+        return [node["value"]]
+    if isinstance(node, dict) and node.get("name") == "commandAccepted":
+        return [0]
     if isinstance(node, dict):
         for key, value in node.items():
             if key in _RESULT_KEYS and isinstance(value, int):
@@ -58,16 +67,25 @@ def _results(node: Any) -> list[int]:
     return out
 
 
-def outcome_of(t: Json | None, status_at: int | None = None) -> Outcome:
+def outcome_of(t: Json | None, status_at: int | str | None = None) -> Outcome:
     """Success when every result/status the payload view reports is 0 (DLMS, ZCL SUCCESS).
 
     `status_at`: for an ASN.1 response SEQUENCE, the element holding its status (0 = success),
-    as `tables.json` `asn1_status` names it per use case (e.g. CS08 firmware version).
+    as `tables.json` `asn1_status` names it per use case (e.g. CS08 firmware version);
+    `each:1` for a SEQUENCE OF whose every item holds a status at element 1 (CS02f).
     """
     if t is None:
         return Outcome(success=True, known=False)
     elements = t.get("elements")
-    if status_at is not None and isinstance(elements, list) and status_at < len(elements):
+    if isinstance(status_at, str) and isinstance(elements, list):
+        at = int(status_at.removeprefix("each:"))
+        items = [e.get("elements") for e in elements if isinstance(e, dict)]
+        codes = [i[at].get("value") for i in items if isinstance(i, list) and len(i) > at
+                 and isinstance(i[at], dict)]
+        if codes and all(isinstance(c, int) for c in codes):
+            return Outcome(success=all(c == 0 for c in codes), known=True)
+        return Outcome(success=True, known=False)
+    if isinstance(status_at, int) and isinstance(elements, list) and status_at < len(elements):
         status = elements[status_at]
         value = status.get("value") if isinstance(status, dict) else None
         if isinstance(value, int):
