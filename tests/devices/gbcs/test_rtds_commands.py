@@ -16,10 +16,12 @@ from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.devices.gbcs.endpoint import Answer
 from opendcc.devices.gbcs.templates import shape, shape_key
+from opendcc.devices.gbcs.values import gas_volume_milli_m3
 from opendcc.devices.use_cases import USE_CASES
 from opendcc.duis.schema import validate_mmc
-from opendcc.gbcs import decode
+from opendcc.gbcs import decode, decrypt_payload
 from opendcc.gbcs.codec import GbcsMessage, Verification
+from opendcc.gbcs.payload.axdr import decode_data
 from opendcc.gbcs.payloads import payload_json
 
 RTDS = reference_dir() / "gbcs" / "rtds"
@@ -101,7 +103,24 @@ def _value_checks() -> dict[str, Callable[[Any, Any, Site, Answer], None]]:
         prices = tuple(r["elements"][1]["value"] for r in table[:len(meter.tariff.tou_prices)])
         assert prices == meter.tariff.tou_prices
 
-    return {"ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
+    def plaintexts(site: Site, ans: Answer) -> list[bytes]:
+        msg = decode(ans.messages[0], site.keys.supplier_side)
+        return decrypt_payload(msg, site.keys.supplier_side)
+
+    def import_register(view: Any, site: Site, ans: Answer) -> None:
+        meter: Any = site.estate.device(ans.device)
+        total = meter.read_instantaneous_import_registers(site.clock.now()).value.total_wh
+        [plain] = plaintexts(site, ans)
+        assert decode_data(plain).to_json()["elements"][0]["elements"][0]["value"] == total
+
+    def gas_register(view: Any, site: Site, ans: Answer) -> None:
+        device: Any = site.estate.device(ans.device)
+        gsme = getattr(device, "gsme", None) or device
+        wh = gsme.read_instantaneous_import_registers(site.clock.now()).value.total_wh
+        [plain] = plaintexts(site, ans)
+        assert (gas_volume_milli_m3(gsme, wh)).to_bytes(6, "little") in plain
+
+    return {"ECS17b": import_register, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
             "GCS46": mpxn, "ECS52": firmware, "GCS38": firmware, "CS08": firmware, "ECS24": tariff}
 
 

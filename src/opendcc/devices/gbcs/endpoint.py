@@ -187,7 +187,7 @@ class DeviceGbcsEndpoint:
     def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
                  now: datetime, success: bool) -> bytes:
         """GBCS §7.2.7: the Response APDU, MACed or (for critical commands) signed."""
-        view = fill(form, FillContext(device, now, command_view), success=success)
+        view = fill(form, FillContext(device, now, command_view, msg.use_case.code), success=success)
         cmd = msg.apdu
         other = OtherInformation(cmd.message_code, cmd.other_information.remote_party_id,
                                  cmd.other_information.remote_party_counter)

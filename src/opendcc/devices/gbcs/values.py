@@ -26,6 +26,8 @@ from opendcc.devices.gbcs.arguments import (
 )
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.supply import SupplyState
+from opendcc.gbcs.payload.axdr import Data, decode_data, encode_data
+from opendcc.gbcs.payload.gbz import GbzComponent, decode_deciphered_zcl, encode_zcl_payload
 
 #: DLMS Data-Access-Result / Action-Result "other-reason", and ZCL status FAILURE.
 DLMS_OTHER_REASON = 250
@@ -37,11 +39,12 @@ _ZCL_SUPPLY = {SupplyState.DISABLED: 0, SupplyState.ARMED: 1, SupplyState.ENABLE
 
 @dataclass(frozen=True, slots=True)
 class FillContext:
-    """The device answering, the time, and the command's payload view."""
+    """The device answering, the time, the command's payload view and its use case."""
 
     device: Device
     now: datetime
     command: Any
+    use_case: str = ""
 
 
 Getter = Callable[[FillContext, Any], Any]
@@ -76,7 +79,16 @@ def _charge(prices: tuple[int, ...]) -> Getter:
 
 
 def _meter(ctx: FillContext) -> Any:
-    return ctx.device
+    """The meter whose values the device reports: a GPF answers with its GSME's."""
+    gsme = getattr(ctx.device, "gsme", None)
+    return gsme if gsme is not None else ctx.device
+
+
+def gas_volume_milli_m3(gsme: Any, wh: int) -> int:
+    """Energy (Wh) back to volume in 1/1000 m3 with the GSME's calorific value and conversion
+    factor (GCS23): kWh = m3 x CF x CV / 3.6."""
+    factors = gsme.conversion
+    return int(wh * 3600 * 1000 // (factors.calorific_value_milli * factors.conversion_factor_milli))
 
 
 def _tariff_prices(secondary: bool) -> Getter:
@@ -188,6 +200,64 @@ def _fill_asn1(node: Any, ctx: FillContext) -> Any:
     return node
 
 
+def _ecs17b_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
+    """ECS17b protected registers: the active import register (unit 30, Wh) is the ESME's
+    total import; the reactive register keeps the form's value."""
+    data = decode_data(plaintext).to_json()
+    total = _meter(ctx).read_instantaneous_import_registers(ctx.now).value.total_wh
+    elements = data["elements"][0]["elements"]
+    for i in range(0, len(elements) - 1, 2):
+        if elements[i + 1]["elements"][1]["value"] == _UNIT_ACTIVE_ENERGY_WH:
+            elements[i]["value"] = total
+    return encode_data(Data.from_json(data))
+
+
+def _gcs13a_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
+    """GCS13a encrypted Metering reads: Current Summation Delivered is the GSME register as
+    a volume in the form's unit (multiplier 1, divisor 1000: 1/1000 m3)."""
+    part = dict(component)
+    frame = dict(part["zcl_frame"])
+    frame["payload"] = {k: v for k, v in frame["payload"].items() if k != "plaintext"}
+    part["zcl_frame"] = frame
+    records = decode_deciphered_zcl(GbzComponent.from_json(part), plaintext)
+    view = records.to_json()
+    gsme = _meter(ctx)
+    wh = gsme.read_instantaneous_import_registers(ctx.now).value.total_wh
+    for record in view.get("read_attribute_status_records", []):
+        if record.get("attribute_identifier") == _ZCL_CURRENT_SUMMATION_DELIVERED \
+                and record.get("attribute_value"):
+            record["attribute_value"]["value"] = gas_volume_milli_m3(gsme, wh)
+    return encode_zcl_payload(type(records).from_json(view))
+
+
+#: COSEM unit "Wh" and the ZCL Metering attribute Current Summation Delivered.
+_UNIT_ACTIVE_ENERGY_WH = 30
+_ZCL_CURRENT_SUMMATION_DELIVERED = 0x0000
+
+#: Use case -> how the device rewrites the plaintext of an encrypted part with its values.
+PLAINTEXT_VALUES: dict[str, Callable[[bytes, FillContext, Any], bytes]] = {
+    "ECS17b": _ecs17b_plain,
+    "GCS13a": _gcs13a_plain,
+}
+
+
+def _fill_plaintexts(node: Any, ctx: FillContext, component: Any = None) -> None:
+    """Rewrite the plaintexts the form marks (encrypted when the Response is built)."""
+    filler = PLAINTEXT_VALUES.get(ctx.use_case)
+    if filler is None:
+        return
+    if isinstance(node, dict):
+        if node.get("@type") == "gbz-component":
+            component = node
+        if "plaintext" in node:
+            node["plaintext"] = filler(bytes.fromhex(node["plaintext"]), ctx, component).hex()
+        for v in node.values():
+            _fill_plaintexts(v, ctx, component)
+    elif isinstance(node, list):
+        for v in node:
+            _fill_plaintexts(v, ctx, component)
+
+
 def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
     """The form's payload view with the device's values (a fresh copy). A refusal answered
     with a success form (RTDS shows no failure form for that command) has every result set
@@ -207,4 +277,6 @@ def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
         _fill_zcl(view, ctx, success)
     elif success:
         view = _fill_asn1(view, ctx)
+    if success:
+        _fill_plaintexts(view, ctx)
     return view
