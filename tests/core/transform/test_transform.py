@@ -34,7 +34,7 @@ from opendcc.core.transform.selection import choose_form
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
-from opendcc.duis.response_codes import WrongCommandVariant
+from opendcc.duis.response_codes import DeviceTypeInvalid, WrongCommandVariant
 from opendcc.gbcs import codec, security
 from opendcc.gbcs.codec import MessageKind, Verification
 from opendcc.smki.keystore import KeyStore
@@ -333,3 +333,22 @@ def test_an_enumeration_value_the_tables_cannot_encode_is_refused(template: rtds
     element.text = "NotAValueAnyTableKnows"
     with pytest.raises(CommandNotTabulated):
         run(template, keys, request)
+
+
+def _wrong_device() -> list[tuple[rtds.Template, str]]:
+    out = []
+    for t in rtds.in_scope():
+        forms = default_tables().for_srv(t.request.service_reference_variant)
+        served = {d for f in forms for d in f.devices}
+        if forms and all(f.devices for f in forms):
+            other = next((d for d in ("ESME", "GSME", "GPF", "CHF", "PPMID") if d not in served), None)
+            if other is not None:
+                out.append((t, other))
+    return out
+
+
+@pytest.mark.parametrize(("template", "device"), _wrong_device(), ids=lambda x: getattr(x, "name", str(x)))
+def test_srv_for_another_device_type_is_e11(template: rtds.Template, device: str, keys: KeyStore) -> None:
+    with pytest.raises(DeviceTypeInvalid) as caught:
+        transform(template.request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device)
+    assert caught.value.code is not None and caught.value.code.value == "E11"

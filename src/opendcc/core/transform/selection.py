@@ -1,7 +1,7 @@
 """Which command form serves a request: the SRV's forms, narrowed by device type or use case
 when the caller knows them, then the form that fits the request body best.
 
-Forms built for another value of a discriminating field (`when`, e.g. RemotePartyRole) are
+A device type no form of the SRV serves is E11 (DeviceTypeInvalid). Forms built for another value of a discriminating field (`when`, e.g. RemotePartyRole) are
 never chosen. Fit, in order: the request's dating (immediate, future-dated or a cancellation) is the
 form's; the most of the form's body paths present in the request; the fewest of them absent;
 the fewest request values left unused; the requester's SMKI role among the form's; a form
@@ -17,12 +17,19 @@ from opendcc.core.transform.conversions import CANCEL
 from opendcc.core.transform.errors import CommandNotTabulated
 from opendcc.core.transform.tables import CommandForm
 from opendcc.duis.request import DuisRequest
+from opendcc.duis.response_codes import DeviceTypeInvalid
 
 
-def _narrow(forms: Sequence[CommandForm], device_type: str) -> list[CommandForm]:
-    """The forms for that device type, or all of them when none names it."""
+def _narrow(forms: Sequence[CommandForm], device_type: str, srv: str) -> list[CommandForm]:
+    """The forms for that device type (forms that name no device serve any); E11 if none."""
     narrowed = [f for f in forms if device_type in f.devices]
-    return narrowed or list(forms)
+    if narrowed:
+        return narrowed
+    unknown = [f for f in forms if not f.devices]
+    if unknown:
+        return unknown
+    served = sorted({d for f in forms for d in f.devices})
+    raise DeviceTypeInvalid(f"SRV {srv} is not for a {device_type} (it serves {', '.join(served)})")
 
 
 def dating(request: DuisRequest) -> str:
@@ -55,7 +62,7 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                                       f"{request.service_reference_variant}")
         forms = exact
     if device_type is not None:
-        forms = _narrow(forms, device_type)
+        forms = _narrow(forms, device_type, request.service_reference_variant)
     values = fields.leaves(request.body) if values is None else values
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
     if not forms:
