@@ -145,3 +145,16 @@ def test_a_refused_command_gets_the_failure_response_and_changes_nothing(site: S
     assert view["access_response_specification"][0]["result"] != 0
     after = state(site)
     assert after[0] is SupplyState.DISABLED and after[1] == before[1]
+
+
+def test_a_served_use_case_without_a_response_form_is_discarded_before_it_runs(site: Site) -> None:
+    """ECS02 (credit mode) has no RTDS Response to learn from: refused, mode unchanged."""
+    esme: Any = site.estate.device(ESME)
+    site.endpoint.handle(site.command(rtds("ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_COMMAND_GBCS.HEX")))
+    mode = esme.payment_mode
+    msg = rtds("ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_COMMAND_GBCS.HEX")
+    other = dataclasses.replace(msg.apdu.other_information, message_code=0x001A)
+    apdu = dataclasses.replace(msg.apdu, other_information=other)
+    with pytest.raises(UnsupportedUseCase, match="ECS02"):
+        site.endpoint.handle(site.command(dataclasses.replace(msg, frame=apdu)))
+    assert esme.payment_mode is mode

@@ -30,7 +30,7 @@ from opendcc.devices.errors import CommandRefused, NotAuthorised
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
-from opendcc.devices.gbcs.templates import ResponseForm, form_for
+from opendcc.devices.gbcs.templates import ResponseForm, form_for, forms
 from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor
 from opendcc.devices.use_cases import USE_CASES
@@ -126,8 +126,7 @@ class DeviceGbcsEndpoint:
         except CommandRefused:
             success = False
         form = form_for(code, view, success=success)
-        if form is None:  # pragma: no cover - every served use case has a form (tested)
-            raise UnsupportedUseCase(f"no Response form for {code}")
+        assert form is not None  # `_read` refuses use cases without a Response form
         response = self._respond(msg, device, form, view, now, success)
         return Answer(device.id, code, success, [response])
 
@@ -140,7 +139,7 @@ class DeviceGbcsEndpoint:
             raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
         if msg.kind is not MessageKind.COMMAND:
             raise NotACommand(f"a {msg.kind.value} is not a Command a device executes")
-        if msg.use_case.code not in USE_CASES:
+        if msg.use_case.code not in USE_CASES or not forms().get(msg.use_case.code):
             raise UnsupportedUseCase(f"{msg.use_case.code} (message code "
                                      f"0x{msg.apdu.message_code:04X}) is not emulated")
         return msg
