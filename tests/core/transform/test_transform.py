@@ -21,6 +21,7 @@ from opendcc.core.transform import (
     CommandNotTabulated,
     ExecutionDateTimeExpired,
     NoGbcsUseCase,
+    PreCommandMalformed,
     PreCommandSignatureInvalid,
     PreCommandWrongSigner,
     default_tables,
@@ -352,3 +353,18 @@ def test_srv_for_another_device_type_is_e11(template: rtds.Template, device: str
     with pytest.raises(DeviceTypeInvalid) as caught:
         transform(template.request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device)
     assert caught.value.code is not None and caught.value.code.value == "E11"
+
+
+def test_signed_pre_command_of_another_srv_is_refused(keys: KeyStore) -> None:
+    """The Pre-Command sent back must be a command of the request's SRV."""
+    critical = _critical()
+    first = critical[0]
+    other = next(t for t in critical if t.request.service_reference_variant != first.request.service_reference_variant
+                 and codec.decode(run(t, keys)).apdu.message_code
+                 not in {f.message_code for f in default_tables().for_srv(first.request.service_reference_variant)})
+    pre = codec.decode(run(other, keys)).apdu
+    rid = first.request.request_id
+    moved = dataclasses.replace(pre, originator=rid.originator, recipient=rid.target, signature=bytes(64))
+    signed = codec.sign_apdu(moved, keys)
+    with pytest.raises(PreCommandMalformed):
+        finish_signed_precommand(_signed_request(first, bytes(signed)), keys=keys)

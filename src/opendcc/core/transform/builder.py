@@ -39,7 +39,6 @@ from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import WrongCommandVariant
 from opendcc.gbcs import codec, general_signing, security
 from opendcc.gbcs.errors import GbcsError
-from opendcc.gbcs.general_ciphering import GeneralCiphering
 from opendcc.gbcs.general_signing import CraFlag, GeneralSigning, OtherInformation
 from opendcc.gbcs.payloads import encode_payload, payload_from_json
 from opendcc.gbcs.reader import Reader
@@ -328,13 +327,15 @@ def _signed_payload(request: DuisRequest) -> bytes:
         raise PreCommandMalformed("GBCSPayload is not base64") from None
 
 
-def finish_signed_precommand(request: DuisRequest, *, keys: KeyLookup,
-                             catalogue: Catalogue | None = None) -> TransformResult:
+def finish_signed_precommand(request: DuisRequest, *, keys: KeyLookup, now: datetime | None = None,
+                             catalogue: Catalogue | None = None,
+                             tables: CommandTables | None = None) -> TransformResult:
     """DUIS 5.4 §3.2 CV 5-7: check the user-signed Pre-Command and add the ACB's MAC Header.
 
     The command must be a General Signing APDU with a 64-octet signature, originated by the
-    request's originator for its target, and the signature must verify with the originator's
-    DS certificate (GBCS §4.3.2).
+    request's originator for its target, with a message code of a use case of the request's
+    SRV (where the tables know the SRV), and the signature must verify with the originator's
+    DS certificate (GBCS §4.3.2). With `now`, a future date must still be ahead.
     """
     srv = (catalogue or load_catalogue()).for_request(request.service_reference,
                                                       request.service_reference_variant)
@@ -346,8 +347,13 @@ def finish_signed_precommand(request: DuisRequest, *, keys: KeyLookup,
         apdu = general_signing.decode(Reader(data))
     except GbcsError as exc:
         raise PreCommandMalformed(f"GBCSPayload {exc.field} at {exc.offset}: {exc.message}") from None
-    if isinstance(apdu, GeneralCiphering) or apdu.cra_flag is not CraFlag.COMMAND or not apdu.signature:
+    if apdu.cra_flag is not CraFlag.COMMAND or not apdu.signature:
         raise PreCommandMalformed("GBCSPayload is not a signed Command (CRA flag 1, 64-octet signature)")
+    if now is not None:
+        check_execution(request, now)
+    codes = {f.message_code for f in (tables or default_tables()).for_srv(srv.variant)}
+    if codes and apdu.message_code not in codes:
+        raise PreCommandMalformed(f"message code 0x{apdu.message_code:04X} is not a use case of SRV {srv.variant}")
     rid = request.request_id
     if apdu.originator != rid.originator or apdu.recipient != rid.target:
         raise PreCommandWrongSigner(
