@@ -145,6 +145,7 @@ class Gateway:
         request: Any = None
         detail: str | None = None
         audited = False  # the Data Service audits every request that reaches it
+        handled = False  # the Data Service has committed its decision
         try:
             _check_content_type(content_type)
             if len(body) > self.max_bytes:
@@ -163,6 +164,7 @@ class Gateway:
             with self._service_lock:
                 outcome = self.service.handle(request, signer, endpoint.value,
                                               on_outcome=self._queue_deferred(signer, request_id))
+            handled = True
             answer = self._accept(outcome, request_id)
         except DuisError as exc:
             detail = f"{type(exc).__name__}: {exc.detail}"
@@ -170,9 +172,12 @@ class Gateway:
         except Exception as exc:  # a fault of ours, not of the request: 500, logged in full
             log.exception("internal error on %s for %s", endpoint.value, request_id)
             detail = f"internal error: {type(exc).__name__}"
-            audited = False  # the Data Service's transaction, audit included, was rolled back
-            answer = Answer(500, b"internal error; the request was not processed\n",
-                            "text/plain; charset=utf-8", "HTTP 500", request_id)
+            # Before the Data Service committed, its transaction (audit included) rolled back
+            # and nothing of the request is stored; after, it is stored and audited already.
+            audited = handled
+            text = (b"internal error after the request was processed\n" if handled
+                    else b"internal error; the request was not processed\n")
+            answer = Answer(500, text, "text/plain; charset=utf-8", "HTTP 500", request_id)
         elapsed = time.perf_counter() - started
         self.metrics.observe_request(endpoint.value, answer.code, elapsed)
         log_event(log, "request", endpoint=endpoint.value, request_id=answer.request_id,
