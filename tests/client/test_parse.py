@@ -79,21 +79,28 @@ def test_response_renders_as_valid_mmc_carrying_its_header_values(path: Path, ke
         named = re.search(r"_([0-9A-F]{4})_", path.name)
         if named:
             assert parsed.alert_code == int(named.group(1), 16)
+        payload = content.find(f"{RA}Payload")
+        if payload is not None:
+            _assert_numbers_are_encoded(payload, parsed)
     elif smets is not None:
         (answer,) = list(smets)
         assert etree.QName(answer).localname == tables().element_for(parsed.srv)
         expected = "false" if "_ERROR_" in path.name and parsed.outcome.known else None
         if expected:
             assert answer.get("MessageSuccess") == expected
-        # Every whole number SMETSData carries is one the (decrypted) payload encodes.
-        encoded = set(_numbers(parsed.decrypted.view))
-        for leaf in answer.iter():
-            if etree.QName(leaf).localname in POSITIONS:
-                continue
-            if leaf.text and re.fullmatch(r"-?(?:0|[1-9]\d*)", leaf.text.strip()):
-                # (ZCL metering values are scaled by multiplier/divisor, powers of ten here)
-                scaled = {int(leaf.text) * 10**k for k in range(7)} | {int(leaf.text, 16)}
-                assert scaled & encoded, f"{etree.QName(leaf).localname}={leaf.text}"
+        _assert_numbers_are_encoded(answer, parsed)
+
+
+def _assert_numbers_are_encoded(answer: etree._Element, parsed: GBCSResponse) -> None:
+    """Every whole number the document carries is one the (decrypted) payload encodes."""
+    encoded = set(_numbers(parsed.decrypted.view))
+    for leaf in answer.iter():
+        if etree.QName(leaf).localname in POSITIONS:
+            continue
+        if leaf.text and re.fullmatch(r"-?(?:0|[1-9]\d*)", leaf.text.strip()):
+            # (ZCL metering values are scaled by multiplier/divisor, powers of ten here)
+            scaled = {int(leaf.text) * 10**k for k in range(7)} | {int(leaf.text, 16)}
+            assert scaled & encoded, f"{etree.QName(leaf).localname}={leaf.text}"
 
 
 def _numbers(node: object) -> list[int]:
@@ -105,9 +112,12 @@ def _numbers(node: object) -> list[int]:
         digits = bytes.fromhex(node).decode()
         return [int(digits[i:j]) for i in range(0, len(digits), 13) for j in (i + 13, len(digits))]
     if isinstance(node, str) and re.fullmatch(r"(?:[0-9a-fA-F]{2})+", node):
-        # octets rendered as their hex text: the number they spell, and each octet (the
-        # fields of a COSEM date or time)
-        return ([int(node)] if node.isdigit() else []) + list(bytes.fromhex(node))
+        # octets rendered as their hex text: the number they spell, and (in a short string
+        # such as an alert's fixed-layout record, or a COSEM date) each big-endian field
+        raw = bytes.fromhex(node)
+        fields = [int.from_bytes(raw[i:j], "big") for i in range(len(raw))
+                  for j in range(i + 1, min(i + 8, len(raw)) + 1)] if len(raw) <= 64 else list(raw)
+        return ([int(node)] if node.isdigit() else []) + fields
     return [node] if isinstance(node, int) and not isinstance(node, bool) else []
 
 

@@ -5,6 +5,8 @@ Most SRVs need no code of their own: `tables.json` lists, per use case, field sp
 
 Sources (over the payload's decrypted JSON view):
   `d:0.1.2`     DLMS: access-response data item 0, then structure/array elements 1 and 2
+  `d:0.-1`      DLMS: negative positions count from the end; `d:0[9].2` reads element 2
+                only when element 0 has 9 elements (the twin-element layout of a structure)
   `d:0.1.*`     DLMS: every element of that array (a repeated element; `#` in its path = 1..n)
   `d:0.1.rows`  DLMS: the rows of a log (compact array or array of structures), applied with
                 the conversion `each:Child=column:conversion;...` (one element per row,
@@ -13,7 +15,8 @@ Sources (over the payload's decrypted JSON view):
   `c:name.rows` GBZ/ZCL: the records of a response command field, columns named by key
   `z:1794:0`    GBZ/ZCL: attribute 0x0000 of cluster 0x0702 (1794) in a read-attributes response
   `z:1794:1,2`  GBZ/ZCL: attributes 1 and 2, as a repeated element
-  `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command
+  `c:name`      GBZ/ZCL: field `name` of a cluster-specific response command (`c:name.a.0.b`:
+                a dotted path into it)
   `s:1794:name` GBZ/ZCL: one row per response command of cluster 0x0702 (1794) whose fields
                 have `name` (e.g. a snapshot per component); columns are dotted field paths
                 (`snapshot_sub_payload.tier_summation_delivered.0.summation`)
@@ -23,6 +26,8 @@ Sources (over the payload's decrypted JSON view):
   `a:0`         ASN.1: element 0 of the top SEQUENCE (`a:0.rows`: its elements, as log rows
                 whose columns are dotted paths such as `elements.0.value`)
   `k:1`         a constant (a position the schema numbers, e.g. a phase)
+  `n:3.0.1`     DLMS alert: data-notification body element 3, then 0 and 1 (as `d:`)
+  `g:other_info` GBZ alert: a field of the alert content
   `-`           not mapped yet (the document is counted partial)
 Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex digits),
   `meaning` (event code description), `ascii` (or `ascii:0-13`, a slice), `hex`, `eui`, `datetime` (COSEM date-time octets),
@@ -54,6 +59,7 @@ from opendcc.ids import EUI64
 
 Json = dict[str, Any]
 _STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
+_DLMS_STEP = re.compile(r"^(-?\d+)(?:\[(\d+)\])?$")
 _LIMIT = re.compile(r"^each\[(\d+)\]:")
 # `Child[attr=v]/Leaf=column:conversion`: the child path may itself hold an `=` in brackets.
 _COLUMN = re.compile(r"^((?:[^=\[]|\[[^\]]*\])+)=(.*)$")
@@ -90,10 +96,15 @@ def _dlms(view: Json, path: str) -> Any:
             return None
         return [e.get("value") if isinstance(e, dict) else None for e in elements]
     for step in path.split("."):
-        elements = node.get("elements") if isinstance(node, dict) else None
-        if not isinstance(elements, list) or int(step) >= len(elements):
+        # (a compact array holds its rows as `contents`)
+        elements = node.get("elements", node.get("contents")) if isinstance(node, dict) else None
+        m = _DLMS_STEP.match(step)
+        if m is None or not isinstance(elements, list) or not -len(elements) <= int(m.group(1)) < len(elements):
             return None
-        node = elements[int(step)]
+        node = elements[int(m.group(1))]
+        inner = node.get("elements", node.get("contents")) if isinstance(node, dict) else None
+        if m.group(2) and (not isinstance(inner, list) or len(inner) != int(m.group(2))):
+            return None  # `2[9]`: only when element 2 has 9 elements (a variant's layout)
     if not isinstance(node, dict) or node.get("@type") == "null-data":
         return None
     return node.get("value", node)
@@ -193,7 +204,9 @@ def resolve(view: Json, source: str) -> Any:
         if where.endswith(".rows"):
             rows = _zcl_command_field(view, where[:-5])
             return _Rows(rows) if isinstance(rows, list) else None
-        return _zcl_command_field(view, where)
+        name, _, inner = where.partition(".")
+        value = _zcl_command_field(view, name)
+        return _cell(value, inner) if inner and isinstance(value, dict) else value
     if kind == "a":
         if where.endswith(".rows"):
             node = _asn1_node(view, where[:-5])
@@ -202,6 +215,11 @@ def resolve(view: Json, source: str) -> Any:
         return _asn1(view, where)
     if kind == "k":
         return where
+    if kind == "n":  # DLMS alert: the data-notification body
+        body = view.get("notification_body")
+        return _dlms({"access_response_list_of_data": body.get("elements")}, where) if isinstance(body, dict) else None
+    if kind == "g":  # GBZ alert: a field of its content
+        return _cell(view.get("content") or {}, where)
     raise ValueError(f"unknown source {source!r}")
 
 
@@ -361,7 +379,13 @@ def fields(msg: Renderable, el: etree._Element) -> bool:
     specs = tables().smets_fields.get(msg.use_case, ())
     if view is None or not specs:
         return False
-    complete = msg.outcome.known
+    return apply_specs(el, specs, view, complete=msg.outcome.known)
+
+
+def apply_specs(el: etree._Element, specs: tuple[tuple[str, str, str], ...], view: Json, *,
+                complete: bool) -> bool:
+    """Fill `el` from field specs `[element path, source, conversion]` over a payload view;
+    complete when `complete` and no value failed to convert."""
     for path, source, conversion in specs:
         if source == "-":  # a field the table does not map yet: the document stays partial
             complete = False
@@ -569,3 +593,16 @@ def krp_credentials(msg: Renderable, el: etree._Element) -> bool:
                 etree.SubElement(details, ra("ExistingRemotePartyID")).text = convert(parts[0], "eui", view)
                 etree.SubElement(details, ra("ExistingCertificateHash")).text = convert(parts[1], "base64", view)
     return complete and msg.outcome.known
+
+
+@alert_builder("fields")
+def alert_fields(msg: Renderable) -> tuple[etree._Element | None, bool]:
+    """DeviceAlertContent/Payload from the use case's field specs (as for SMETSData); a GBZ
+    alert's components are read as a response's."""
+    view = msg.decrypted.view or {}
+    content = view.get("content")
+    if isinstance(content, dict) and "components" in content:
+        view = content
+    payload = etree.Element(ra("Payload"))
+    complete = apply_specs(payload, tables().smets_fields.get(msg.use_case, ()), view, complete=True)
+    return (payload if len(payload) else None), complete and len(payload) > 0

@@ -20,6 +20,8 @@ from opendcc.gbcs.errors import GbcsError
 from opendcc.gbcs.payload.axdr import decode_data
 from opendcc.gbcs.payload.gbz import (
     CipheredZclPayload,
+    GbzAlertComponents,
+    GbzAlertPayload,
     GbzComponent,
     GbzPayload,
     decode_deciphered_zcl,
@@ -48,9 +50,23 @@ class Decrypted:
     undecrypted: int  # ciphered parts left as they are (no key held)
 
 
+def _ciphered(node: Any) -> bool:
+    if not isinstance(node, dict) or node.get("@type") != "octet-string":
+        return False
+    raw = bytes.fromhex(str(node.get("value", "")))
+    return len(raw) >= _MIN_CIPHERED and raw[0] == SECURITY_HEADER
+
+
 def _ciphered_parts(node: Any, out: list[dict[str, Any]]) -> None:
-    """Octet-strings of DLMS protected-attribute structures ([protection parameters, ciphertext])."""
+    """Octet-strings of DLMS protected-attribute structures ([protection parameters, ciphertext]),
+    and of an alert's data-notification body (GBCS §9.2: ..., protection parameters, ciphertext)."""
     if isinstance(node, dict):
+        body = node.get("notification_body")
+        elements = body.get("elements") if isinstance(body, dict) else None
+        if (isinstance(elements, list) and len(elements) >= 2 and _ciphered(elements[-1])
+                and isinstance(elements[-2], dict) and elements[-2].get("@type") == "array"):
+            out.append(elements[-1])
+            return
         elements = node.get("elements")
         if node.get("@type") == "structure" and isinstance(elements, list) and len(elements) == 2:
             first, second = elements
@@ -90,10 +106,15 @@ def encryption_key(msg: GbcsMessage, keys: KeyLookup) -> tuple[bytes, EUI64] | N
 
 def _gbz_parts(payload: object, view: dict[str, Any]) -> list[tuple[GbzComponent, dict[str, Any]]]:
     """GBCS §7.3.4: encrypted GBZ components and the JSON of their ZCL payloads."""
-    if not isinstance(payload, GbzPayload):
+    if isinstance(payload, GbzAlertPayload) and isinstance(payload.content, GbzAlertComponents):
+        # a GBZ alert carrying components (e.g. 0x8F0A, the billing data log)
+        components, json_components = payload.content.components, view.get("content", {}).get("components", [])
+    elif isinstance(payload, GbzPayload):
+        components, json_components = payload.components, view.get("components", [])
+    else:
         return []
     out = []
-    for component, json_component in zip(payload.components, view.get("components", []), strict=False):
+    for component, json_component in zip(components, json_components, strict=False):
         if isinstance(component.zcl_frame.payload, CipheredZclPayload):
             out.append((component, json_component["zcl_frame"]["payload"]))
     return out
