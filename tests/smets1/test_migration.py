@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,14 +18,25 @@ from opendcc.smets1.migration import AuthorisationLine, MigrationEngine, Simulat
 from opendcc.smets1.models import eligible
 from opendcc.smets1.providers.estate import Estate
 from opendcc.smets1.states import State
+from opendcc.store import tables as store_tables
 from opendcc.store.engine import Store, open_store
 
 from .support import LocalAdapter, gaining_supplier, register_estate, registered_supplier
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return open_store(f"sqlite:///{tmp_path / 's1.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same rules on both store backends; PostgreSQL tables are emptied between tests."""
+    if request.param == "sqlite":
+        yield open_store(f"sqlite:///{tmp_path / 's1.sqlite3'}")
+        return
+    store = open_store(request.getfixturevalue("smets1_pg_url"))
+    yield store
+    with store.begin() as conn:
+        for table in reversed([*t.metadata.sorted_tables, *store_tables.metadata.sorted_tables]):
+            if table.name in conn.dialect.get_table_names(conn) and table.name != "alembic_version":
+                conn.execute(table.delete())
+    store.close()
 
 
 @pytest.fixture

@@ -95,3 +95,37 @@ def test_a_device_that_does_not_answer_gets_e20_and_an_outage_e21(world):
         assert service.execute(request_id_for(user, device, 9), "4.1.1").code is ResponseCode.E21
     finally:
         estates["beta"].faults.update({"outage": False})
+
+
+def _templates() -> list[Path]:
+    from opendcc.config import reference_dir
+
+    folder = reference_dir() / "duis" / "templates"
+    return sorted(p for p in folder.glob("*.XML")
+                  if p.name.split("_")[1] in SRV_OPERATION and p.name.startswith(("ECS", "GCS")))
+
+
+@pytest.mark.parametrize("template", _templates(), ids=lambda p: p.name)
+def test_reference_requests_are_answered_for_every_model_of_their_fuel(world, keystore, template):
+    """Each RTDS template for a mapped SRV, retargeted at an adopted meter of each model of its fuel."""
+    from opendcc.duis.parser import parse_xml
+    from opendcc.duis.request import read_request
+    from opendcc.smets1.service import execute_request
+
+    service, chosen, estates = world
+    fuel = "E" if template.name.startswith("ECS") else "G"
+    text = template.read_bytes()
+    original = read_request(parse_xml(text)).request_id
+    for name, meter in chosen.items():
+        if meter.fuel != fuel:
+            continue
+        user = EUI64.parse(registered_supplier(meter))
+        retargeted = str(request_id_for(user, EUI64.parse(meter.device_id), original.counter))
+        request = read_request(parse_xml(text.replace(str(original).encode(), retargeted.encode())))
+        answer = execute_request(service, request)
+        supported = next(m for m in MODELS if m.name == name).supports(request.service_reference_variant)
+        assert answer.code is (ResponseCode.I0 if supported else ResponseCode.E11), name
+        validate_duis(answer.response)
+        if supported and request.service_reference_variant in ("1.1.1", "1.2.1"):
+            device = next(e for e in estates.values() if meter.device_id in e.meters).meters[meter.device_id]
+            assert device.tariff > 0

@@ -17,6 +17,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from opendcc.clock import Clock
+from opendcc.duis.request import DuisRequest
 from opendcc.duis.response import build_response
 from opendcc.duis.response_codes import ResponseCode
 from opendcc.duis.xmldsig import sign
@@ -99,6 +100,23 @@ class Smets1Service:
         inner = signed_response(outcome, row["fuel"], self.s1sp, now)
         root = smets1_response(str(request_id), ResponseCode.I0, variant, inner, now)
         return Smets1Answer(ResponseCode.I0, sign(root, self.dcc.private_key, self.dcc.certificate))
+
+
+def price_argument(body: etree._Element) -> int:
+    """The first price in a tariff or price SRV body (the one figure SMETS1 adapters pass on)."""
+    for element in body.iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname.endswith("Price"):
+            text = (element.text or "").strip()
+            if text.lstrip("-").isdigit():
+                return int(text)
+    return 0
+
+
+def execute_request(service: Smets1Service, request: DuisRequest) -> Smets1Answer:
+    """Answer a parsed (and already authenticated) DUIS request for an adopted SMETS1 meter."""
+    variant = request.service_reference_variant
+    argument = price_argument(request.body) if variant in ("1.1.1", "1.2.1") else 0
+    return service.execute(request.request_id, variant, argument)
 
 
 def request_id_for(user: EUI64, device: EUI64, counter: int) -> RequestID:
