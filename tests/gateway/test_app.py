@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from gateway_support import ESME, SUPPLIER, last_counter, outbox_size, request_xml
 
 import dcctool
-from opendcc.client import DccClient
+from opendcc.client import DccClient, Receiver
 from opendcc.config import reference_dir
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
@@ -173,3 +173,15 @@ def test_a_critical_srv_goes_transform_correlate_sign_and_send(
     with services.store.connect() as conn:
         endpoints = [(r.endpoint, r.response_code) for r in reversed(audit.recent(conn))]
     assert endpoints == [("serviceT", "I0"), ("serviceS", "I99")]
+
+
+def test_responses_waiting_for_an_endpoint_go_as_soon_as_one_is_registered(
+    http: TestClient, services: Services, supplier: DccClient
+) -> None:
+    document = request_xml("4.1.1", {"ReadInstantaneousImportRegisters": None}, target=ESME)
+    http.post("/api/v1/serviceS", content=document, headers={"Content-Type": "application/xml"})
+    assert services.worker.run_once().retried == 1  # no response URL yet: back-off
+    with Receiver(supplier.verify_response) as receiver:
+        http.put(f"/admin/users/{SUPPLIER.hyphenated}/response-url", json={"url": receiver.url})
+        assert services.worker.run_once().delivered == 1  # due at once, not after the back-off
+        assert receiver.received(f"{SUPPLIER}:{ESME}:1")[0].response_code == "E20"

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from opendcc.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from opendcc.gateway.pipeline import Answer, Endpoint
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
+from opendcc.ids import EUI64
 
 _XML_BODY = {
     "requestBody": {
@@ -116,6 +117,9 @@ def create_app(config: GatewayConfig | None = None, *, services: Services | None
             svc.users.set_response_url(user_id, url)
         except KeyError:
             raise HTTPException(404, f"no DCC user {user_id}") from None
+        # Responses that waited for an endpoint go now, not at their next back-off time.
+        if svc.outbox.retry_now(EUI64.parse(user_id).hyphenated, svc.clock.now()):
+            svc.worker.wake()
         return {"user_id": user_id, "response_url": url}
 
     return app

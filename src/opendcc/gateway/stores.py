@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from opendcc.gateway.delivery import PendingResponse
@@ -12,6 +13,7 @@ from opendcc.ids import EUI64
 from opendcc.store import outbox as outbox_repo
 from opendcc.store import users as users_repo
 from opendcc.store.engine import Store
+from opendcc.store.tables import outbox as outbox_table
 
 # A refused response (the user's receiver answered 400) is parked this far ahead: recorded,
 # never retried, still visible in the outbox for an operator.
@@ -65,6 +67,17 @@ class StoreOutbox:
         """The endpoint refused it: record why and never retry."""
         with self.store.begin() as conn:
             outbox_repo.mark_retry(conn, item_id, _PARKED, f"refused at {now.isoformat()}: {reason}")
+
+    def retry_now(self, user_id: str, now: datetime) -> int:
+        """Make every waiting response of a user due now (its endpoint has just changed);
+        refused ones stay parked. Returns how many."""
+        with self.store.begin() as conn:
+            return int(conn.execute(
+                update(outbox_table)
+                .where(outbox_table.c.user_id == user_id, outbox_table.c.delivered_at.is_(None),
+                       outbox_table.c.next_attempt_at < _PARKED)
+                .values(next_attempt_at=now)
+            ).rowcount)
 
     def depth(self) -> int:
         """Responses not yet delivered."""
