@@ -148,6 +148,9 @@ def test_rtds_command_gets_the_response_gbcs_specifies(path: Path, site: Site) -
     assert shape(view) in expected, "same structure as the RTDS Response"
     parsed = parse(octets, keys=site.keys.supplier_side, user=command.apdu.originator)
     validate_mmc(parsed.to_mmc_xml())
+    if answer.executed and "FUTURE_DATED" in path.name:
+        held = site.estate.device(answer.device).pending()
+        assert [p.use_case for p in held] == [command.use_case.code], "held until its date"
     if answer.executed and command.use_case.code in VALUE_CHECKS:
         VALUE_CHECKS[command.use_case.code](view, site, answer)
     HANDLED[command.use_case.code] += 1
@@ -165,6 +168,7 @@ def test_a_refused_command_gets_the_rtds_error_response_structure(
         raise InvalidArgument("refused for the test")
 
     monkeypatch.setattr(site.endpoint, "_execute", refuse)
+    monkeypatch.setattr(site.endpoint, "_hold", refuse)
     command = read(path)
     answer = site.endpoint.answer(site.command(command))
     assert not answer.executed

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,9 +30,11 @@ from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import CommandRefused, NotAuthorised
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
+from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
 from opendcc.devices.gbcs.templates import ResponseForm, form_for, forms
 from opendcc.devices.gbcs.values import FillContext, fill
+from opendcc.devices.results import Result
 from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor
 from opendcc.devices.use_cases import USE_CASES
 from opendcc.gbcs import codec, security
@@ -122,7 +125,13 @@ class DeviceGbcsEndpoint:
         success = True
         try:
             args = arguments(code, ctx)
-            self._execute(code, device, now, args)
+            when = dating(code, view)
+            if when.cancel:
+                self._cancel(code, device, now)
+            elif when.at is not None:
+                self._hold(msg, device, when.at, args)
+            else:
+                self._execute(code, device, now, args)
         except CommandRefused:
             success = False
         form = form_for(code, view, success=success)
@@ -144,19 +153,37 @@ class DeviceGbcsEndpoint:
                                      f"0x{msg.apdu.message_code:04X}) is not emulated")
         return msg
 
-    def _execute(self, code: str, device: Device, now: datetime, args: dict[str, Any]) -> object:
+    def _execute(self, code: str, device: Device, now: datetime,
+                 args: dict[str, Any]) -> Result[Any]:
         """Run the use case on the device. Joins and unjoins (CS03, CS04) run on whichever
         side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
         row = USE_CASES[code]
         if device.kind is not row.device and code.startswith(_HAN_LINK_USE_CASES) \
                 and hasattr(device, row.method):
-            return getattr(device, row.method)(now=now, **args)
+            method: Callable[..., Result[Any]] = getattr(device, row.method)
+            return method(now=now, **args)
         if device.kind is DeviceType.GPF and row.device is DeviceType.GSME and not row.changes_state:
             # GBCS: the GPF answers GSME reads addressed to it from the GSME's data.
             gsme = self.estate.premises_of(device.id).gsme
             if gsme is not None:
-                return getattr(gsme, row.method)(now=now, **args)
+                read: Callable[..., Result[Any]] = getattr(gsme, row.method)
+                return read(now=now, **args)
         return self.estate.dispatch(code, device.id, now, **args)
+
+    def _hold(self, msg: GbcsMessage, device: Device, at: datetime, args: dict[str, Any]) -> None:
+        """GBCS §7.2.10: hold the command until `at` (refused if not in the future); when it
+        runs the device raises alert 0x8F66 with the outcome."""
+        code = msg.use_case.code
+        ref = f"{msg.apdu.originator.hyphenated}:{msg.apdu.originator_counter}"
+        self.estate.schedule(device.id, ref, code, at,
+                             lambda d, t: self._execute(code, d, t, args))
+
+    def _cancel(self, code: str, device: Device, now: datetime) -> None:
+        """Cancel the future-dated commands of this use case the device holds (none: no
+        change)."""
+        for pending in device.pending():
+            if pending.use_case == code:
+                device.cancel(pending.ref, now)
 
     def _lookup(self, device_id: str) -> Device | None:
         return self.estate.device(device_id) if device_id in self.estate else None

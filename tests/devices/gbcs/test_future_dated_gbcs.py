@@ -1,0 +1,61 @@
+"""Future-dated GBCS commands (GBCS §7.2.10): held until their date, cancellable, and refused
+when the date has passed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from devices.gbcs.sites import Site, edited, payload_view, rtds
+from opendcc.client.parse import parse
+from opendcc.devices.events import FUTURE_DATED_EXECUTION
+from opendcc.gbcs.date_time import DateTime
+
+ESME = "00-DB-12-34-56-78-90-A0"
+FUTURE = "ECS01b_1.2.1_FUTURE_DATED_TOU_BLOCK_SUCCESS_COMMAND_GBCS.HEX"
+CANCEL = "ECS01b_1.2.1_CANCELLATION_TOU_BLOCK_SUCCESS_COMMAND_GBCS.HEX"
+
+
+def dated(at: datetime, first_price: int) -> Any:
+    """ECS01b with activation times (Charge attribute 7) at `at` and TOU rate 1 at a price."""
+    def change(view: Any) -> None:
+        for spec, data in zip(view["access_request_list_of_specification"],
+                              view["access_request_list_of_data"], strict=True):
+            desc = spec["cosem_attribute_descriptor"]
+            if desc["attribute_id"] == 7:
+                data["value"] = bytes(DateTime.from_datetime(at)).hex()
+            elif desc["instance_id"] == "0-0:19.20.0.255":
+                data["elements"][2]["elements"][0]["elements"][1]["value"] = first_price
+    return edited(rtds(FUTURE), change)
+
+
+def test_a_future_dated_price_change_is_held_then_applied(site: Site) -> None:
+    esme: Any = site.estate.device(ESME)
+    before = esme.tariff
+    [response] = site.endpoint.handle(site.command(dated(site.clock.now() + timedelta(hours=1), 27000)))
+    assert parse(response, keys=site.keys.supplier_side).success
+    assert esme.tariff == before and [p.use_case for p in esme.pending()] == ["ECS01b"]
+    site.clock.advance(2 * 3600)
+    assert esme.tariff.tou_prices[0] == 2700 and not esme.pending()
+    assert FUTURE_DATED_EXECUTION in [e.code for e in esme.event_log.entries()]
+
+
+def test_a_cancellation_cancels_the_held_command(site: Site) -> None:
+    esme: Any = site.estate.device(ESME)
+    before = esme.tariff
+    site.endpoint.handle(site.command(dated(site.clock.now() + timedelta(hours=1), 27000)))
+    [response] = site.endpoint.handle(site.command(rtds(CANCEL)))
+    assert parse(response, keys=site.keys.supplier_side).success
+    assert not esme.pending()
+    site.clock.advance(2 * 3600)
+    assert esme.tariff == before
+
+
+def test_an_expired_future_date_is_refused_and_changes_nothing(site: Site) -> None:
+    esme: Any = site.estate.device(ESME)
+    before = esme.tariff
+    answer = site.endpoint.answer(site.command(dated(site.clock.now() - timedelta(hours=1), 27000)))
+    assert not answer.executed
+    view = payload_view(answer.messages[0], site.keys.supplier_side)
+    assert any(r["result"] != 0 for r in view["access_response_specification"])
+    assert esme.tariff == before and not esme.pending()
