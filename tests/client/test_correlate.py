@@ -279,3 +279,19 @@ def test_a_precommand_for_the_other_payment_mode_is_caught() -> None:
     with pytest.raises(CorrelationMismatch) as err:
         correlate(credit, data)
     assert err.value.field == "use case"
+
+
+
+def test_a_precommand_setting_more_than_the_request_asks_is_caught() -> None:
+    """A request for four switch descriptions, a Pre-Command setting five: every requested
+    value is there (the forward check passes), and the fifth is named as not asked for."""
+    folder = REFERENCE / "gbcs" / "rtds" / "6.14.1_ECS46a"
+    five = read(folder / "ECS46a_6.14.1_ALL_OPTIONALS_SUCCESS_PRECOMMAND_GBCS.HEX")
+    request = (TEMPLATES / "ECS46a_6.14.1_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    four = _without(request, "UpdateDeviceConfigurationALCDescriptions/ALCSHCALCSDescription[5]")
+    result = correlate(four, five, check=False)
+    assert [(m.field, m.found) for m in result.mismatches] == [
+        ("Pre-Command access_request_list_of_data.4.value", "ALCS_5_Description")]
+    with pytest.raises(CorrelationMismatch) as err:
+        correlate(four, five)
+    assert err.value.field == "Pre-Command access_request_list_of_data.4.value"
