@@ -38,7 +38,10 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
     ) -> None:
         """Register where the DCC POSTs this user's asynchronous DUIS responses."""
-        from opendcc.gateway.stores import StoreUsers
+        from datetime import UTC, datetime
+
+        from opendcc.gateway.stores import StoreOutbox, StoreUsers
+        from opendcc.ids import EUI64
         from opendcc.store.engine import open_store
 
         if not url.startswith(("http://", "https://")):
@@ -46,9 +49,13 @@ def register(app: typer.Typer) -> None:
         opened = open_store(store)
         try:
             StoreUsers(opened).set_response_url(user_id, url)
+            # a running gateway's worker then sends the waiting responses on its next pass
+            waiting = StoreOutbox(opened).retry_now(EUI64.parse(user_id).hyphenated,
+                                                    datetime.now(UTC))
         except KeyError:
             typer.echo(f"no DUIS user {user_id}", err=True)
             raise typer.Exit(1) from None
         finally:
             opened.close()
-        typer.echo(f"{user_id} -> {url}")
+        typer.echo(f"{user_id} -> {url}" + (f" ({waiting} waiting responses due now)"
+                                            if waiting else ""))
