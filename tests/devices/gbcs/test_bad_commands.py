@@ -158,3 +158,15 @@ def test_a_served_use_case_without_a_response_form_is_discarded_before_it_runs(s
     with pytest.raises(UnsupportedUseCase, match="ECS02"):
         site.endpoint.handle(site.command(dataclasses.replace(msg, frame=apdu)))
     assert esme.payment_mode is mode
+
+
+def test_a_critical_command_with_only_a_mac_is_refused(site: Site) -> None:
+    """ECS43 is critical: the ACB's MAC without the supplier's signature is not enough."""
+    signed = rtds(DISABLE).apdu
+    unsigned = dataclasses.replace(signed, signature=None,
+                                   originator_counter=next(site.counters))
+    octets = bytes(codec.add_mac_header(unsigned, site.keys.device_side))
+    before = state(site)
+    with pytest.raises(NotAuthorised, match="critical"):
+        site.endpoint.handle(octets)
+    assert state(site) == before

@@ -88,6 +88,8 @@ class _GbcsAuthenticator:
             raise NotAuthorised(f"no key agreement key to check the MAC from {header.originator}")
 
 
+#: GBCS message type of critical commands (signed by the remote party, GBCS §7.2.9).
+CRITICAL = "SME.C.C"
 #: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8).
 _HAN_LINK_USE_CASES = ("CS03", "CS04")
 
@@ -208,6 +210,11 @@ class DeviceGbcsEndpoint:
                 device.accept(dataclasses.replace(header, originator=f"untrusted {originator_note}"),
                               now)
             raise NotAuthorised(f"{originator_note} is not a remote party {device.id} trusts")
+        if (msg.use_case.message_type or "").startswith(CRITICAL) and not apdu.signature:
+            with contextlib.suppress(NotAuthorised):
+                device.accept(dataclasses.replace(header, originator=f"unsigned {originator}"), now)
+            raise NotAuthorised(f"{msg.use_case.code} is critical: it needs the signature of "
+                                f"{originator}, a MAC is not enough")
         device.accept(header, now, _GbcsAuthenticator(msg, self.keys))
 
     def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
