@@ -129,3 +129,29 @@ def test_reference_requests_are_answered_for_every_model_of_their_fuel(world, ke
         if supported and request.service_reference_variant in ("1.1.1", "1.2.1"):
             device = next(e for e in estates.values() if meter.device_id in e.meters).meters[meter.device_id]
             assert device.tariff > 0
+
+
+def test_the_data_service_routes_an_adopted_meter_through_the_smets1_layer(world, keystore):
+    """DUIS 5.4 §3.5 over the Data Service: I99 now, the SMETS1ResponseMessage deferred."""
+    from opendcc.config import reference_dir
+    from opendcc.core.service import DataService
+    from opendcc.duis.catalogue import load_catalogue
+    from opendcc.duis.parser import parse_xml
+    from opendcc.duis.request import read_request
+    from opendcc.duis.xmldsig import sign
+    from opendcc.smets1.device_layer import Smets1DeviceLayer
+
+    service, chosen, _ = world
+    meter = chosen["AX-E100"]
+    user = EUI64.parse(registered_supplier(meter))
+    text = (reference_dir() / "duis" / "templates" / "ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    original = read_request(parse_xml(text)).request_id
+    retargeted = str(request_id_for(user, EUI64.parse(meter.device_id), 10**9))
+    request = read_request(parse_xml(text.replace(str(original).encode(), retargeted.encode())))
+    data_service = DataService(service.store, load_catalogue(), service.clock,
+                               devices=Smets1DeviceLayer(service))
+    outcome = data_service.handle(request, user, "serviceS")
+    assert outcome.code == "I99"
+    [deferred] = outcome.deferred
+    validate_duis(sign(deferred, service.dcc.private_key, service.dcc.certificate))
+    assert deferred.find(".//{*}ReadInstantaneousImportRegistersRsp") is not None

@@ -66,40 +66,53 @@ class Smets1Service:
         self.dcc_id = dcc_id
         t.create_tables(store.engine)
 
-    def _refuse(self, request_id: RequestID, code: ResponseCode, variant: str) -> Smets1Answer:
+    def _refusal(self, request_id: RequestID, code: ResponseCode, variant: str) -> Smets1Answer:
         root = build_response(str(request_id), code, now=self.clock.now(),
                               service_reference=service_reference(variant), variant=variant)
-        return Smets1Answer(code, sign(root, self.dcc.private_key, self.dcc.certificate))
+        return Smets1Answer(code, root)
 
-    def execute(self, request_id: RequestID, variant: str, argument: int = 0) -> Smets1Answer:
-        """Run one SRV; the RequestID names the user (originator) and device (target)."""
+    def answer(self, request_id: RequestID, variant: str, argument: int = 0) -> Smets1Answer:
+        """Run one SRV; the DCC's `sr:Response` unsigned (the S1SP part is signed)."""
         user, device_hex = request_id.originator, request_id.target.hex.upper()
         with self.store.connect() as conn:
             row = conn.execute(select(t.devices).where(t.devices.c.device_id == device_hex)).mappings().first()
             record = inventory.get_device(conn, request_id.target)
             if record is None:
-                return self._refuse(request_id, ResponseCode.E19, variant)
+                return self._refusal(request_id, ResponseCode.E19, variant)
             if row is None or row["state"] != State.MIGRATED or record.smets != "SMETS1":
-                return self._refuse(request_id, ResponseCode.E5, variant)
+                return self._refusal(request_id, ResponseCode.E5, variant)
             registration = inventory.registration_at(conn, MPxN.parse(row["mpxn"]), self.clock.now())
         if registration is None or registration.supplier_id != user:
-            return self._refuse(request_id, ResponseCode.E4, variant)
-        if variant not in SRV_OPERATION or not model(row["model"]).supports(variant):
-            return self._refuse(request_id, SMETS1_UNSUPPORTED_CODE, variant)
+            return self._refusal(request_id, ResponseCode.E4, variant)
+        return self.dispatch(request_id, variant, argument, provider=row["provider"],
+                             model_name=row["model"], fuel=row["fuel"])
+
+    def dispatch(self, request_id: RequestID, variant: str, argument: int, *, provider: str,
+                 model_name: str, fuel: str) -> Smets1Answer:
+        """The provider call and answer for a request that passed access control (no store access)."""
+        user, device_hex = request_id.originator, request_id.target.hex.upper()
+        if variant not in SRV_OPERATION or not model(model_name).supports(variant):
+            return self._refusal(request_id, SMETS1_UNSUPPORTED_CODE, variant)
+        if provider not in self.adapters:
+            return self._refusal(request_id, ResponseCode.E21, variant)
         try:
-            results = self.adapters[row["provider"]].commands(
+            results = self.adapters[provider].commands(
                 self.dcc_id, [(device_hex, SRV_OPERATION[variant], argument)])
         except ProviderError:
-            return self._refuse(request_id, ResponseCode.E21, variant)
+            return self._refusal(request_id, ResponseCode.E21, variant)
         result = results.get(device_hex)
         if result is None or result.result in (Result.NOT_RESPONDING, Result.GARBAGE):
-            return self._refuse(request_id, ResponseCode.E20, variant)
+            return self._refusal(request_id, ResponseCode.E20, variant)
         now = self.clock.now()
         outcome = Smets1Outcome(variant, request_id.target, user, request_id.counter,
                                 result.result is Result.OK, result.value)
-        inner = signed_response(outcome, row["fuel"], self.s1sp, now)
-        root = smets1_response(str(request_id), ResponseCode.I0, variant, inner, now)
-        return Smets1Answer(ResponseCode.I0, sign(root, self.dcc.private_key, self.dcc.certificate))
+        inner = signed_response(outcome, fuel, self.s1sp, now)
+        return Smets1Answer(ResponseCode.I0, smets1_response(str(request_id), ResponseCode.I0, variant, inner, now))
+
+    def execute(self, request_id: RequestID, variant: str, argument: int = 0) -> Smets1Answer:
+        """Run one SRV; the answer signed by the DCC, as a user receives it."""
+        answer = self.answer(request_id, variant, argument)
+        return Smets1Answer(answer.code, sign(answer.response, self.dcc.private_key, self.dcc.certificate))
 
 
 def price_argument(body: etree._Element) -> int:
@@ -112,11 +125,14 @@ def price_argument(body: etree._Element) -> int:
     return 0
 
 
+def argument_of(request: DuisRequest) -> int:
+    """The one figure a SMETS1 command takes from a DUIS request body (tariff and price SRVs)."""
+    return price_argument(request.body) if request.service_reference_variant in ("1.1.1", "1.2.1") else 0
+
+
 def execute_request(service: Smets1Service, request: DuisRequest) -> Smets1Answer:
     """Answer a parsed (and already authenticated) DUIS request for an adopted SMETS1 meter."""
-    variant = request.service_reference_variant
-    argument = price_argument(request.body) if variant in ("1.1.1", "1.2.1") else 0
-    return service.execute(request.request_id, variant, argument)
+    return service.execute(request.request_id, request.service_reference_variant, argument_of(request))
 
 
 def request_id_for(user: EUI64, device: EUI64, counter: int) -> RequestID:
