@@ -35,7 +35,9 @@ Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex d
   `metering:1794:0x0B12:0x0B13` names the multiplier and divisor attributes),
   `trailing:1792:0x0303` (ZCL value / 10^(trailing-digit attribute bits 4-7)),
   `text` (a ZCL string, or `text:0-8` a slice, trailing spaces dropped), `gentime` (ASN.1
-  GeneralizedTime), `time` (COSEM time octets), `bit:1:Credit/Prepayment` (a bit of a bitmap).
+  GeneralizedTime), `time` (COSEM time octets), `minutes` (ZCL minutes since midnight),
+  `bit:1:Credit/Prepayment` (a bit of a bitmap), `wild:0+1900:SpecifiedYear:NonSpecifiedYear`
+  (octet 0 of a ZCL date, plus 1900, or the empty "not specified" element when 0xFF).
   A conversion ending in `?` is optional: a value it cannot render is left out.
 Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`;
   `#` in a path is a repeated element's position, `$` the raw value (e.g. a ResponseCode),
@@ -59,6 +61,7 @@ from opendcc.ids import EUI64
 
 Json = dict[str, Any]
 _STEP = re.compile(r"^(\w+)(?:\[(\w+)=([^\]]+)\])?$")
+_CHOICE = "\x1f"  # separates a chosen element's name from its text (conversion `wild`)
 _DLMS_STEP = re.compile(r"^(-?\d+)(?:\[(\d+)\])?$")
 _LIMIT = re.compile(r"^each\[(\d+)\]:")
 # `Child[attr=v]/Leaf=column:conversion`: the child path may itself hold an `=` in brackets.
@@ -250,6 +253,14 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         if len(raw) != 4 or max(raw[:3]) == 0xFF:
             return None
         return f"{raw[0]:02d}:{raw[1]:02d}:{raw[2]:02d}"
+    if name == "minutes":  # ZCL: minutes since midnight
+        return f"{int(value) // 60:02d}:{int(value) % 60:02d}:00"
+    if name == "wild":  # a date field that may be "not specified" (0xFF): a choice of two elements
+        at, _, names = arg.partition(":")
+        offset, _, add = at.partition("+")
+        specified, _, unspecified = names.partition(":")
+        octet = _octets(value)[int(offset)]
+        return f"{unspecified}{_CHOICE}" if octet == 0xFF else f"{specified}{_CHOICE}{octet + int(add or 0)}"
     if name == "bit":
         position, _, words = arg.partition(":")
         clear, _, set_ = (words or "false/true").partition("/")
@@ -341,12 +352,16 @@ def _ensure(parent: etree._Element, path: str) -> etree._Element:
 
 
 def _place(parent: etree._Element, path: str, text: str) -> None:
-    """Create the leaf of `path` (its ancestors reused or created) with `text`."""
+    """Create the leaf of `path` (its ancestors reused or created) with `text`; a `wild`
+    conversion's text names the chosen child element too (`Name<US>text`)."""
+    if _CHOICE in text:
+        chosen, _, text = text.partition(_CHOICE)
+        path = f"{path}/{chosen}"
     ancestors, _, leaf = path.rpartition("/")
     tag, attr, attr_value = _step(leaf.lstrip("+"))
     node = etree.SubElement(_ensure(parent, ancestors), ra(tag),
                             {attr: attr_value} if attr and attr_value else {})
-    node.text = text
+    node.text = text or None
 
 
 def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) -> bool:
