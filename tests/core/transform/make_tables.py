@@ -29,6 +29,7 @@ from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.gbcs import codec
+from opendcc.gbcs.message_codes import USE_CASE_BY_CODE
 from opendcc.smki.keystore import KeyStore, role_of
 
 OUT = Path(__file__).resolve().parents[3] / "src/opendcc/core/transform/commands.json"
@@ -332,6 +333,26 @@ def roles_of(request: DuisRequest, keys: KeyStore) -> list[int]:
     return [] if role is None else [role]
 
 
+def borrowed_template(variant: str, srv: str, templates: dict[str, tuple[str, DuisRequest]],
+                      stems: dict[str, Any], codes: list[str], catalogue: Any) -> str | None:
+    """A template of another SRV to learn bindings from, when the vector's own variant has
+    none: the same use case, which GBCS gives a single message code (so the command is the
+    same whichever SRV asks), an SRV of the same criticality, and a variant without vectors
+    of its own (e.g. GCS28 via 8.1.1 Commission Device for GCS28 via 6.11)."""
+    code = next((c for c in codes if variant.startswith(c)), None)
+    if code is None or sum(1 for uc in USE_CASE_BY_CODE.values() if uc == code) != 1:
+        return None
+    vector_variants = {s.split("_")[0] for s in stems}
+    for name, (_, request) in sorted(templates.items()):
+        other = name.split("_")[0]
+        if (other not in vector_variants and other.startswith(code)
+                and next((c for c in codes if other.startswith(c)), None) == code
+                and request.service_reference_variant in catalogue
+                and catalogue.get(request.service_reference_variant).critical == catalogue.get(srv).critical):
+            return name
+    return None
+
+
 def find_discriminators(templates: dict[str, tuple[str, DuisRequest]]) -> dict[str, set[str]]:
     """Per SRV, the body paths whose enumeration word tells its use-case variants apart: the
     same within each variant's templates, different between variants (e.g. RemotePartyRole)."""
@@ -380,6 +401,8 @@ def main() -> int:
         stem = p.name.removesuffix(f"_{kind}_GBCS.HEX")
         stems.setdefault(stem, {})[kind] = p
     discriminators = find_discriminators(templates)
+    table = json.loads((ref / "gbcs" / "use-case-table.json").read_text())
+    codes = sorted({str(row["Code"]) for row in table}, key=len, reverse=True)
     repeated_names = {fields.split_step(step)[0] for _, r in templates.values()
                       for path in fields.leaves(r.body) for step in path.split("/")
                       if fields.split_step(step)[1] > 1}
@@ -405,6 +428,8 @@ def main() -> int:
         candidates = [t for t in templates if t.split("_")[0] == variant]
         pair = max(candidates, key=lambda t: (shared_prefix(t, stem), t), default=None)
         srv = templates[pair][1].service_reference_variant if pair else srv_token
+        if pair is None and srv_token in catalogue:
+            pair = borrowed_template(variant, srv_token, templates, stems, codes, catalogue)
         if srv not in catalogue:
             print(f"skip {stem}: SRV {srv_token} not in the catalogue", file=sys.stderr)
             continue
@@ -463,14 +488,12 @@ def main() -> int:
             continue
         seen.add(key)
         forms.append(form)
-    table = json.loads((ref / "gbcs" / "use-case-table.json").read_text())
     service: dict[str, list[str]] = {}
     for row in table:
         for sr in str(row.get("Service Reference") or "").replace(";", ",").split(","):
             sr = sr.strip()
             if sr and sr[0].isdigit():
                 service.setdefault(sr, []).append(str(row["Code"]))
-    codes = sorted({str(row["Code"]) for row in table}, key=len, reverse=True)
     named = [(n.split("_")[0], r.service_reference_variant) for n, (_, r) in templates.items()]
     named += [(s.split("_")[0], s.split("_")[1]) for s in stems]
     for variant, srv in named:  # "See GBCS" rows: the RTDS names tie the use case to its SRV

@@ -18,6 +18,7 @@ from transform_rtds import record
 
 from opendcc.client.correlate import correlate
 from opendcc.core.transform import (
+    CommandForm,
     CommandNotTabulated,
     ExecutionDateTimeExpired,
     NoGbcsUseCase,
@@ -27,11 +28,11 @@ from opendcc.core.transform import (
     default_tables,
     fields,
     finish_signed_precommand,
+    select_form,
     transform,
 )
-from opendcc.core.transform.builder import build_content
+from opendcc.core.transform.builder import build_content, shared_forms
 from opendcc.core.transform.conversions import convert
-from opendcc.core.transform.selection import choose_form
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
@@ -83,6 +84,13 @@ def run(template: rtds.Template, keys: KeyStore, request: DuisRequest | None = N
                      device_type=device_type(request)).gbcs
 
 
+def form_of(template: rtds.Template, keys: KeyStore) -> CommandForm:
+    """The form the Transform picks for a template (told its use case and device type)."""
+    request = template.request
+    srv = load_catalogue().get(request.service_reference_variant)
+    return select_form(request, srv, keys=keys, use_case=template.variant, device_type=device_type(request))
+
+
 def _at(tree: Any, path: list[Any]) -> Any:
     for step in path:
         tree = tree[step]
@@ -117,8 +125,7 @@ def test_command_has_the_rtds_structure_and_the_template_values(template: rtds.T
         assert got.kind is MessageKind.COMMAND and got.mac_check is Verification.VERIFIED
 
     # Every value the table binds comes from the template.
-    form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
-                       use_case=template.variant)
+    form = form_of(template, keys)
     values = fields.leaves(request.body)
     view = codec.to_json(got)["Payload"].get("Decoded")
     for b in form.bindings:
@@ -245,7 +252,7 @@ def test_every_device_srv_of_the_catalogue_is_accounted_for() -> None:
     tables = default_tables()
     device = [s for s in load_catalogue() if not s.non_device]
     for srv in device:
-        record("device SRVs with a command form", "match" if tables.for_srv(srv.variant) else "not tabulated")
+        record("device SRVs with a command form", "match" if all_forms(srv.variant) else "not tabulated")
     assert any(tables.for_srv(s.variant) for s in device)
 
 
@@ -256,13 +263,11 @@ def _repeating() -> list[tuple[rtds.Template, int]]:
     keys = KeyStore.from_reference()
     out = []
     for t in rtds.in_scope():
-        request = t.request
         try:
             run(t, keys)
         except CommandNotTabulated:
             continue
-        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
-                           use_case=t.variant, device_type=device_type(request))
+        form = form_of(t, keys)
         out += [(t, i) for i in range(len(form.repeats))]
     return out
 
@@ -270,9 +275,7 @@ def _repeating() -> list[tuple[rtds.Template, int]]:
 @pytest.mark.parametrize(("template", "group"), _repeating(), ids=lambda x: getattr(x, "name", str(x)))
 def test_one_more_item_in_the_request_is_one_more_payload_element(template: rtds.Template, group: int,
                                                                    keys: KeyStore) -> None:
-    request = template.request
-    form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
-                       use_case=template.variant, device_type=device_type(request))
+    form = form_of(template, keys)
     repeat = form.repeats[group]
     before = _at(codec.to_json(codec.decode(run(template, keys)))["Payload"]["Decoded"], list(repeat.at))
     root = parse_xml((rtds.REF / "duis" / "templates" / template.name).read_bytes())
@@ -295,8 +298,7 @@ def test_patched_skeleton_equals_the_rebuilt_one(template: rtds.Template, keys: 
     """The fast path (patching the skeleton tree) builds the same payload as the JSON rebuild."""
     request = template.request
     try:
-        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
-                           use_case=template.variant, device_type=device_type(request))
+        form = form_of(template, keys)
     except CommandNotTabulated:
         pytest.skip("no command form")
     sources = {**fields.leaves(request.body), "@counter": "1300", "@request_counter": "1000",
@@ -310,13 +312,11 @@ def _with_word_conditions() -> list[tuple[rtds.Template, str]]:
     keys = KeyStore.from_reference()
     out = []
     for t in rtds.in_scope():
-        request = t.request
         try:
             run(t, keys)
         except CommandNotTabulated:
             continue
-        form = choose_form(default_tables().for_srv(request.service_reference_variant), request,
-                           use_case=t.variant, device_type=device_type(request))
+        form = form_of(t, keys)
         if form.when:
             out.append((t, form.when[0][0]))
     return out
@@ -336,10 +336,16 @@ def test_an_enumeration_value_the_tables_cannot_encode_is_refused(template: rtds
         run(template, keys, request)
 
 
+def all_forms(variant: str) -> list[CommandForm]:
+    """The forms the Transform considers for an SRV (its own and shared ones)."""
+    srv = load_catalogue().get(variant)
+    return default_tables().for_srv(variant) + shared_forms(srv, default_tables(), load_catalogue())
+
+
 def _wrong_device() -> list[tuple[rtds.Template, str]]:
     out = []
     for t in rtds.in_scope():
-        forms = default_tables().for_srv(t.request.service_reference_variant)
+        forms = all_forms(t.request.service_reference_variant)
         served = {d for f in forms for d in f.devices}
         if forms and all(f.devices for f in forms):
             other = next((d for d in ("ESME", "GSME", "GPF", "CHF", "PPMID") if d not in served), None)

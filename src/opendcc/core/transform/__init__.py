@@ -13,6 +13,7 @@ from opendcc.core.transform.builder import (
     build_command,
     check_execution,
     finish_signed_precommand,
+    select_form,
     transform,
 )
 from opendcc.core.transform.errors import (
@@ -43,5 +44,6 @@ __all__ = [
     "check_execution",
     "default_tables",
     "finish_signed_precommand",
+    "select_form",
     "transform",
 ]

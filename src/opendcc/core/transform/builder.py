@@ -34,7 +34,7 @@ from opendcc.core.transform.errors import (
 from opendcc.core.transform.patch import patched
 from opendcc.core.transform.selection import choose_form
 from opendcc.core.transform.tables import CommandForm, CommandTables, Repeat, default_tables
-from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
+from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant, load_catalogue
 from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import WrongCommandVariant
 from opendcc.gbcs import codec, general_signing, security
@@ -254,6 +254,20 @@ def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
                           build_content(form, sources), None)
 
 
+def shared_forms(srv: ServiceRequestVariant, tables: CommandTables, catalogue: Catalogue) -> list[CommandForm]:
+    """Forms learned under another SRV for a use case this SRV also has (GBCS names the
+    command by use case: ECS70 is the same command for 6.11 and 8.1.1), where the use case
+    has no form under this SRV and the other SRV is as critical as this one."""
+    own = {f.use_case for f in tables.for_srv(srv.variant)}
+    out: list[CommandForm] = []
+    for use_case in tables.use_cases_of(srv.variant):
+        if use_case in own:
+            continue
+        out += [f for f in tables.for_use_case(use_case)
+                if f.srv in catalogue and catalogue.get(f.srv).critical == srv.critical]
+    return out
+
+
 def requester_role(request: DuisRequest, keys: KeyLookup | None) -> int | None:
     """The SMKI role code of the request's originator (its DS certificate's OU), if known."""
     cert = keys.certificate(request.request_id.originator, "ds") if keys is not None else None
@@ -280,6 +294,25 @@ def mac_for_device(apdu: GeneralSigning, keys: KeyLookup) -> bytes:
         raise KeyNotAvailable(f"cannot MAC the command for {apdu.recipient.hyphenated}: {exc.message}") from None
 
 
+def select_form(request: DuisRequest, srv: ServiceRequestVariant, *, keys: KeyLookup | None = None,
+                device_type: str | None = None, use_case: str | None = None,
+                catalogue: Catalogue | None = None, tables: CommandTables | None = None,
+                values: dict[str, str] | None = None) -> CommandForm:
+    """The command form the Transform uses for `request` (its SRV's forms, and forms of the
+    same use cases learned under another SRV), checked to carry what the request asks for."""
+    known = tables or default_tables()
+    forms = known.for_srv(srv.variant) + shared_forms(srv, known, catalogue or load_catalogue())
+    if not forms:
+        if not (known.use_cases_of(srv.variant) or known.use_cases_of(srv.service_reference)):
+            raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) has no GBCS use case")
+        raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
+    values = fields.leaves(request.body) if values is None else values
+    form = choose_form(forms, request, device_type=device_type, use_case=use_case,
+                       role=requester_role(request, keys), values=values)
+    check_form_fits(form, request, values)
+    return form
+
+
 def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLookup,
               device_type: str | None = None, use_case: str | None = None,
               catalogue: Catalogue | None = None, tables: CommandTables | None = None) -> TransformResult:
@@ -299,16 +332,9 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
                                   "use finish_signed_precommand")
     srv.check_command_variant(request.command_variant)
     check_execution(request, now)
-    forms = (tables or default_tables()).for_srv(srv.variant)
-    if not forms:
-        known = tables or default_tables()
-        if not (known.use_cases_of(srv.variant) or known.use_cases_of(srv.service_reference)):
-            raise NoGbcsUseCase(f"SRV {srv.variant} ({srv.name}) has no GBCS use case")
-        raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
     values = fields.leaves(request.body)
-    form = choose_form(forms, request, device_type=device_type, use_case=use_case,
-                       role=requester_role(request, keys), values=values)
-    check_form_fits(form, request, values)
+    form = select_form(request, srv, keys=keys, device_type=device_type, use_case=use_case,
+                       catalogue=catalogue, tables=tables, values=values)
     apdu = build_command(request, form, counter=counter, keys=keys, values=values)
     pre = request.command_variant == CommandVariant.TRANSFORM
     gbcs = bytes(apdu) if pre else mac_for_device(apdu, keys)

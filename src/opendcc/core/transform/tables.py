@@ -97,6 +97,10 @@ class CommandTables:
         """The forms serving a Service Reference Variant (empty if none is tabulated)."""
         return list(self._by_srv.get(srv, ()))
 
+    def for_use_case(self, use_case: str) -> list[CommandForm]:
+        """The forms of a GBCS use case, whichever SRV they were learned for."""
+        return [f for f in self.forms if f.use_case == use_case]
+
     def use_cases_of(self, service_reference: str) -> tuple[str, ...]:
         """GBCS use cases of a Service Reference or SRV variant (the GBCS use-case table, and
         the RTDS names for its rows that say "See GBCS")."""
