@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from sqlalchemy.engine import Connection
 
@@ -41,6 +42,7 @@ from opendcc.inventory.demo import seed_demo_estate
 from opendcc.smki import errors as smki_errors
 from opendcc.smki import validation
 from opendcc.smki.keystore import KeyStore
+from opendcc.smki.profile import SmkiCertificate, parse_certificate
 from opendcc.smki.repository import CertificateRepository
 from opendcc.store import audit as audit_log
 from opendcc.store import outbox as outbox_repo
@@ -115,9 +117,17 @@ def _message_id(response: etree._Element) -> str:
 def certificate_check(validator: validation.Validator, clock: Clock) -> CertificateCheck:
     """SMKI relying-party checks (path, revocation, validity) as the DUIS rejections they cause."""
 
+    # The SMKI view of a certificate never changes: parse each once (by its DER). Revocation,
+    # dates and path are still checked on every request.
+    parsed: dict[bytes, SmkiCertificate] = {}
+
     def check(certificate: x509.Certificate) -> None:
         try:
-            validator.validate(certificate, at=clock.now(), usage="ds")
+            der = certificate.public_bytes(Encoding.DER)
+            smki = parsed.get(der)
+            if smki is None:
+                smki = parsed[der] = parse_certificate(der)
+            validator.validate(smki, at=clock.now(), usage="ds")
         except smki_errors.Revoked as exc:
             raise CertificateRevoked(str(exc)) from None
         except (smki_errors.Expired, smki_errors.NotYetValid) as exc:
