@@ -29,6 +29,7 @@ from opendcc.clock import Clock
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import CommandRefused, NotAuthorised
 from opendcc.devices.estate import Estate
+from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
@@ -102,10 +103,15 @@ class DeviceGbcsEndpoint:
     layered behind with `keys.layered`).
     """
 
-    def __init__(self, estate: Estate, keys: KeyLookup, clock: Clock) -> None:
+    def __init__(self, estate: Estate, keys: KeyLookup, clock: Clock, *,
+                 alert_sink: Callable[[bytes], None] | None = None) -> None:
         self.estate = estate
         self.keys = keys
         self.clock = clock
+        #: Where Alerts go when a held command runs later; without a sink they wait in `alerts`.
+        self.alert_sink = alert_sink
+        self.alerts: list[bytes] = []
+        self._alert_counters: dict[str, int] = {}
 
     # -----------------------------------------------------------------------------------------
 
@@ -177,8 +183,27 @@ class DeviceGbcsEndpoint:
         runs the device raises alert 0x8F66 with the outcome."""
         code = msg.use_case.code
         ref = f"{msg.apdu.originator.hyphenated}:{msg.apdu.originator_counter}"
-        self.estate.schedule(device.id, ref, code, at,
-                             lambda d, t: self._execute(code, d, t, args))
+        held = HeldCommand.from_view(msg.apdu.originator, msg.apdu.message_code,
+                                     msg.apdu.originator_counter, payload_json(msg.payload))
+
+        def run(d: Any, t: datetime) -> Result[Any]:
+            result = self._execute(code, d, t, args)
+            self._alert(d, held, t)
+            return result
+
+        self.estate.schedule(device.id, ref, code, at, run)
+
+    def _alert(self, device: Device, held: HeldCommand, executed_at: datetime) -> None:
+        """GBCS §7.2.10: the signed 0x8F66 alert to the command's originator."""
+        counter = max(self._alert_counters.get(device.id, 0) + 1,
+                      int(self.clock.now().timestamp() * 1000))
+        self._alert_counters[device.id] = counter
+        apdu = alert_apdu(device.eui, held, device.device_time(executed_at), counter)
+        octets = bytes(codec.sign_apdu(apdu, self.keys))
+        if self.alert_sink is not None:
+            self.alert_sink(octets)
+        else:
+            self.alerts.append(octets)
 
     def _cancel(self, code: str, device: Device, now: datetime) -> None:
         """Cancel the future-dated commands of this use case the device holds (none: no
