@@ -72,13 +72,21 @@ def outcome_of(t: Json | None, status_at: int | str | None = None) -> Outcome:
 
     `status_at`: for an ASN.1 response SEQUENCE, the element holding its status (0 = success),
     as `tables.json` `asn1_status` names it per use case (e.g. CS08 firmware version);
-    `each:1` for a SEQUENCE OF whose every item holds a status at element 1 (CS02f).
+    `each:1` for a SEQUENCE OF whose every item holds a status at element 1 (CS02f),
+    `0.each:1` for such a SEQUENCE OF at element 0 (GCS59 restore outcomes).
     """
     if t is None:
         return Outcome(success=True, known=False)
     elements = t.get("elements")
     if isinstance(status_at, str) and isinstance(elements, list):
-        at = int(status_at.removeprefix("each:"))
+        # `0.each:1`: first down element 0 (a SEQUENCE OF inside the response), then each item
+        *down, each = status_at.split(".")
+        for step in down:
+            inner = elements[int(step)] if int(step) < len(elements) else None
+            elements = inner.get("elements") if isinstance(inner, dict) else None
+            if not isinstance(elements, list):
+                return Outcome(success=True, known=False)
+        at = int(each.removeprefix("each:"))
         items = [e.get("elements") for e in elements if isinstance(e, dict)]
         codes = [i[at].get("value") for i in items if isinstance(i, list) and len(i) > at
                  and isinstance(i[at], dict)]
