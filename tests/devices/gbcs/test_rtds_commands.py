@@ -120,7 +120,15 @@ def _value_checks() -> dict[str, Callable[[Any, Any, Site, Answer], None]]:
         [plain] = plaintexts(site, ans)
         assert (gas_volume_milli_m3(gsme, wh)).to_bytes(6, "little") in plain
 
-    return {"ECS17b": import_register, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
+    def tou_registers(view: Any, site: Site, ans: Answer) -> None:
+        meter: Any = site.estate.device(ans.device)
+        tou = meter.read_instantaneous_import_registers(site.clock.now()).value.tou_wh
+        [plain] = plaintexts(site, ans)
+        cells = decode_data(plain).to_json()["elements"][0]["elements"][0]["elements"]
+        got = [c["value"] for c in cells]
+        assert got[:len(tou)] == list(tou) and not any(got[len(tou):48])
+
+    return {"ECS17b": import_register, "ECS17d": tou_registers, "ECS17e": tou_registers, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
             "GCS46": mpxn, "ECS52": firmware, "GCS38": firmware, "CS08": firmware, "ECS24": tariff}
 
 

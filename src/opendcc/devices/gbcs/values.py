@@ -230,6 +230,22 @@ def _gcs13a_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
     return encode_zcl_payload(type(records).from_json(view))
 
 
+def _tou_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
+    """ECS17d/ECS17e protected TOU (and block) register matrices: the 48 TOU registers carry
+    the ESME's TOU registers (Wh) and zero for rates it does not use; in ECS17e the block
+    registers follow them."""
+    data = decode_data(plaintext).to_json()
+    registers = _meter(ctx).read_instantaneous_import_registers(ctx.now).value
+    cells = data["elements"][0]["elements"][0]["elements"]
+    values = [*registers.tou_wh, *([0] * (_TOU_REGISTERS - len(registers.tou_wh)))][:_TOU_REGISTERS]
+    values += [*registers.block_wh, *([0] * len(cells))]
+    for cell, value in zip(cells, values, strict=False):
+        cell["value"] = value
+    return encode_data(Data.from_json(data))
+
+
+#: The TOU register matrix of an ESME element (GBCS: 48 rates).
+_TOU_REGISTERS = 48
 #: COSEM unit "Wh" and the ZCL Metering attribute Current Summation Delivered.
 _UNIT_ACTIVE_ENERGY_WH = 30
 _ZCL_CURRENT_SUMMATION_DELIVERED = 0x0000
@@ -238,6 +254,8 @@ _ZCL_CURRENT_SUMMATION_DELIVERED = 0x0000
 PLAINTEXT_VALUES: dict[str, Callable[[bytes, FillContext, Any], bytes]] = {
     "ECS17b": _ecs17b_plain,
     "GCS13a": _gcs13a_plain,
+    "ECS17d": _tou_plain,
+    "ECS17e": _tou_plain,
 }
 
 
