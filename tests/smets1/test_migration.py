@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,3 +220,71 @@ def test_a_dormant_meter_is_adopted_on_the_gaining_suppliers_authorisation(store
     run_all(engine)
     assert estates["beta"].meters[dormant.device_id].owner == m.DCC_ID
     assert states(store) == {dormant.device_id: State.MIGRATED}
+
+
+def test_devices_stay_in_doubt_while_the_provider_is_unreachable_and_settle_on_resume(store, estates, clock):
+    register_estate(store, estates["beta"])
+    a = adapters(estates)
+
+    class DropThenOutage(LocalAdapter):
+        """The swap call drops mid-way, then the head-end goes out of service."""
+
+        def replace_credentials(self, new_owner, expected):  # type: ignore[no-untyped-def]
+            self.drop_next = True
+            try:
+                return super().replace_credentials(new_owner, expected)
+            finally:
+                self.estate.faults.update({"outage": True})
+
+    a["beta"] = DropThenOutage(estates["beta"])
+    engine = MigrationEngine(store, a, clock, batch_size=1000)
+    authorise_all(engine, {"beta": estates["beta"]})
+    cohort = engine.plan_cohorts(size_limit=1000)[0]
+    engine.approve(cohort, "alice")
+    engine.approve(cohort, "bob")
+    report = engine.run_cohort(cohort)
+    assert report.in_doubt  # nobody can tell who holds them yet: neither side acts on them
+    estates["beta"].faults.update({"outage": False})
+    a["beta"] = LocalAdapter(estates["beta"])
+    MigrationEngine(store, a, clock).resume()
+    with store.connect() as conn:
+        settled = set(conn.execute(select(t.devices.c.state).where(t.devices.c.cohort_id == cohort)).scalars())
+    assert settled <= {State.MIGRATED, State.ROLLED_BACK}
+    assert violations(store, a, m.DCC_ID) == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_faults_and_a_crash_never_leave_a_meter_with_two_controllers_or_none(store, clock, seed):
+    import random
+
+    rng = random.Random(seed)
+    estates = {p: Estate.generate(p, 120, seed=seed, dormant_ratio=0.1) for p in ("alpha", "beta")}
+    for e in estates.values():
+        register_estate(store, e)
+        e.faults.update({"failure_rate": rng.choice([0.0, 0.05, 0.2]),
+                         "garbage_rate": rng.choice([0.0, 0.05])})
+    a = adapters(estates)
+
+    def inject(cohort: int, batch: int) -> None:
+        provider = rng.choice(["alpha", "beta"])
+        roll = rng.random()
+        a[provider].drop_next = roll < 0.3
+        estates[provider].faults.update({"outage": 0.3 <= roll < 0.4})
+
+    engine = MigrationEngine(store, a, clock, batch_size=rng.choice([7, 20, 50]), on_batch=inject,
+                             crash_after_replace=rng.randrange(1, 12))
+    authorise_all(engine, estates)
+    with contextlib.suppress(SimulatedCrash):
+        run_all(engine, size=rng.choice([30, 100]))
+    for e in estates.values():
+        e.faults.update({"outage": False})
+    for x in a.values():
+        x.drop_next = False
+    fresh = MigrationEngine(store, a, clock, batch_size=25)
+    fresh.resume()
+    fresh.run_due()
+    assert set(states(store).values()) <= {State.MIGRATED, State.ROLLED_BACK, State.PLANNED}
+    # anything still planned (a cohort the crash never reached) runs now
+    run_all(fresh)
+    assert set(states(store).values()) <= {State.MIGRATED, State.ROLLED_BACK}
+    assert violations(store, a, m.DCC_ID) == []
