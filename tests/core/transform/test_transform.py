@@ -31,7 +31,8 @@ from opendcc.core.transform import (
     select_form,
     transform,
 )
-from opendcc.core.transform.builder import build_content, shared_forms
+from opendcc.core.transform.builder import shared_forms
+from opendcc.core.transform.content import build_content
 from opendcc.core.transform.conversions import convert
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml

@@ -17,10 +17,10 @@ import binascii
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from opendcc.core.transform import fields
-from opendcc.core.transform.conversions import CANCEL, ConversionError, convert
+from opendcc.core.transform.content import build_content
+from opendcc.core.transform.conversions import CANCEL
 from opendcc.core.transform.errors import (
     BadRequestValue,
     CommandNotTabulated,
@@ -31,16 +31,14 @@ from opendcc.core.transform.errors import (
     PreCommandSignatureInvalid,
     PreCommandWrongSigner,
 )
-from opendcc.core.transform.patch import patched
 from opendcc.core.transform.selection import choose_form
-from opendcc.core.transform.tables import CommandForm, CommandTables, Repeat, default_tables
+from opendcc.core.transform.tables import CommandForm, CommandTables, default_tables
 from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant, load_catalogue
 from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import WrongCommandVariant
 from opendcc.gbcs import codec, general_signing, security
 from opendcc.gbcs.errors import GbcsError
 from opendcc.gbcs.general_signing import CraFlag, GeneralSigning, OtherInformation
-from opendcc.gbcs.payloads import encode_payload, payload_from_json
 from opendcc.gbcs.reader import Reader
 from opendcc.gbcs.security import KeyLookup
 from opendcc.gbcs.usecases import default_table as use_case_table
@@ -70,153 +68,6 @@ def check_execution(request: DuisRequest, now: datetime) -> None:
     if when is not None and when != CANCEL and when <= now:
         raise ExecutionDateTimeExpired(
             f"ExecutionDateTime {when.isoformat()} is not after the time of receipt {now.isoformat()}")
-
-
-def _set(tree: Any, at: tuple[str | int, ...], value: Any) -> None:
-    node = tree
-    for step in at[:-1]:
-        node = node[step]
-    node[at[-1]] = value
-
-
-def _get(tree: Any, at: tuple[str | int, ...]) -> Any:
-    node = tree
-    for step in at:
-        node = node[step]
-    return node
-
-
-def _copy(node: Any) -> Any:
-    """A copy of a JSON tree (dicts, lists, scalars): several times faster than deepcopy."""
-    if isinstance(node, dict):
-        return {k: _copy(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_copy(v) for v in node]
-    return node
-
-
-def _exists(tree: Any, at: tuple[str | int, ...]) -> bool:
-    try:
-        _get(tree, at)
-    except (KeyError, IndexError, TypeError):
-        return False
-    return True
-
-
-def items_of(over: str, sources: dict[str, str]) -> list[int]:
-    """The item numbers of the repeated DUIS element `over` in the request, in order."""
-    parent, _, name = over.rpartition("/")
-    prefix = f"{parent}/" if parent else ""
-    found = set()
-    for path in sources:
-        if path.startswith(prefix) and not path.startswith("@"):
-            step_name, number = fields.split_step(path[len(prefix):].split("/", 1)[0])
-            if step_name == name:
-                found.add(number)
-    return sorted(found)
-
-
-def build_repeat(repeat: Repeat, sources: dict[str, str], use_case: str) -> list[Any]:
-    """The array of a repeat group: one element per item of the repeated DUIS element."""
-    parent, _, name = repeat.over.rpartition("/")
-    out = []
-    for position, number in enumerate(items_of(repeat.over, sources)):
-        item = f"{parent}/{fields.join_step(name, number)}" if parent else fields.join_step(name, number)
-        numbering = {"@item": str(position + 1), "@position": str(position)}
-        element = _copy(repeat.element)
-        for b in repeat.bindings:
-            text = numbering.get(b.source) or sources.get(f"{item}/{b.source}" if b.source else item)
-            if text is None:
-                continue
-            try:
-                element = _apply(element, b.at, b.conversion, text)
-            except ConversionError as exc:
-                raise BadRequestValue(f"{item}/{b.source}: {exc} (use case {use_case})") from None
-        out.append(element)
-    return out
-
-
-def _apply(tree: Any, at: tuple[str | int, ...], conversion: str, text: str) -> Any:
-    if not at:
-        return convert(conversion, text, tree)
-    _set(tree, at, convert(conversion, text, _get(tree, at)))
-    return tree
-
-
-#: The skeleton tree of each form, built on first use (forms live as long as their tables).
-_SKELETONS: dict[int, tuple[CommandForm, Any]] = {}
-
-
-def _skeleton_tree(form: CommandForm) -> Any:
-    cached = _SKELETONS.get(id(form))
-    if cached is None or cached[0] is not form:
-        cached = (form, payload_from_json(form.payload))
-        _SKELETONS[id(form)] = cached
-    return cached[1]
-
-
-def fast_content(form: CommandForm, sources: dict[str, str]) -> bytes | None:
-    """build_content by patching the form's skeleton tree; None when it cannot (then the
-    caller rebuilds from JSON)."""
-    if any(not b.at for b in form.bindings):
-        return None
-    tree = _skeleton_tree(form)
-    if tree is None:
-        return None
-    view = form.payload
-    try:
-        for repeat in form.repeats:
-            tree = patched(tree, repeat.at, build_repeat(repeat, sources, form.use_case))
-        for b in form.bindings:
-            text = sources.get(b.source)
-            if text is None:
-                if b.source == "ExecutionDateTime" and b.at == ("date_time",):
-                    tree = patched(tree, b.at, "")
-                continue
-            try:
-                old = _get(view, b.at)
-            except (KeyError, IndexError, TypeError):
-                continue  # inside an array the request changed: the slow path knows
-            tree = patched(tree, b.at, convert(b.conversion, text, old))
-        return encode_payload(tree)
-    except (ConversionError, GbcsError, ValueError, TypeError, KeyError, IndexError, OverflowError):
-        return None
-
-
-def build_content(form: CommandForm, sources: dict[str, str], *, fast: bool = True) -> bytes:
-    """The payload octets of `form`: repeat groups built from the request's items, then every
-    binding whose source is present applied."""
-    quick = fast_content(form, sources) if fast else None
-    if quick is not None:
-        return quick
-    view = _copy(form.payload)
-    for repeat in form.repeats:
-        _set(view, repeat.at, build_repeat(repeat, sources, form.use_case))
-    whole: bytes | None = None
-    for b in form.bindings:
-        if b.at and not _exists(view, b.at):
-            continue  # inside an array the request made shorter
-        text = sources.get(b.source)
-        if text is None:
-            if b.source == "ExecutionDateTime" and b.at == ("date_time",):
-                _set(view, b.at, "")  # xDLMS access-request: no date-time means "now"
-            continue
-        try:
-            if not b.at:
-                whole = bytes.fromhex(str(convert(b.conversion, text, None)))
-                continue
-            _set(view, b.at, convert(b.conversion, text, _get(view, b.at)))
-        except ConversionError as exc:
-            raise BadRequestValue(f"{b.source}: {exc} (use case {form.use_case})") from None
-    if whole is not None:
-        return whole
-    payload = payload_from_json(view)
-    if payload is None:
-        raise CommandNotTabulated(f"payload of {form.name} cannot be rebuilt")
-    try:
-        return encode_payload(payload)
-    except (GbcsError, ValueError, OverflowError, TypeError) as exc:
-        raise BadRequestValue(f"{form.name}: a body value does not fit the GBCS payload: {exc}") from None
 
 
 def _ka_certificate(text: str | None, path: str) -> bytes:
