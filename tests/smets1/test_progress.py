@@ -65,3 +65,19 @@ def test_progress_api_answers_totals_and_cohorts(tmp_path: Path) -> None:
     first = body["cohorts"][0]["cohort_id"]
     assert client.get(f"/smets1/cohorts/{first}").json()["cohort_id"] == first
     assert client.get("/smets1/cohorts/999999").status_code == 404
+    devices = client.get(f"/smets1/cohorts/{first}/devices").json()
+    assert devices and all(d["state"] in ("migrated", "rolled_back") for d in devices)
+
+
+def test_report_command_lists_each_device_of_a_cohort_with_its_reason(tmp_path: Path) -> None:
+    import json
+
+    url = _migrated_store(tmp_path)
+    store = open_store(url)
+    cohort = next(c for c in counts(store).cohorts if c.counts.rolled_back)
+    result = CliRunner().invoke(app, ["smets1", "report", str(cohort.cohort_id), "--store", url, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) == cohort.counts.total
+    assert all(r["reason"] for r in rows if r["state"] == "rolled_back")
+    assert CliRunner().invoke(app, ["smets1", "report", "999999", "--store", url]).exit_code == 1

@@ -11,7 +11,7 @@ StoreOption = Annotated[str | None, typer.Option(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `opendcc smets1 status|provider`."""
+    """Add `opendcc smets1 status|report|provider`."""
     smets1 = typer.Typer(help="SMETS1 enrolment and adoption.", no_args_is_help=True)
     app.add_typer(smets1, name="smets1")
 
@@ -41,6 +41,40 @@ def register(app: typer.Typer) -> None:
             pass
         finally:
             opened.close()
+
+    @smets1.command("report")
+    def report(cohort: Annotated[int, typer.Argument(help="Cohort id")], store: StoreOption = None,
+               as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+               ) -> None:
+        """Per-device report of one cohort: state, reason, attempts."""
+        import json
+        from dataclasses import asdict
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from opendcc.smets1.progress import device_report
+        from opendcc.store.engine import open_store
+
+        opened = open_store(store)
+        try:
+            rows = device_report(opened, cohort)
+        finally:
+            opened.close()
+        if not rows:
+            typer.echo(f"no devices in SMETS1 cohort {cohort}", err=True)
+            raise typer.Exit(1)
+        if as_json:
+            for r in rows:
+                typer.echo(json.dumps(asdict(r)))
+            return
+        table = Table(title=f"Cohort {cohort}")
+        for c in ("device", "MPxN", "provider", "model", "firmware", "state", "attempts", "reason"):
+            table.add_column(c)
+        for r in rows:
+            table.add_row(r.device_id, r.mpxn, r.provider, r.model, r.firmware,
+                          r.state + (" (dormant)" if r.dormant else ""), str(r.attempts), r.reason or "")
+        Console().print(table)
 
     @smets1.command("provider")
     def provider(

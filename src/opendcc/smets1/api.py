@@ -2,6 +2,7 @@
 
     GET /smets1/progress            totals, per provider and per cohort
     GET /smets1/cohorts/{cohort_id} one cohort with its counts and approvers
+    GET /smets1/cohorts/{cohort_id}/devices  the per-device report: state and reason
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from opendcc.smets1.progress import counts
+from opendcc.smets1.progress import counts, device_report
 from opendcc.store.engine import Store
 
 
@@ -32,5 +33,9 @@ def create_smets1_router(store: Store, *, prefix: str = "/smets1") -> APIRouter:
             if c.cohort_id == cohort_id:
                 return asdict(c)
         raise HTTPException(status_code=404, detail=f"no SMETS1 cohort {cohort_id}")
+
+    @router.get("/cohorts/{cohort_id}/devices")
+    def devices(cohort_id: int) -> list[dict[str, Any]]:
+        return [asdict(r) for r in device_report(store, cohort_id)]
 
     return router

@@ -94,3 +94,29 @@ def counts(store: Store) -> Progress:
                 str(row["scheduled_at"]), [a for a in (row["approver_1"], row["approver_2"]) if a],
                 per_cohort.get(row["id"], Counts())))
     return progress
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    """One device's outcome in a cohort: where it ended and why."""
+
+    device_id: str
+    mpxn: str
+    provider: str
+    model: str
+    firmware: str
+    state: str
+    reason: str | None
+    attempts: int
+    dormant: bool
+
+
+def device_report(store: Store, cohort_id: int) -> list[DeviceReport]:
+    """Per-device report of a cohort: every device last planned into it, in device order."""
+    t.create_tables(store.engine)
+    d = t.devices
+    with store.connect() as conn:
+        rows = conn.execute(select(d.c.device_id, d.c.mpxn, d.c.provider, d.c.model, d.c.firmware,
+                                   d.c.state, d.c.reason, d.c.attempts, d.c.dormant)
+                            .where(d.c.cohort_id == cohort_id).order_by(d.c.device_id)).all()
+    return [DeviceReport(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), bool(r[8])) for r in rows]
