@@ -5,7 +5,7 @@
     [response] = endpoint.handle(command_octets)
 """
 
-from opendcc.devices.gbcs.endpoint import DeviceGbcsEndpoint
+from opendcc.devices.gbcs.endpoint import Answer, DeviceGbcsEndpoint, addressee
 from opendcc.devices.gbcs.errors import (
     CommandDiscarded,
     MalformedCommand,
@@ -15,11 +15,13 @@ from opendcc.devices.gbcs.errors import (
 from opendcc.devices.gbcs.keys import device_private_key, issue_device_credentials, layered
 
 __all__ = [
+    "Answer",
     "CommandDiscarded",
     "DeviceGbcsEndpoint",
     "MalformedCommand",
     "NotACommand",
     "UnsupportedUseCase",
+    "addressee",
     "device_private_key",
     "issue_device_credentials",
     "layered",

@@ -38,6 +38,7 @@ from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.results import Result
 from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor
 from opendcc.devices.use_cases import USE_CASES
+from opendcc.devices.wan import Delivery
 from opendcc.gbcs import codec, security
 from opendcc.gbcs.codec import GbcsMessage, MessageKind
 from opendcc.gbcs.date_time import DateTime
@@ -118,6 +119,13 @@ class DeviceGbcsEndpoint:
     def handle(self, command: bytes) -> list[bytes]:
         """GBCS §7: execute one Command; the Response (and any alerts, none yet) as octets."""
         return self.answer(command).messages
+
+    def send(self, command: bytes, **options: Any) -> Delivery[list[bytes]]:
+        """Carry the Command over the simulated WAN to its device's hub and handle it there
+        (`Estate.send` options: deadline_s, retry_after_s, max_attempts, on_done). A discarded
+        command comes back as `Delivery.error`."""
+        return self.estate.send(addressee(command), lambda _device, _t: self.handle(command),
+                                **options)
 
     def answer(self, command: bytes) -> Answer:
         """`handle`, also saying which device answered, for which use case, and whether it
@@ -262,6 +270,16 @@ class DeviceGbcsEndpoint:
         if form.signed:
             return bytes(codec.sign_apdu(dataclasses.replace(apdu, signature=bytes(64)), self.keys))
         return bytes(codec.add_mac_header(apdu, self.keys))
+
+
+def addressee(command: bytes) -> str:
+    """The device a GBCS Command is addressed to (its Recipient), e.g. to route it to a hub."""
+    try:
+        frame = codec.decode_frame(command)
+    except GbcsError as exc:
+        raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
+    apdu = frame.apdu if isinstance(frame, GeneralCiphering) else frame
+    return apdu.recipient.hyphenated
 
 
 def _has_plaintext(node: Any) -> bool:
