@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from lxml import etree
 
 from opendcc.client.builder import build_request
@@ -33,11 +32,6 @@ def request_xml(srv_variant: str, body: dict[str, object] | etree._Element, *,
         assert cred is not None and cred.private_key is not None
         sign(root, cred.private_key, cred.certificate)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def post(http: TestClient, endpoint: str, body: bytes,
-         content_type: str = "application/xml") -> object:
-    return http.post(f"/api/v1/{endpoint}", content=body, headers={"Content-Type": content_type})
 
 
 def last_counter(services: Services, user: EUI64) -> int | None:
