@@ -8,10 +8,24 @@ import typer
 
 StoreOption = Annotated[str | None, typer.Option(
     help="Store URL (default: the embedded SQLite under the data directory).")]
+AlphaOption = Annotated[str | None, typer.Option(help="Provider alpha's head-end, e.g. http://127.0.0.1:9101")]
+BetaOption = Annotated[str | None, typer.Option(help="Provider beta's head-end, e.g. 127.0.0.1:9102")]
+
+
+def _engine(store: str | None, alpha: str | None, beta: str | None) -> Any:
+    """A MigrationEngine on the wall clock over the providers given."""
+    from opendcc.clock import SystemClock
+    from opendcc.smets1.adapters import connect
+    from opendcc.smets1.migration import MigrationEngine
+    from opendcc.store.engine import open_store
+
+    adapters = {name: connect(name, address) for name, address in (("alpha", alpha), ("beta", beta))
+                if address}
+    return MigrationEngine(open_store(store), adapters, SystemClock())
 
 
 def register(app: typer.Typer) -> None:
-    """Add `opendcc smets1 status|report|provider`."""
+    """Add `opendcc smets1 authorise|plan|approve|run|status|report|provider`."""
     smets1 = typer.Typer(help="SMETS1 enrolment and adoption.", no_args_is_help=True)
     app.add_typer(smets1, name="smets1")
 
@@ -41,6 +55,69 @@ def register(app: typer.Typer) -> None:
             pass
         finally:
             opened.close()
+
+    @smets1.command("authorise")
+    def authorise(
+        supplier: Annotated[str, typer.Argument(help="Supplier User ID (EUI-64)")],
+        lines: Annotated[str, typer.Argument(help="CSV file: device_id,mpxn,provider per line")],
+        store: StoreOption = None, alpha: AlphaOption = None, beta: BetaOption = None,
+    ) -> None:
+        """Submit a supplier's migration authorisation; prints each line's outcome."""
+        import csv
+        from pathlib import Path
+
+        from opendcc.smets1.migration import AuthorisationLine
+
+        with Path(lines).open(newline="") as f:
+            rows = [AuthorisationLine(*(c.strip() for c in r[:3])) for r in csv.reader(f) if len(r) >= 3
+                    and not r[0].startswith("#")]
+        engine = _engine(store, alpha, beta)
+        outcomes = engine.authorise(supplier, rows)
+        for o in outcomes:
+            typer.echo(f"{o.device_id}  {'accepted' if o.accepted else 'refused: ' + str(o.reason)}")
+        typer.echo(f"{sum(o.accepted for o in outcomes)}/{len(outcomes)} accepted")
+
+    @smets1.command("plan")
+    def plan(store: StoreOption = None,
+             size: Annotated[int, typer.Option(help="Cohort size limit")] = 1000,
+             interval_minutes: Annotated[float, typer.Option(help="Minutes between cohort starts")] = 60.0,
+             ) -> None:
+        """Plan authorised and rolled-back devices into cohorts, starting now."""
+        from datetime import timedelta
+
+        engine = _engine(store, None, None)
+        ids = engine.plan_cohorts(size_limit=size, interval=timedelta(minutes=interval_minutes))
+        typer.echo(f"planned {len(ids)} cohorts: {', '.join(map(str, ids)) or '-'}")
+
+    @smets1.command("approve")
+    def approve(cohort: Annotated[int, typer.Argument(help="Cohort id")],
+                by: Annotated[str, typer.Option(help="Approver's name")], store: StoreOption = None) -> None:
+        """Dual control: record one of a cohort's two approvals (by different people)."""
+        from opendcc.smets1.cohorts import CohortError
+
+        try:
+            status = _engine(store, None, None).approve(cohort, by)
+        except CohortError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"cohort {cohort}: {status}")
+
+    @smets1.command("run")
+    def run(store: StoreOption = None, alpha: AlphaOption = None, beta: BetaOption = None,
+            cohort: Annotated[int | None, typer.Option(help="Run this cohort now")] = None) -> None:
+        """Resume anything interrupted, then run the approved cohorts that are due (or one cohort)."""
+        from opendcc.smets1.cohorts import CohortError
+
+        engine = _engine(store, alpha, beta)
+        try:
+            reports = engine.resume()
+            reports += [engine.run_cohort(cohort)] if cohort is not None else engine.run_due()
+        except CohortError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        for r in reports:
+            typer.echo(f"cohort {r.cohort_id}: {len(r.migrated)} migrated, {len(r.rolled_back)} rolled back, "
+                       f"{len(r.in_doubt)} in doubt")
 
     @smets1.command("report")
     def report(cohort: Annotated[int, typer.Argument(help="Cohort id")], store: StoreOption = None,
