@@ -178,3 +178,25 @@ def test_the_sdk_trusts_genuine_dcc_responses_and_refuses_every_broken_sample(
     else:
         with pytest.raises(ResponseNotTrusted):
             client.verify_response(sample.read_bytes())
+
+
+def test_every_new_message_reaches_on_message_once_and_alerts_are_kept_by_response_id(
+    client: DccClient,
+) -> None:
+    dcc = KeyStore.from_reference().xml_signing(DCC_ID)
+    assert dcc is not None and dcc.private_key is not None
+    response_id = "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-00:1766940660265"
+    root = parse_xml(dcc_signed_response(REQUEST_ID))
+    header = root.find(f"{SR}Header")
+    assert header is not None
+    header.remove(header.find(f"{SR}RequestID"))
+    header.insert(0, etree.Element(f"{SR}ResponseID"))
+    header[0].text = response_id
+    sign(root, dcc.private_key, dcc.certificate)
+    alert = etree.tostring(root)
+    seen: list[str | None] = []
+    with Receiver(client.verify_response, on_message=lambda r: seen.append(r.response_id)) as rx:
+        for _ in range(2):
+            assert httpx.post(rx.url, content=alert).status_code == 204
+        assert [r.response_id for r in rx.received(response_id)] == [response_id]
+    assert seen == [response_id]

@@ -9,7 +9,7 @@ small receiver. Users of the SDK never handle canonicalisation, signatures or co
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class DccClient:
         receiver_port: int = 0,
         register_receiver: bool = True,
         gbcs_key: ec.EllipticCurvePrivateKey | KeyLookup | None = None,
+        on_message: Callable[[Response], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id if isinstance(user_id, EUI64) else EUI64.parse(user_id)
@@ -80,6 +81,7 @@ class DccClient:
         self._receiver: Receiver | None = None
         # GBCS digital-signing key (or a key store holding it) for signing Pre-Commands.
         self._gbcs_key = gbcs_key
+        self._on_message = on_message  # every async message the receiver accepts (alerts too)
 
     @classmethod
     def from_reference(cls, user_id: EUI64 | str, base_url: str = DEFAULT_URL,
@@ -213,7 +215,7 @@ class DccClient:
         """Start (once) the local Receive Response Service and register its URL with the DCC."""
         if self._receiver is None:
             receiver = Receiver(self.verify_response, host=self._receiver_host,
-                                port=self._receiver_port).start()
+                                port=self._receiver_port, on_message=self._on_message).start()
             if self._register_receiver:
                 try:
                     self.register_response_url(receiver.url)

@@ -22,8 +22,10 @@ class Receiver:
     """Listens on a free local port; `wait_for(request_id)` returns the response when it comes."""
 
     def __init__(self, accept: Callable[[bytes], Response], host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, on_message: Callable[[Response], None] | None = None) -> None:
         self._accept = accept
+        # Called once for every new (non-duplicate) message, e.g. to handle alerts as they come.
+        self._on_message = on_message
         self._cond = threading.Condition()
         self._responses: dict[str, list[Response]] = {}
         self.duplicates = 0
@@ -68,19 +70,23 @@ class Receiver:
             with self._cond:
                 self.refused += 1
             return 400
-        key = response.request_id or ""
+        key = response.request_id or response.response_id or ""
         with self._cond:
             seen = self._responses.setdefault(key, [])
-            if any(r.response_code == response.response_code and r.xml == response.xml
-                   for r in seen):
+            duplicate = any(r.response_code == response.response_code and r.xml == response.xml
+                            for r in seen)
+            if duplicate:
                 self.duplicates += 1
             else:
                 seen.append(response)
                 self._cond.notify_all()
+        if not duplicate and self._on_message is not None:
+            self._on_message(response)
         return 204
 
     def received(self, request_id: str) -> list[Response]:
-        """Every distinct response received so far for a RequestID."""
+        """Every distinct response received so far for a RequestID (or, for messages without
+        one, a ResponseID)."""
         with self._cond:
             return list(self._responses.get(request_id, []))
 

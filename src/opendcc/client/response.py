@@ -23,6 +23,7 @@ class Response:
     service_reference_variant: str | None
     body: etree._Element | None  # the one child of sr:Body: ResponseMessage, DeviceAlertMessage...
     xml: bytes  # the document as the DCC signed it
+    response_id: str | None = None  # alerts and device-originated messages carry a ResponseID
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ def parse_response(root: etree._Element, xml: bytes) -> Response:
         service_reference_variant=srv,
         body=message,
         xml=xml,
+        response_id=text("ResponseID"),
     )
 
 
