@@ -29,7 +29,9 @@ from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.gbcs import codec
+from opendcc.gbcs.errors import GbcsError
 from opendcc.gbcs.message_codes import USE_CASE_BY_CODE
+from opendcc.gbcs.payload.asn1 import Asn1Value, encode_value
 from opendcc.smki.keystore import KeyStore, role_of
 
 OUT = Path(__file__).resolve().parents[3] / "src/opendcc/core/transform/commands.json"
@@ -148,7 +150,38 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
         elif kind == "octet-string" and isinstance(value, str) and len(value) in (10, 24):
             out += date_parts(at, value, body, used)
     out += by_shape(skeleton, body, used, {tuple(b[0]) for b in out})
-    return out
+    return with_certificates(skeleton, body, used, out)
+
+
+def skeleton_certificates(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of the ASN.1 subtrees of a payload that are whole X.509 certificates."""
+    if isinstance(node, dict):
+        if node.get("@type") == "SEQUENCE":
+            try:
+                x509.load_der_x509_certificate(encode_value(Asn1Value.from_json(node)))
+                return [at]
+            except (ValueError, GbcsError):
+                pass
+        return [p for k, v in node.items() for p in skeleton_certificates(v, (*at, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in skeleton_certificates(v, (*at, i))]
+    return []
+
+
+def with_certificates(skeleton: Any, body: dict[str, str], used: set[str],
+                      bind: list[list[Any]]) -> list[list[Any]]:
+    """Certificates the payload carries as ASN.1 subtrees, bound in document order to the
+    request's certificates (replacement and certification-path certificates of CS02b); the
+    leaf bindings found inside them (chance matches) give way."""
+    paths = skeleton_certificates(skeleton)
+    given = [p for p, t in body.items() if p not in used and is_certificate(t)]
+    if not paths or len(given) != len(paths):
+        return bind
+    kept = [b for b in bind if not any(tuple(b[0][: len(p)]) == p for p in paths)]
+    for at, source in zip(paths, given, strict=True):
+        kept.append([list(at), source, "der-asn1"])
+        used.add(source)
+    return kept
 
 
 def _digits(value: Any) -> str | None:

@@ -12,7 +12,10 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from opendcc.gbcs.errors import GbcsError
+from opendcc.gbcs.payload.asn1 import decode_asn1
 from opendcc.ids import EUI64
 
 #: DUIS 5.4: an ExecutionDateTime of 3000-12-31T00:00:00 cancels a future-dated command.
@@ -26,7 +29,7 @@ class ConversionError(ValueError):
 
 
 Leaf = int | str | bool | None
-Conversion = Callable[[str, Leaf], Leaf]
+Conversion = Callable[[str, Any], Any]
 
 
 def _datetime(text: str) -> datetime:
@@ -107,6 +110,15 @@ def _date_part(offset: int, size: int, total: tuple[int, ...], minus: int = 0) -
             raise ConversionError(f"{text!r} does not fit the field") from exc
         return raw.hex()
     return convert_part
+
+
+def as_der_tree(text: str, old: Any) -> Any:
+    """xs:base64Binary DER (a certificate) as the ASN.1 subtree the payload carries it as."""
+    try:
+        der = base64.b64decode("".join(text.split()), validate=True)
+        return decode_asn1(der).to_json()
+    except (binascii.Error, ValueError, GbcsError) as exc:
+        raise ConversionError(f"not base64 DER: {exc}") from exc
 
 
 def as_text(text: str, old: Leaf) -> Leaf:
@@ -223,6 +235,7 @@ CONVERSIONS: dict[str, Conversion] = {
     "transaction-id": as_transaction_id,
     "counter-hex": as_counter_hex,
     "bool": as_bool,
+    "der-asn1": as_der_tree,
     # COSEM date (5 octets) / date-time (12 octets) fields, for DUIS dates given in parts
     "date-year": _date_part(0, 2, (5, 12)),
     "date-month": _date_part(2, 1, (5, 12)),
@@ -231,7 +244,7 @@ CONVERSIONS: dict[str, Conversion] = {
 }
 
 
-def convert(name: str, text: str, old: Leaf) -> Leaf:
+def convert(name: str, text: str, old: Any) -> Any:
     """Apply the conversion `name`; raise ConversionError for an unknown name or a bad value."""
     try:
         fn = CONVERSIONS[name]
