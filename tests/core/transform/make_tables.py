@@ -512,7 +512,8 @@ def main() -> int:
             "paths": sorted(fields.leaves(templates[pair][1].body)) if pair == stem else [],
             "roles": roles_of(templates[pair][1], keys) if pair else [],
             "template": pair,
-            "payload": skeleton,
+            # a payload the request gives whole (a certificate) needs no skeleton
+            "payload": None if any(not b[0] for b in bind) else skeleton,
             "bind": bind,
             "repeat": repeat,
         }
