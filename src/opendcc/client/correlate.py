@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -301,31 +302,68 @@ def _derived(use_case: str, path: str) -> bool:
                (entry.partition(":") for entry in table) if case == use_case and pattern)
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The request's values, as the octets of their encodings: literal ones as a set (for
+    whole-value lookups), the others (date-times with any weekday) as one expression."""
+
+    literals: frozenset[bytes]
+    patterns: re.Pattern[bytes] | None
+    whole: tuple[bytes, ...]  # values carried whole (certificates): sub-values are inside
+    words: frozenset[int]
+
+    @classmethod
+    def of(cls, patterns: list[bytes], whole: list[bytes], words: set[int]) -> _Asked:
+        plain = {p: _unescape(p) for p in patterns}
+        literals = {lit for lit in plain.values() if lit is not None}
+        others = [p for p, lit in plain.items() if lit is None]
+        joined = re.compile(b"|".join(b"(?:" + p + b")" for p in others), re.DOTALL) if others else None
+        return cls(frozenset(literals), joined, tuple(whole), frozenset(words))
+
+    def has(self, octets: bytes) -> bool:
+        """The octets are exactly one of the request's encodings."""
+        return octets in self.literals or (self.patterns is not None and self.patterns.fullmatch(octets) is not None)
+
+    def within(self, octets: bytes) -> bool:
+        """Some request encoding occurs within the octets, or they occur within a whole value."""
+        return (any(lit in octets for lit in self.literals)
+                or (self.patterns is not None and self.patterns.search(octets) is not None)
+                or any(octets in value for value in self.whole))
+
+
+_SPECIAL = frozenset(b".^$*+?{}[]|()")
+_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unescape(pattern: bytes) -> bytes | None:
+    """The octets a `re.escape`d pattern stands for; None for a pattern with wildcards."""
+    if any(b in _SPECIAL for b in _ESCAPED.sub(b"", pattern)):
+        return None
+    return _ESCAPED.sub(rb"\1", pattern)
+
+
 _OID = re.compile(r"^\d+(?:\.\d+)+$")
 
 
-def _asked(value: object, asked: re.Pattern[bytes] | None, literals: list[bytes],
-           words: set[int]) -> bool:
-    """Whether a payload value is one of the request's values (in some GBCS encoding);
-    `asked` is the alternation of every request value's encodings."""
+def _is_asked(value: object, asked: _Asked) -> bool:
+    """Whether a payload value is one of the request's values (in some GBCS encoding)."""
     if isinstance(value, int):
-        if -128 <= value < 256 or value in _WILDCARDS or value in words:
+        if -128 <= value < 256 or value in _WILDCARDS or value in asked.words:
             return True
         # (and the DER content octets, for integers wider than 8 octets: certificate serials)
         candidates = [*_ints(value), value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)]
-        return (any(asked is not None and asked.fullmatch(c) for c in candidates)
-                or any(c in lit for lit in literals for c in candidates if len(c) > 2))
+        return (any(asked.has(c) for c in candidates)
+                or any(c in whole for whole in asked.whole for c in candidates if len(c) > 2))
     if not isinstance(value, str) or _OID.match(value):
         return True  # object identifiers are structure
     if not re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", value):
         text = value.encode("utf-8")  # a visible string: commanded text
-        return (len(text) < 2 or (asked is not None and asked.search(text) is not None)
-                or any(text in lit for lit in literals))
+        return len(text) < 2 or asked.within(text)
     octets = bytes.fromhex(value)
     if len(octets) < 2 or _is_reference(octets):
         return True
-    return ((asked is not None and asked.search(octets) is not None)
-            or any(octets in lit or value.encode() in lit for lit in literals))
+    return asked.within(octets) or any(value.encode() in whole for whole in asked.whole)
 
 
 def _literal(text: str) -> bytes | None:
@@ -346,10 +384,10 @@ def _converse_checks(msg: codec.GbcsMessage, use_case: str, patterns: list[bytes
     view = to_json() if callable(to_json) else None
     if not isinstance(view, dict):
         return []
-    asked = re.compile(b"|".join(b"(?:" + p + b")" for p in patterns), re.DOTALL) if patterns else None
+    asked = _Asked.of(patterns, literals, words)
     values = [(path, value) for path, value in _payload_values(view) if not _derived(use_case, path)]
     extra = [Check(f"Pre-Command {path}", "a value the request asks for", value, False)
-             for path, value in values if not _asked(value, asked, literals, words)]
+             for path, value in values if not _is_asked(value, asked)]
     return extra or [Check(CONVERSE, "only values the request asks for", f"{len(values)} values", True)]
 
 
