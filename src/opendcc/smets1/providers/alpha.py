@@ -134,9 +134,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--garbage-rate", type=float, default=0.0)
     parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--model", default=None, help="only meters of this model")
     parser.add_argument("--job-delay", type=float, default=0.0)
     args = parser.parse_args(argv)
-    estate = Estate.generate("alpha", args.size, args.seed, args.dormant_ratio)
+    estate = Estate.generate("alpha", args.size, args.seed, args.dormant_ratio, args.model)
     estate.faults.update({"failure_rate": args.failure_rate, "garbage_rate": args.garbage_rate,
                           "drop_rate": args.drop_rate})
     uvicorn.run(create_app(estate, job_delay=args.job_delay), host=args.host, port=args.port,

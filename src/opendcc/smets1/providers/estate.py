@@ -116,10 +116,14 @@ class Estate:
     faults: Faults = field(default_factory=Faults)
 
     @classmethod
-    def generate(cls, provider: str, size: int, seed: int, dormant_ratio: float = 0.05) -> Estate:
-        """A deterministic estate of `size` meters of this provider's models."""
+    def generate(cls, provider: str, size: int, seed: int, dormant_ratio: float = 0.05,
+                 only_model: str | None = None) -> Estate:
+        """A deterministic estate of `size` meters of this provider's models (or of one of them)."""
         rng = random.Random(f"{provider}:{seed}")
-        models: tuple[DeviceModel, ...] = models_of(provider)
+        models: tuple[DeviceModel, ...] = tuple(
+            m for m in models_of(provider) if only_model is None or m.name == only_model)
+        if not models:
+            raise ValueError(f"provider {provider} has no model {only_model!r}")
         estate = cls(provider, seed)
         for i in range(size):
             m = models[rng.randrange(len(models))]
