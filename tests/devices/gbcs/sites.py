@@ -12,6 +12,7 @@ from opendcc.clock import SimulatedClock
 from opendcc.config import reference_dir
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs import DeviceGbcsEndpoint
+from opendcc.devices.tariff import Tariff
 from opendcc.gbcs import codec
 from opendcc.gbcs.codec import GbcsMessage, Verification
 from opendcc.gbcs.general_ciphering import GeneralCiphering
@@ -50,6 +51,9 @@ class Site:
 def make_site(keys: Keys) -> Site:
     clock = SimulatedClock(T0)
     estate = Estate.demo(0, seed=1, clock=clock)
+    # The RTDS ESME is a twin-element meter (ECS01c/d, ECS24b address its secondary element).
+    esme: Any = estate.device("00-DB-12-34-56-78-90-A0")
+    esme.secondary_tariff = Tariff(tou_prices=(1500,), standing_charge=0)
     clock.advance(3600)
     return Site(clock, estate, DeviceGbcsEndpoint(estate, keys.device_side, clock), keys,
                 itertools.count(10**12 + 1))

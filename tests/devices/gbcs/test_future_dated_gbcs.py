@@ -4,11 +4,16 @@ when the date has passed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from devices.gbcs.sites import Site, edited, payload_view, rtds
 from opendcc.client.parse import parse
+from opendcc.config import reference_dir
 from opendcc.devices.events import FUTURE_DATED_EXECUTION
+from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.templates import shape
 from opendcc.duis.schema import validate_mmc
 from opendcc.gbcs import codec
@@ -18,6 +23,7 @@ from opendcc.gbcs.payloads import payload_json
 
 ESME = "00-DB-12-34-56-78-90-A0"
 FUTURE = "ECS01b_1.2.1_FUTURE_DATED_TOU_BLOCK_SUCCESS_COMMAND_GBCS.HEX"
+RTDS = reference_dir() / "gbcs" / "rtds"
 ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CANCEL = "ECS01b_1.2.1_CANCELLATION_TOU_BLOCK_SUCCESS_COMMAND_GBCS.HEX"
 
@@ -76,15 +82,19 @@ def test_running_a_held_dlms_command_raises_the_signed_8f66_alert(site: Site) ->
     site.endpoint.handle(site.command(command))
     assert site.endpoint.alerts == []
     site.clock.advance(2 * 3600)
-    [octets] = site.endpoint.alerts
-    alert = codec.decode(octets, site.keys.supplier_side)
-    assert alert.kind is MessageKind.ALERT and alert.verification is Verification.VERIFIED
-    assert alert.apdu.recipient == command.apdu.originator
-    assert shape(payload_json(alert.payload)) == alert_shape_of(
-        "ECS01b_1.2.1_8F66_FUTURE_DATED_TOU_BLOCK_SUCCESS_ALERT_PRICE_MATRIX_GBCS.HEX")
-    parsed = parse(octets, keys=site.keys.supplier_side, user=command.apdu.originator)
-    assert parsed.alert_code == 0x8F66
-    validate_mmc(parsed.to_mmc_xml())
+    # One alert per activated attribute: the standing charge, then the price matrix.
+    standing, prices = site.endpoint.alerts
+    for octets, part in ((standing, "STANDING_CHARGE"), (prices, "PRICE_MATRIX")):
+        alert = codec.decode(octets, site.keys.supplier_side)
+        assert alert.kind is MessageKind.ALERT and alert.verification is Verification.VERIFIED
+        assert alert.apdu.recipient == command.apdu.originator
+        assert shape(payload_json(alert.payload)) == alert_shape_of(
+            f"ECS01b_1.2.1_8F66_FUTURE_DATED_TOU_BLOCK_SUCCESS_ALERT_{part}_GBCS.HEX")
+        parsed = parse(octets, keys=site.keys.supplier_side, user=command.apdu.originator)
+        assert parsed.alert_code == 0x8F66
+        validate_mmc(parsed.to_mmc_xml())
+    counters = [codec.decode(a).apdu.originator_counter for a in (standing, prices)]
+    assert counters[0] < counters[1], "the device's alert counter rises"
 
 
 def test_running_a_held_gbz_command_raises_the_signed_8f66_alert(site: Site) -> None:
@@ -105,3 +115,50 @@ def test_running_a_held_gbz_command_raises_the_signed_8f66_alert(site: Site) -> 
     assert shape(payload_json(alert.payload)) == alert_shape_of(
         "GCS02_1.6_8F66_FUTURE_DATED_SUCCESS_ALERT_CHANGE_PAYMENT_MODE_GBCS.HEX")
     validate_mmc(parse(octets, keys=site.keys.supplier_side).to_mmc_xml())
+
+
+def _reschedule(view: Any, at: datetime) -> None:
+    """Move every execution time of a future-dated command to `at`."""
+    cosem = bytes(DateTime.from_datetime(at)).hex()
+    for data in view.get("access_request_list_of_data", []):
+        if data.get("@type") == "octet-string" and len(data.get("value", "")) == 24 \
+                and any(bytes.fromhex(data["value"])[:9]):
+            data["value"] = cosem
+    for component in view.get("components", []):
+        fields = component["zcl_frame"]["payload"].get("fields", {})
+        for name in ("implementation_date_time", "start_time"):
+            if fields.get(name) not in (None, 0, 0xFFFFFFFF):
+                fields[name] = int((at - ZIGBEE_EPOCH).total_seconds())
+
+
+def _alert_key(view: Any) -> Any:
+    """What an 0x8F66 alert names: the DLMS attribute, or the GBZ cluster and command (RTDS
+    gives calendar commands frame control 9 in the command but 1 in its alert)."""
+    if view["@type"] == "data-notification":
+        return view["#"]["attribute"]
+    content = view["content"]
+    return (content["cluster_id"], content["command_identifier"])
+
+
+FUTURE_COMMANDS = [p for p in RTDS.glob("*/*_FUTURE_DATED_*SUCCESS_COMMAND_GBCS.HEX")
+                   if codec.decode(bytes.fromhex(p.read_text().strip())).use_case.code in FUTURE_DATABLE]
+
+
+@pytest.mark.parametrize("path", sorted(FUTURE_COMMANDS), ids=lambda p: p.name[:-len("_COMMAND_GBCS.HEX")])
+def test_each_rtds_future_dated_command_raises_the_rtds_8f66_alerts(site: Site, path: Path) -> None:
+    command = rtds(path.name)
+    at = site.clock.now() + timedelta(hours=1)
+    site.endpoint.handle(site.command(edited(command, lambda v: _reschedule(v, at))))
+    assert site.endpoint.alerts == []
+    site.clock.advance(2 * 3600)
+    prefix = path.name.replace("_FUTURE_DATED_", "_8F66_FUTURE_DATED_").replace("_COMMAND_GBCS.HEX", "_ALERT_")
+    expected = [payload_json(codec.decode(bytes.fromhex(p.read_text().strip())).payload)
+                for p in path.parent.glob(prefix + "*")]
+    got = []
+    for octets in site.endpoint.alerts:
+        alert = codec.decode(octets, site.keys.supplier_side)
+        assert alert.verification is Verification.VERIFIED
+        got.append(payload_json(alert.payload))
+        validate_mmc(parse(octets, keys=site.keys.supplier_side).to_mmc_xml())
+    assert sorted(map(str, map(_alert_key, got))) == sorted(map(str, map(_alert_key, expected)))
+    assert {str(shape(v)) for v in got} <= {str(shape(v)) for v in expected}

@@ -3,7 +3,8 @@
 When a held future-dated command runs, the device tells the remote party that sent it: a
 DLMS data-notification (message code 0x00CC, FDA-DLMS) for an ESME, a GBZ alert (0x00CD,
 FDA-GBZ) for a GSME. The alert names the command: its message code and originator counter,
-and either the first COSEM attribute it set or the first ZCL command it carried. Alerts are
+and the part of it that was activated: a COSEM activation-time attribute or a ZCL command.
+A command activating several parts raises one alert for each. Alerts are
 signed by the device (GBCS §7.2.7: CRA flag Alert) and carry the device's own rising counter.
 """
 
@@ -22,35 +23,59 @@ FUTURE_DATED_EXECUTION = 0x8F66
 FDA_DLMS = 0x00CC
 FDA_GBZ = 0x00CD
 _ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: ZCL fields that carry the execution time of a Smart Energy command.
+ZCL_TIME_FIELDS = ("implementation_date_time", "start_time")
 #: xDLMS Long-Invoke-Id-And-Priority: high priority bit set, the invoke id below it.
 _INVOKE_PRIORITY = 0x2000_0000
 
 
 @dataclass(frozen=True, slots=True)
 class HeldCommand:
-    """What the 0x8F66 alert says about a held command: who sent it and what it does."""
+    """What the 0x8F66 alerts say about a held command: who sent it, and each part of it that
+    is activated at the execution time (one alert each, as RTDS shows): the DLMS
+    activation-time attributes it set, or the GBZ components carrying a start time."""
 
     originator: EUI64
     message_code: int
     originator_counter: int
-    descriptor: tuple[int, str, int] | None  # first DLMS set: class, OBIS, attribute
-    zcl: tuple[int, int, int] | None  # first GBZ component: cluster, frame control, command
+    descriptors: tuple[tuple[int, str, int], ...] = ()  # DLMS: class, OBIS, attribute
+    components: tuple[tuple[int, int, int], ...] = ()  # GBZ: cluster, frame control, command
 
     @classmethod
     def from_view(cls, originator: EUI64, message_code: int, counter: int, view: Any) -> HeldCommand:
         """The alert facts of a command from its payload JSON view."""
-        descriptor = zcl = None
-        for spec in view.get("access_request_list_of_specification", []) if isinstance(view, dict) else []:
-            desc = spec.get("cosem_attribute_descriptor")
-            if spec.get("@type") == "access-request-set" and desc:
-                descriptor = (desc["class_id"], desc["instance_id"], desc["attribute_id"])
-                break
-        for component in view.get("components", []) if isinstance(view, dict) else []:
-            frame = component.get("zcl_frame", {})
-            zcl = (component.get("extended_header_cluster_id", 0), frame.get("frame_control", 0),
-                   frame.get("command_identifier", 0))
-            break
-        return cls(originator, message_code, counter, descriptor, zcl)
+        descriptors: list[tuple[int, str, int]] = []
+        components: list[tuple[int, int, int]] = []
+        if isinstance(view, dict):
+            specs = view.get("access_request_list_of_specification", [])
+            for spec, data in zip(specs, view.get("access_request_list_of_data", []), strict=False):
+                desc = spec.get("cosem_attribute_descriptor")
+                if spec.get("@type") == "access-request-set" and desc and is_activation_time(data):
+                    descriptors.append((desc["class_id"], desc["instance_id"], desc["attribute_id"]))
+            for component in view.get("components", []):
+                frame = component.get("zcl_frame", {})
+                if carries_start_time(component):
+                    components.append((component.get("extended_header_cluster_id", 0),
+                                       frame.get("frame_control", 0),
+                                       frame.get("command_identifier", 0)))
+        return cls(originator, message_code, counter, tuple(descriptors), tuple(components))
+
+    def targets(self) -> list[tuple[int, str, int] | tuple[int, int, int]]:
+        """One entry per alert."""
+        return [*self.descriptors, *self.components]
+
+
+def is_activation_time(data: Any) -> bool:
+    """A DLMS set value that is a COSEM date-time on its own (an activation time)."""
+    value = data.get("value") if isinstance(data, dict) else None
+    return data.get("@type") == "octet-string" and isinstance(value, str) and len(value) == 24
+
+
+def carries_start_time(component: Any) -> bool:
+    """A GBZ component whose command has a start / implementation time, or a From Date-Time."""
+    fields = component.get("zcl_frame", {}).get("payload", {}).get("fields", {})
+    return any(isinstance(fields.get(n), int) for n in ZCL_TIME_FIELDS) \
+        or component.get("from_date_time") is not None
 
 
 def _obis_octets(obis: str) -> bytes:
@@ -59,10 +84,11 @@ def _obis_octets(obis: str) -> bytes:
     return bytes(int(x) for x in (*a_b.split("-"), *rest.split(".")))
 
 
-def alert_payload(held: HeldCommand, executed_at: datetime, alert_counter: int) -> tuple[int, Any]:
-    """The message code and payload JSON view of the 0x8F66 alert for a held command."""
-    if held.descriptor is not None:
-        class_id, obis, attribute = held.descriptor
+def alert_payload(held: HeldCommand, target: tuple[int, Any, int], executed_at: datetime,
+                  alert_counter: int) -> tuple[int, Any]:
+    """The message code and payload JSON view of one 0x8F66 alert for a held command."""
+    if isinstance(target[1], str):
+        class_id, obis, attribute = target
         body = (held.message_code.to_bytes(2, "big") + held.originator_counter.to_bytes(8, "big")
                 + class_id.to_bytes(2, "big") + _obis_octets(obis) + bytes((attribute,)))
         return FDA_DLMS, {
@@ -75,7 +101,7 @@ def alert_payload(held: HeldCommand, executed_at: datetime, alert_counter: int) 
                 {"@type": "octet-string", "value": body.hex()},
             ]},
         }
-    cluster, frame_control, command = held.zcl or (0, 0, 0)
+    cluster, frame_control, command = target
     return FDA_GBZ, {
         "@type": "gbz-alert-payload",
         "number_of_components": 1,
@@ -87,10 +113,10 @@ def alert_payload(held: HeldCommand, executed_at: datetime, alert_counter: int) 
     }
 
 
-def alert_apdu(device: EUI64, held: HeldCommand, executed_at: datetime,
-               alert_counter: int) -> GeneralSigning:
-    """GBCS §7.2.7: the unsigned Alert APDU (the caller signs it with the device's DS key)."""
-    code, view = alert_payload(held, executed_at, alert_counter)
+def alert_apdu(device: EUI64, held: HeldCommand, target: tuple[int, Any, int],
+               executed_at: datetime, alert_counter: int) -> GeneralSigning:
+    """GBCS §7.2.7: one Alert APDU, with an empty signature slot for the device to sign."""
+    code, view = alert_payload(held, target, executed_at, alert_counter)
     payload = payload_from_json(view)
     content = encode_payload(payload) if payload is not None else b""
     return GeneralSigning(CraFlag.ALERT, alert_counter, device, held.originator, None,

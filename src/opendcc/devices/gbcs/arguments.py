@@ -35,6 +35,8 @@ DEVICE_PRICE_SCALE = -4
 PRIMARY_PRICES = "0-0:19.20.0.255"
 STANDING_CHARGE = "0-0:19.20.4.255"
 SECONDARY_PRICES = "0-0:19.20.5.255"
+#: Digits of an MPAN core.
+MPAN_DIGITS = 13
 #: The CS03 join method and role whose command must carry the other device's certificate.
 JOIN_NEEDS_CERTIFICATE = 3
 #: Log reads run over this window before the command time (the command's range is not read).
@@ -256,7 +258,12 @@ def _mpxn_dlms(ctx: CommandContext) -> dict[str, Any]:
     node = dlms_value(ctx.view, 1, "0-0:94.44.34.11", 2)
     if node is None:
         raise InvalidArgument("the command carries no MPAN")
-    return {"mpxn": mpxn(ascii_octets(scalar(node)))}
+    text = ascii_octets(scalar(node))
+    if len(text) == 2 * MPAN_DIGITS:
+        # A twin-element ESME carries the primary then the secondary element's MPAN; the
+        # model keeps the primary one.
+        text = text[:MPAN_DIGITS]
+    return {"mpxn": mpxn(text)}
 
 
 def _mpxn_zcl(ctx: CommandContext) -> dict[str, Any]:

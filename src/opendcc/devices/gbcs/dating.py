@@ -15,13 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opendcc.devices.errors import InvalidArgument
+from opendcc.devices.gbcs.alerts import ZCL_TIME_FIELDS
 from opendcc.gbcs.date_time import DateTime
 
 #: Use cases GBCS lets a user future-date (those RTDS shows future-dated).
 FUTURE_DATABLE = frozenset({"ECS01a", "ECS01b", "ECS01c", "ECS01d", "ECS03", "ECS28a",
                             "GCS01b", "GCS02", "GCS03", "GCS05"})
-#: ZCL fields that carry the execution time of a Smart Energy command.
-_ZCL_TIME_FIELDS = ("implementation_date_time", "start_time")
 _ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ZCL_NOW, _ZCL_CANCEL = 0, 0xFFFFFFFF
 _COSEM_DATE_TIME_HEX = 24
@@ -70,7 +69,7 @@ def _candidates(view: Any) -> list[Dating]:
             out.append(_cosem(value))
     for component in view.get("components", []):
         fields = component.get("zcl_frame", {}).get("payload", {}).get("fields", {})
-        for name in _ZCL_TIME_FIELDS:
+        for name in ZCL_TIME_FIELDS:
             if isinstance(fields.get(name), int):
                 out.append(_zigbee(fields[name]))
     return out

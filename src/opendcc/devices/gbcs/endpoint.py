@@ -202,16 +202,18 @@ class DeviceGbcsEndpoint:
         self.estate.schedule(device.id, ref, code, at, run)
 
     def _alert(self, device: Device, held: HeldCommand, executed_at: datetime) -> None:
-        """GBCS §7.2.10: the signed 0x8F66 alert to the command's originator."""
-        counter = max(self._alert_counters.get(device.id, 0) + 1,
-                      int(self.clock.now().timestamp() * 1000))
-        self._alert_counters[device.id] = counter
-        apdu = alert_apdu(device.eui, held, device.device_time(executed_at), counter)
-        octets = bytes(codec.sign_apdu(apdu, self.keys))
-        if self.alert_sink is not None:
-            self.alert_sink(octets)
-        else:
-            self.alerts.append(octets)
+        """GBCS §7.2.10: the signed 0x8F66 alerts to the command's originator, one for each
+        part the command activated."""
+        for target in held.targets():
+            counter = max(self._alert_counters.get(device.id, 0) + 1,
+                          int(self.clock.now().timestamp() * 1000))
+            self._alert_counters[device.id] = counter
+            apdu = alert_apdu(device.eui, held, target, device.device_time(executed_at), counter)
+            octets = bytes(codec.sign_apdu(apdu, self.keys))
+            if self.alert_sink is not None:
+                self.alert_sink(octets)
+            else:
+                self.alerts.append(octets)
 
     def _cancel(self, code: str, device: Device, now: datetime) -> None:
         """Cancel the future-dated commands of this use case the device holds (none: no
