@@ -5,7 +5,10 @@ answers to device SRVs (DUIS 5.4 §3.2 Command Variants, §3.5 response codes).
 the user gets what does not need the device: the Pre-Command of a critical SRV (CV 4,
 serviceT) and the command for local delivery (CV 2, 3, 6, 7). Whatever must cross the SM WAN
 (CV 1, 3, 5, 7) is acknowledged (I99) and then answered asynchronously with E20, "unable to
-communicate with the device", until an emulated estate is plugged in behind the WAN.
+communicate with the device".
+
+`WanDeviceLayer` does the same and then sends the WAN part to emulated devices
+(`core.routing.WanRouter`); `demo_device_side` builds it over a demo estate.
 """
 
 from __future__ import annotations
@@ -13,20 +16,31 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from lxml import etree
 
 from opendcc.clock import Clock
+from opendcc.core.alerts import AlertRouter, Deliver, Parties
+from opendcc.core.routing import RoutedCommand, WanRouter, execution_time
+from opendcc.core.scheduler import Scheduler
 from opendcc.core.service import Outcome
 from opendcc.core.transform import TransformResult, finish_signed_precommand, transform
+from opendcc.devices.estate import Estate
+from opendcc.devices.events import Alert
+from opendcc.devices.gbcs import DeviceGbcsEndpoint, issue_device_credentials, layered
+from opendcc.devices.gbcs.keys import DEFAULT_SEED
 from opendcc.duis.catalogue import ServiceRequestVariant
 from opendcc.duis.request import DuisRequest
 from opendcc.duis.response import acknowledgement, build_response, payload_element, success
 from opendcc.duis.response_codes import ResponseCode
 from opendcc.gbcs.security import KeyLookup
 from opendcc.inventory.model import Device
+from opendcc.smki.authority import Authority
+from opendcc.smki.keystore import KeyStore
+from opendcc.smki.repository import CertificateRepository
 
 #: `sr:PreCommand/sr:GBCSVersion`: the GBCS version the RTDS 4.5 vectors are written to.
 GBCS_VERSION: Final = "4.0"
@@ -91,3 +105,73 @@ class TransformOnly:
             return finish_signed_precommand(request, keys=self.keys)
         return transform(request, now=now, counter=self.counter(), keys=self.keys,
                          device_type=device.device_type.value)
+
+
+class WanDeviceLayer(TransformOnly):
+    """A `DeviceLayer` with devices behind it: the Transform, then the SM WAN to the device.
+
+    What needs no device is answered as `TransformOnly` does (Pre-Command, command for local
+    delivery); what crosses the WAN is acknowledged (I99) and handed to the `WanRouter`, which
+    delivers the device's answer, or the WAN's failure code, to the user later.
+    """
+
+    def __init__(self, keys: KeyLookup, counter: Callable[[], int], router: WanRouter) -> None:
+        super().__init__(keys, counter)
+        self.router = router
+
+    def submit(self, request: DuisRequest, srv: ServiceRequestVariant, device: Device,
+               now: datetime) -> Outcome:
+        """DUIS 5.4 §3.2: transform; Pre-Command or local command now; the device's answer later."""
+        result = self._transform(request, device, now)
+        if result.pre_command:
+            return Outcome(success(request, now, _message("PreCommand", result.gbcs, GBCS_VERSION)))
+        if result.deliver_locally:
+            sync = success(request, now, _message("LocalCommand", result.gbcs))
+        else:
+            sync = acknowledgement(request, now)
+        if result.send_over_wan:
+            self.router.send(result.gbcs, RoutedCommand(
+                request.request_id, request.service_reference, request.service_reference_variant,
+                execution_time(request.execution_datetime)))
+        return Outcome(sync)
+
+
+@dataclass
+class DeviceSide:
+    """An emulated estate wired to the DCC: WAN router, device layer and alert routing."""
+
+    estate: Estate
+    keys: KeyStore
+    router: WanRouter
+    layer: WanDeviceLayer
+    alerts: AlertRouter | None = None
+
+    def connect(self, deliver: Deliver, parties: Parties | None = None) -> None:
+        """Send device answers and alerts to `deliver` (the gateway's `Services.deliver`)."""
+        self.router.deliver = deliver
+        if parties is not None:
+            self.alerts = AlertRouter(deliver, parties, self.keys, self.layer.counter,
+                                      lambda hub: self.estate.premises_of(hub).esme.id)
+
+
+def demo_device_side(clock: Scheduler, remote_parties: KeyStore, *, premises: int = 0,
+                     seed: int = 1, device_seed: bytes = DEFAULT_SEED,
+                     authority: Authority | None = None) -> DeviceSide:
+    """The demo estate (the DCC Boxed devices plus `premises` generated premises) behind the
+    DCC: devices manufactured with SMKI credentials (`devices.gbcs.keys`), the DCC Transform
+    MACing for them, the WAN on `clock`. Call `connect` to deliver what comes back."""
+    side: DeviceSide | None = None
+
+    def on_alert(alert: Alert) -> None:
+        if side is not None and side.alerts is not None:
+            side.alerts.on_alert(alert)
+
+    estate = Estate.demo(premises, seed=seed, clock=clock, alert_sink=on_alert)
+    if authority is None:
+        authority = Authority.open(CertificateRepository("sqlite://"), seed=device_seed.hex())
+    devices = issue_device_credentials(authority, estate.device_ids(), at=clock.now(),
+                                       seed=device_seed)
+    keys = layered(devices, remote_parties)
+    router = WanRouter(estate, DeviceGbcsEndpoint(estate, keys, clock), clock)
+    side = DeviceSide(estate, keys, router, WanDeviceLayer(keys, MillisecondCounter(clock), router))
+    return side

@@ -1,0 +1,179 @@
+"""Routing device commands over the SM WAN to emulated SMETS2 devices, and answers back.
+
+DUIS 5.4 §3.2 (Command Variants 1, 3, 5, 7): the DCC sends the GBCS Command over the SM WAN to
+the device's Communications Hub, which passes it on the HAN; the device's GBCS Response comes
+back and reaches the user as an `sr:Response` whose `ResponseMessage/GBCSPayload` carries it
+(ResponseCode I0). When the WAN gives up at the response deadline the user gets the code the
+WAN reports (`devices.wan`: E20 "unable to communicate with the device", E21 "no response
+received"). A command the device discards (authentication, counter, not on the HAN whitelist)
+has no Response: the user gets E21 or E20 at the deadline, as a real DCC would see it.
+
+Future-dated commands (sr:ExecutionDateTime) are held and executed at their time; the outcome
+reaches the user as `FutureDatedDeviceAlertMessage` (alert 8F66, DUIS 5.4 §3.5).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from lxml import etree
+
+from opendcc.core.scheduler import Scheduler
+from opendcc.devices.errors import (
+    DeviceError,
+    NotAuthorised,
+    NotJoined,
+    NotOnWhitelist,
+    ReplayedCounter,
+)
+from opendcc.devices.estate import Estate
+from opendcc.devices.gbcs import CommandDiscarded, DeviceGbcsEndpoint
+from opendcc.devices.gbcs.endpoint import Answer
+from opendcc.devices.wan import Delivery, DeliveryStatus
+from opendcc.duis.response import build_response, payload_element
+from opendcc.duis.response_codes import ResponseCode
+from opendcc.ids import EUI64, RequestID
+
+_log = logging.getLogger(__name__)
+
+Deliver = Callable[[EUI64, etree._Element], object]
+
+#: The DUIS code for a command a device never answered, by what stopped it (DUIS 5.4 §3.5):
+#: the hub could not pass it on the HAN (E20), or the device discarded it silently (E21).
+CODE_FOR_DEVICE_ERROR: Final[dict[type[DeviceError], ResponseCode]] = {
+    NotOnWhitelist: ResponseCode.E20,
+    NotJoined: ResponseCode.E20,
+    NotAuthorised: ResponseCode.E21,
+    ReplayedCounter: ResponseCode.E21,
+}
+FUTURE_DATED_OUTCOME: Final = "8F66"
+#: DUIS: an ExecutionDateTime of 3000-12-31T00:00:00Z cancels a held future-dated command; the
+#: cancellation itself runs at once.
+CANCELLATION: Final = datetime(3000, 12, 31, tzinfo=UTC)
+
+
+def execution_time(requested: datetime | None) -> datetime | None:
+    """When the device is to execute a command: None for at once (incl. cancellations)."""
+    return None if requested is None or requested >= CANCELLATION else requested
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedCommand:
+    """What the DCC keeps of a device SRV in flight, to answer the user when the device does."""
+
+    request_id: RequestID
+    service_reference: str
+    variant: str
+    execute_at: datetime | None = None
+
+    @property
+    def user(self) -> EUI64:
+        """The user the answer is for: the request's originator."""
+        return self.request_id.originator
+
+    @property
+    def device(self) -> str:
+        """The device the command is for."""
+        return self.request_id.target.hyphenated
+
+
+@dataclass
+class RoutingCounts:
+    """What the router has done (for tests, metrics and the benchmark)."""
+
+    sent: int = 0
+    answered: int = 0
+    failed: int = 0
+    #: The last command a device did not answer: (RequestID, why).
+    last_refusal: tuple[str, str] | None = None
+
+
+class WanRouter:
+    """GBCS Commands to the emulated estate over the simulated WAN; DUIS answers to `deliver`."""
+
+    def __init__(self, estate: Estate, endpoint: DeviceGbcsEndpoint, clock: Scheduler,
+                 deliver: Deliver | None = None) -> None:
+        self.estate = estate
+        self.endpoint = endpoint
+        self.clock = clock
+        self.deliver: Deliver = deliver or _nowhere
+        self.counts = RoutingCounts()
+
+    def send(self, command: bytes, routed: RoutedCommand) -> None:
+        """DUIS 5.4 §3.2: send one Command; its answer reaches `deliver` later, on the clock."""
+        self.counts.sent += 1
+        now = self.clock.now()
+        if routed.execute_at is not None and routed.execute_at > now:
+            wait = (routed.execute_at - now).total_seconds()
+            self.clock.call_later(wait, lambda: self._over_wan(command, routed))
+        else:
+            self._over_wan(command, routed)
+
+    def _over_wan(self, command: bytes, routed: RoutedCommand) -> None:
+        if routed.device not in self.estate:
+            # In the inventory but not in the emulated estate: nothing answers.
+            self.clock.call_later(0.0, lambda: self._fail(routed, ResponseCode.E20))
+            return
+
+        def at_device(_device: object, _at: datetime) -> Answer:
+            try:
+                return self.endpoint.answer(command)
+            except DeviceError:
+                raise
+            except Exception as exc:  # a fault of the emulation must not stop the clock
+                _log.exception("device %s failed on %s", routed.device, routed.request_id)
+                raise CommandDiscarded(f"{type(exc).__name__}: {exc}") from exc
+
+        self.estate.send(routed.device, at_device,
+                         on_done=lambda d: self._done(d, routed))
+
+    def _done(self, delivery: Delivery[Answer], routed: RoutedCommand) -> None:
+        if delivery.status is DeliveryStatus.TIMED_OUT:
+            self._fail(routed, ResponseCode(delivery.duis_response_code or "E21"))
+            return
+        if delivery.error is not None or delivery.response is None:
+            error = delivery.error
+            code = CODE_FOR_DEVICE_ERROR.get(type(error), ResponseCode.E21) if error else \
+                ResponseCode.E21
+            _log.info("device %s did not answer %s: %s", routed.device, routed.request_id, error)
+            self.counts.last_refusal = (str(routed.request_id), f"{type(error).__name__}: {error}")
+            self._fail(routed, code)
+            return
+        now = self.clock.now()
+        self.counts.answered += 1
+        for gbcs in delivery.response.messages:
+            self.deliver(routed.user, device_response(routed, gbcs, now))
+
+    def _fail(self, routed: RoutedCommand, code: ResponseCode) -> None:
+        self.counts.failed += 1
+        self.deliver(routed.user, build_response(
+            str(routed.request_id), code, now=self.clock.now(),
+            service_reference=routed.service_reference, variant=routed.variant,
+            response_id=routed.request_id.response_id()))
+
+
+def device_response(routed: RoutedCommand, gbcs: bytes, now: datetime) -> etree._Element:
+    """DUIS 5.4 §3.5: the device's GBCS Response for the user, I0, RequestID of the request and
+    ResponseID device:user:counter; a future-dated command's outcome as
+    FutureDatedDeviceAlertMessage (8F66)."""
+    encoded = base64.b64encode(gbcs).decode("ascii")
+    if routed.execute_at is not None:
+        payload = payload_element("FutureDatedDeviceAlertMessage")
+        payload.append(payload_element("FutureDatedAlertCode", FUTURE_DATED_OUTCOME))
+        payload.append(payload_element("GBCSPayload", encoded))
+        payload.append(payload_element("InstructionNumber", "1"))
+        payload.append(payload_element("TotalCommandInstructions", "1"))
+    else:
+        payload = payload_element("GBCSPayload", encoded)
+    return build_response(str(routed.request_id), ResponseCode.I0, now=now,
+                          service_reference=routed.service_reference, variant=routed.variant,
+                          payload=payload, response_id=routed.request_id.response_id())
+
+
+def _nowhere(user: EUI64, message: etree._Element) -> None:
+    _log.warning("no delivery wired: a DUIS message for %s was dropped", user)

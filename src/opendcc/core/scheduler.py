@@ -1,0 +1,151 @@
+"""Time for the DCC's device side: one thread that runs timed actions in order.
+
+The WAN, the HAN and held future-dated commands run on a `Scheduler` (a clock that can run an
+action later). Tests use `opendcc.clock.SimulatedClock`; `opendcc serve` runs on the wall
+clock, where `TimerThread` plays that part. Every action runs on the one thread, so the
+emulated devices are never touched by two threads at once.
+
+`DccSchedules` holds DCC-scheduled Service Requests (DUIS 5.4 §3.2: SRVs such as scheduled
+profile reads that the DCC itself sends at the times a schedule names) and fires them on the
+scheduler.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+_log = logging.getLogger(__name__)
+
+
+class Scheduler(Protocol):
+    """A `Clock` that can also run an action later (`SimulatedClock`, `TimerThread`)."""
+
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin."""
+        ...
+
+    def call_later(self, seconds: float, action: Callable[[], None]) -> Any:
+        """Run `action` after `seconds`."""
+        ...
+
+
+@dataclass(order=True)
+class _Timer:
+    due: float
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+
+
+class TimerThread:
+    """Wall-clock `Scheduler`: a daemon thread runs due actions one after another."""
+
+    def __init__(self, name: str = "opendcc-devices") -> None:
+        self._timers: list[_Timer] = []
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def now(self) -> datetime:
+        """The wall clock."""
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin (for `Clock` users)."""
+        return _monotonic()
+
+    def call_later(self, seconds: float, action: Callable[[], None]) -> _Timer:
+        """Run `action` on the scheduler's thread after `seconds` (from any thread)."""
+        timer = _Timer(_monotonic() + max(0.0, seconds), next(self._seq), action)
+        with self._wake:
+            heapq.heappush(self._timers, timer)
+            self._wake.notify()
+        return timer
+
+    def stop(self) -> None:
+        """Stop the thread; pending actions are dropped."""
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopped and (
+                        not self._timers or self._timers[0].due > _monotonic()):
+                    wait = None if not self._timers else self._timers[0].due - _monotonic()
+                    self._wake.wait(wait)
+                if self._stopped:
+                    return
+                timer = heapq.heappop(self._timers)
+            try:
+                timer.action()
+            except Exception:  # one failing action must not stop the device side
+                _log.exception("scheduled action failed")
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
+class DccSchedule:
+    """One DCC-scheduled SRV: run `fire` every `period` from `first`, until cancelled."""
+
+    schedule_id: int
+    owner: str
+    first: datetime
+    period: timedelta
+    fire: Callable[[datetime], None]
+
+
+class DccSchedules:
+    """DUIS 5.4 §3.2 DCC-scheduled Service Requests: created, fired on time, removed."""
+
+    def __init__(self, clock: Scheduler) -> None:
+        self.clock = clock
+        self._schedules: dict[int, DccSchedule] = {}
+        self._ids = itertools.count(1)
+
+    def create(self, owner: str, first: datetime, period: timedelta,
+               fire: Callable[[datetime], None]) -> DccSchedule:
+        """Hold a new schedule; its first run is at `first` (or at once if that has passed)."""
+        if period <= timedelta(0):
+            raise ValueError(f"a DCC schedule needs a positive period, not {period}")
+        schedule = DccSchedule(next(self._ids), owner, first, period, fire)
+        self._schedules[schedule.schedule_id] = schedule
+        self._arm(schedule, first)
+        return schedule
+
+    def delete(self, schedule_id: int) -> bool:
+        """Remove a schedule; True if it existed."""
+        return self._schedules.pop(schedule_id, None) is not None
+
+    def of(self, owner: str) -> list[DccSchedule]:
+        """The schedules `owner` holds."""
+        return [s for s in self._schedules.values() if s.owner == owner]
+
+    def _arm(self, schedule: DccSchedule, at: datetime) -> None:
+        wait = max(0.0, (at - self.clock.now()).total_seconds())
+        self.clock.call_later(wait, lambda: self._fire(schedule.schedule_id, at))
+
+    def _fire(self, schedule_id: int, at: datetime) -> None:
+        schedule = self._schedules.get(schedule_id)
+        if schedule is None:
+            return
+        schedule.fire(at)
+        self._arm(schedule, at + schedule.period)
