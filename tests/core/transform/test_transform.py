@@ -385,3 +385,33 @@ def test_signed_pre_command_of_another_srv_is_refused(keys: KeyStore) -> None:
     signed = codec.sign_apdu(moved, keys)
     with pytest.raises(PreCommandMalformed):
         finish_signed_precommand(_signed_request(first, bytes(signed)), keys=keys)
+
+
+def _int_bound() -> list[tuple[rtds.Template, str, tuple[Any, ...]]]:
+    keys = KeyStore.from_reference()
+    out = []
+    for t in rtds.in_scope():
+        try:
+            form = form_of(t, keys)
+        except CommandNotTabulated:
+            continue
+        values = fields.leaves(t.request.body)
+        b = next((b for b in form.bindings if b.conversion == "int" and b.at and b.source in values
+                  and not b.source.startswith("@") and values[b.source].isdigit()), None)
+        if b is not None:
+            out.append((t, b.source, b.at))
+    return out
+
+
+@pytest.mark.parametrize(("template", "path", "at"), _int_bound(), ids=lambda x: getattr(x, "name", str(x)))
+def test_a_changed_request_value_is_the_commanded_value(template: rtds.Template, path: str,
+                                                       at: tuple[Any, ...], keys: KeyStore) -> None:
+    """Bindings are live: the value in the payload follows the request, not the skeleton."""
+    root = parse_xml((rtds.REF / "duis" / "templates" / template.name).read_bytes())
+    request = read_request(root)
+    element = fields.element_at(request.body, path)
+    assert element is not None and element.text is not None
+    new = int(element.text) + 1 if int(element.text) < 200 else int(element.text) - 1
+    element.text = str(new)
+    view = codec.to_json(codec.decode(run(template, keys, request)))["Payload"]["Decoded"]
+    assert _at(view, list(at)) == new
