@@ -13,6 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -32,8 +33,13 @@ from e2e_support import (
 from opendcc.client import DccClient
 from opendcc.client.counter import Counter
 from opendcc.client.receiver import Receiver
+from opendcc.ids import EUI64
+from opendcc.smki.keystore import KeyStore
+from opendcc.smki.repository import CertificateRepository
 
 pytestmark = [pytest.mark.java, pytest.mark.slow]
+
+OTHER_USER = EUI64.parse("00-DB-12-34-56-78-00-04")
 
 
 def _admin_url() -> str:
@@ -47,7 +53,7 @@ def _admin_url() -> str:
     return "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     admin = _admin_url()
     name = f"opendcc_e2e_{uuid.uuid4().hex[:12]}"
@@ -58,8 +64,11 @@ def pg_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+@pytest.fixture(scope="module")
+def two_servers(pg_url: str, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[tuple[Server, Server]]:
+    """Started once for the module: each test uses its own user or counters."""
+    tmp_path = tmp_path_factory.mktemp("scale-out")
     servers = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -103,3 +112,24 @@ def test_an_async_response_is_delivered_once_by_two_workers(
         assert response.response_code == "E20"
         assert receiver.received(ack.request_id) == [response]
         assert receiver.duplicates == 0
+
+
+def test_a_revocation_reaches_every_process(two_servers: tuple[Server, Server],
+                                            pg_url: str) -> None:
+    a, b = two_servers
+    inventory = {"ReadInventory": {"DeviceID": ESME.hyphenated}}
+    first = dcc_tool_signed("8.2", inventory, originator=OTHER_USER, target=DCC, counter=200)
+    assert response_code(httpx.post(f"{b.url}/api/v1/serviceD", content=first,
+                                    headers=XML).content) == "I0"
+    credential = KeyStore.from_reference().xml_signing(OTHER_USER)
+    assert credential is not None
+    repository = CertificateRepository(pg_url)  # the SMKI repository both processes share
+    try:
+        repository.revoke(credential.serial, at=datetime.now(UTC) - timedelta(seconds=1),
+                          reason="keyCompromise")
+    finally:
+        repository.close()
+    later = dcc_tool_signed("8.2", inventory, originator=OTHER_USER, target=DCC, counter=201)
+    for server in (a, b):
+        refused = httpx.post(f"{server.url}/api/v1/serviceD", content=later, headers=XML)
+        assert refused.status_code == 401 and "revoked" in refused.text

@@ -36,6 +36,10 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Path | None, typer.Option(
             help="Data directory for the embedded store (default OPENDCC_DATA or ./var)."
         )] = None,
+        smki_store: Annotated[str | None, typer.Option(
+            help="SMKI repository URL; default: --store when it is PostgreSQL (so every "
+                 "process shares certificates and revocations), else SQLite under the data dir."
+        )] = None,
         smki_port: Annotated[int, typer.Option(help="SMKI repository port (0: off).")] = DEFAULT_SMKI_PORT,
         poll: Annotated[float, typer.Option(help="Seconds between outbox delivery passes.")] = 0.5,
         tls_cert: Annotated[Path | None, typer.Option(
@@ -60,7 +64,10 @@ def register(app: typer.Typer) -> None:
         from opendcc.gateway.wiring import GatewayConfig, build_services
 
         logs.configure()
-        services = build_services(GatewayConfig(store_url=store, reference=reference))
+        if smki_store is None and store is not None and store.startswith("postgresql"):
+            smki_store = store
+        services = build_services(GatewayConfig(store_url=store, reference=reference,
+                                                smki_url=smki_store))
         services.worker.start(poll=poll)
         smki_server = _start_smki(host, smki_port, services) if smki_port else None
 
@@ -69,6 +76,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"health / metrics      {base}/health  {base}/metrics")
         typer.echo(f"API docs              {base}/docs")
         typer.echo(f"store                 {services.store.url}")
+        if services.repository is not None:
+            typer.echo(f"SMKI repository store {services.repository.url}")
         if smki_server is not None:
             typer.echo(f"SMKI repository       http://{host}:{smki_port}/")
         tls: dict[str, Any] = {}
