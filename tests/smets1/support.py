@@ -79,6 +79,9 @@ class LocalAdapter:
             out[d] = DeviceResult(d, FROM_STATUS[status], value)
         return out
 
+    def settle(self) -> None:
+        pass
+
     def set_faults(self, settings: dict[str, object]) -> None:
         self.estate.faults.update(settings)
 

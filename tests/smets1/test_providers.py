@@ -97,3 +97,35 @@ def test_a_truncated_beta_frame_is_a_frame_error(cut):
 def test_a_beta_frame_length_out_of_range_is_refused():
     with pytest.raises(wire.FrameError):
         wire.split_header(wire.HEADER.pack(2, 1, 1))
+
+
+def test_a_swap_that_times_out_and_runs_late_is_settled_before_reconciling(tmp_path):
+    """A timed-out alpha job may still run: reconciliation waits for it, then trusts the query."""
+    from datetime import UTC, datetime
+
+    from opendcc.clock import SimulatedClock
+    from opendcc.smets1.adapters.alpha import AlphaAdapter
+    from opendcc.smets1.adapters.base import ProviderTimeout
+    from opendcc.smets1.invariants import violations
+    from opendcc.smets1.migration import MigrationEngine
+    from opendcc.smets1.states import State
+    from opendcc.store.engine import open_store
+
+    from .support import register_estate
+    from .test_migration import authorise_all, run_all, states
+
+    estate = Estate.generate("alpha", 40, 6)
+    with provider_process("alpha", 40, 6, "--job-delay", "0.2") as address:
+        slow = AlphaAdapter(address, job_timeout=0.02)
+        with pytest.raises(ProviderTimeout):
+            slow.commands(DCC, [(next(iter(estate.meters)), Op.READ_IMPORT, 0)])
+        slow.settle()
+        assert not slow.unfinished
+        store = open_store(f"sqlite:///{tmp_path / 'late.sqlite3'}")
+        register_estate(store, estate)
+        engine = MigrationEngine(store, {"alpha": slow}, SimulatedClock(datetime(2026, 3, 1, tzinfo=UTC)))
+        authorise_all(engine, {"alpha": estate})
+        run_all(engine)
+        assert set(states(store).values()) == {State.MIGRATED}
+        assert violations(store, {"alpha": slow}, DCC) == []
+        slow.close()

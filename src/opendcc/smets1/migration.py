@@ -349,6 +349,7 @@ class MigrationEngine:
                 t.devices.c.device_id, t.devices.c.state, t.devices.c.previous_owner,
                 t.devices.c.cohort_id, t.devices.c.reason).where(t.devices.c.device_id.in_(ids)))}
         try:
+            self.adapters[provider].settle()  # a swap that timed out may still be running
             infos = self.adapters[provider].query(ids)
         except ProviderError:
             return  # still in doubt

@@ -45,9 +45,12 @@ class AlphaAdapter:
 
     name = "alpha"
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, job_timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 10.0, job_timeout: float = 30.0,
+                 settle_timeout: float = 120.0) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=timeout)
         self.job_timeout = job_timeout
+        self.settle_timeout = settle_timeout
+        self.unfinished: set[str] = set()  # jobs given up on: they may still run
 
     def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
@@ -85,26 +88,42 @@ class AlphaAdapter:
         for start in range(0, len(items), BATCH):
             job = self._post("/api/v2/jobs", {"kind": kind, "caller": caller,
                                               "items": items[start:start + BATCH]}).json()
-            deadline = time.monotonic() + self.job_timeout
-            pause = 0.002
-            while True:
-                try:
-                    answer = self.client.get(f"/api/v2/jobs/{job['job_id']}")
-                except httpx.TransportError as exc:
-                    raise ConnectionDropped(self.name, f"lost job {job['job_id']}: {exc}") from exc
-                if answer.status_code != 200:
-                    raise ConnectionDropped(self.name, f"job {job['job_id']}: HTTP {answer.status_code}")
-                body = answer.json()
-                if body.get("state") == "done":
-                    break
-                if time.monotonic() > deadline:
-                    raise ProviderTimeout(self.name, f"job {job['job_id']} still running")
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)
+            body = self._wait(str(job["job_id"]), self.job_timeout)
             for item in body.get("results", []):
                 result = _result(item)
                 results[result.device_id] = result
         return results
+
+    def _wait(self, job_id: str, limit: float) -> dict[str, Any]:
+        """Poll a job until it is done; ProviderTimeout (job kept as unfinished) after `limit` s."""
+        deadline = time.monotonic() + limit
+        pause = 0.002
+        while True:
+            try:
+                answer = self.client.get(f"/api/v2/jobs/{job_id}")
+            except httpx.TransportError as exc:
+                self.unfinished.add(job_id)
+                raise ConnectionDropped(self.name, f"lost job {job_id}: {exc}") from exc
+            if answer.status_code == 503:  # the job was accepted: it may have run
+                self.unfinished.add(job_id)
+                raise ConnectionDropped(self.name, f"job {job_id}: head-end went out of service")
+            if answer.status_code != 200:
+                self.unfinished.discard(job_id)  # unknown to the head-end: nothing left to run
+                raise ConnectionDropped(self.name, f"job {job_id}: HTTP {answer.status_code}")
+            body: dict[str, Any] = answer.json()
+            if body.get("state") == "done":
+                self.unfinished.discard(job_id)
+                return body
+            if time.monotonic() > deadline:
+                self.unfinished.add(job_id)
+                raise ProviderTimeout(self.name, f"job {job_id} still running after {limit} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    def settle(self) -> None:
+        """Wait for every job given up on to finish (its results are no longer needed)."""
+        for job_id in sorted(self.unfinished):
+            self._wait(job_id, self.settle_timeout)
 
     def replace_credentials(self, new_owner: str,
                             expected: list[tuple[str, str]]) -> dict[str, DeviceResult]:

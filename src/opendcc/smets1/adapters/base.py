@@ -106,6 +106,14 @@ class ProviderAdapter(Protocol):
         """Run device commands as `caller`, who must hold the credentials."""
         ...
 
+    def settle(self) -> None:
+        """Wait until work this adapter gave up on (timed out) has finished at the provider.
+
+        Reconciliation calls it before trusting a query: a swap that timed out may still run.
+        Raises ProviderError if the provider cannot say.
+        """
+        ...
+
     def set_faults(self, settings: dict[str, object]) -> None:
         """Fault injection (simulated providers only)."""
         ...

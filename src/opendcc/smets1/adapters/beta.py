@@ -138,6 +138,9 @@ class BetaAdapter:
         return self._results(Opcode.COMMAND, [wire.encode_commands(caller, triples[s:s + BATCH])
                                               for s in range(0, len(triples), BATCH)])
 
+    def settle(self) -> None:
+        """Nothing to wait for: a beta head-end finishes a frame before it reads the next."""
+
     def set_faults(self, settings: dict[str, object]) -> None:
         """A FAULTS frame."""
         self._call(Opcode.FAULTS, json.dumps(settings).encode())
