@@ -15,14 +15,16 @@ hence `MONEY_SCALE`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from opendcc.devices.chf import HanEntry
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import InvalidArgument
-from opendcc.devices.prepayment import PaymentMode, Utrn
+from opendcc.devices.esme import LoadLimitConfig
+from opendcc.devices.gsme import ConversionFactors
+from opendcc.devices.prepayment import Debt, PaymentMode, PrepaymentConfig, Utrn
 from opendcc.devices.supply import SupplyTamperState
 from opendcc.devices.tariff import MAX_TOU_RATES, Tariff
 from opendcc.ids import EUI64, MPxN
@@ -35,6 +37,10 @@ DEVICE_PRICE_SCALE = -4
 PRIMARY_PRICES = "0-0:19.20.0.255"
 STANDING_CHARGE = "0-0:19.20.4.255"
 SECONDARY_PRICES = "0-0:19.20.5.255"
+#: Charge objects of the time-based debts 1 and 2 and the payment-based debt (ECS07).
+DEBT_1, DEBT_2, DEBT_3 = "0-0:19.20.1.255", "0-0:19.20.2.255", "0-0:19.20.3.255"
+#: Smart Energy Debt Recovery Frequency -> periods per day (hourly, daily, weekly).
+_PER_DAY = {0: 24.0, 1: 1.0, 2: 1 / 7}
 #: Digits of an MPAN core.
 MPAN_DIGITS = 13
 #: The CS03 join method and role whose command must carry the other device's certificate.
@@ -73,6 +79,25 @@ def dlms_value(view: Any, class_id: int, obis: str, member: int) -> Any | None:
         if (c, o, m) == (class_id, obis, member):
             return value
     return None
+
+
+def dlms_action(view: Any, class_id: int, obis: str, method: int) -> Any | None:
+    """The data sent with an action request (method invocation), if any."""
+    specs = view.get("access_request_list_of_specification", []) if isinstance(view, dict) else []
+    for spec, value in zip(specs, view.get("access_request_list_of_data", []), strict=False):
+        desc = spec.get("cosem_method_descriptor") or {}
+        if (desc.get("class_id"), desc.get("instance_id"), desc.get("method_id")) == \
+                (class_id, obis, method):
+            return value
+    return None
+
+
+def zcl_all(view: Any, command: str) -> Iterator[dict[str, Any]]:
+    """The fields of every cluster command named `command` in a GBZ payload."""
+    for component in view.get("components", []) if isinstance(view, dict) else []:
+        payload = component.get("zcl_frame", {}).get("payload", {})
+        if payload.get("@type") == "cluster-command" and payload.get("command") == command:
+            yield dict(payload.get("fields", {}))
 
 
 def zcl_fields(view: Any, command: str | None = None) -> dict[str, Any]:
@@ -211,16 +236,100 @@ def _gas_prices(ctx: CommandContext) -> dict[str, Any]:
     return {"tou_prices": (int(fields["price"]),) * len(meter.tariff.tou_prices)}
 
 
-def _current(attribute: str, argument: str) -> Reader:
-    """Settings whose command form is not decoded yet: the device keeps its current value."""
-    def read(ctx: CommandContext) -> dict[str, Any]:
-        return {argument: getattr(ctx.device, attribute)}
-    return read
-
-
-def _debt(ctx: CommandContext) -> dict[str, Any]:
+def _debt_dlms(ctx: CommandContext) -> dict[str, Any]:
+    """ECS07: time-based debts 1 and 2 (Charge 0-0:19.20.1 / 19.20.2) and payment-based debt
+    (19.20.3). Method 4 (update_total_amount_remaining) adds to a debt (scale -5); attribute 6
+    is the recovery rate per collection period (attribute 8, seconds), kept per day."""
     meter: Any = ctx.device
-    return {"debt": meter.read_prepayment_registers(ctx.now).value.debt}
+    debt: Debt = meter.read_prepayment_registers(ctx.now).value.debt
+    changes: dict[str, int] = {}
+    for obis, amount_field, rate_field in ((DEBT_1, "time_debt_1", "time_debt_1_rate"),
+                                           (DEBT_2, "time_debt_2", "time_debt_2_rate"),
+                                           (DEBT_3, "payment_debt", None)):
+        added = dlms_action(ctx.view, 113, obis, 4)
+        if added is not None:
+            changes[amount_field] = getattr(debt, amount_field) + int(scalar(added)) // MONEY_SCALE
+        rate = dlms_value(ctx.view, 113, obis, 6)
+        if rate is not None and rate_field is not None:
+            period = dlms_value(ctx.view, 113, obis, 8)
+            seconds = int(scalar(period)) if period is not None else 86400
+            if seconds <= 0:
+                raise InvalidArgument(f"debt collection period {seconds} s")
+            changes[rate_field] = charge_prices(rate)[0] * 86400 // seconds
+    return {"debt": replace(debt, **changes)}
+
+
+def _debt_zcl(ctx: CommandContext) -> dict[str, Any]:
+    """GCS04: Change Debt commands; debt amount types 0/1 are debt 1, 2/3 debt 2 (time-based,
+    absolute / incremental), 4/5 debt 3 (payment-based); recovery amounts per frequency."""
+    meter: Any = ctx.device
+    debt: Debt = meter.read_prepayment_registers(ctx.now).value.debt
+    for fields in zcl_all(ctx.view, "prepayment/change-debt"):
+        kind = int(fields.get("debt_amount_type", 0))
+        field = ("time_debt_1", "time_debt_2", "payment_debt")[min(kind // 2, 2)]
+        amount = int(fields.get("debt_amount", 0)) // MONEY_SCALE
+        value = amount if kind % 2 == 0 else getattr(debt, field) + amount
+        changes: dict[str, int] = {field: value}
+        if field != "payment_debt":
+            per_day = _PER_DAY.get(int(fields.get("debt_recovery_frequency", 1)))
+            if per_day is None:
+                raise InvalidArgument(f"debt recovery frequency {fields.get('debt_recovery_frequency')}")
+            changes[f"{field}_rate"] = int(int(fields.get("debt_recovery_amount", 0)) // MONEY_SCALE
+                                           * per_day)
+        debt = replace(debt, **changes)
+    return {"debt": debt}
+
+
+def _prepayment_config(ctx: CommandContext) -> dict[str, Any]:
+    """GCS05: Emergency Credit Setup (limit, threshold) and Set Maximum Credit Limit (the
+    maximum meter balance); low-credit warning and debt cap are not modelled."""
+    meter: Any = ctx.device
+    config: PrepaymentConfig = meter.prepayment_config
+    for fields in zcl_all(ctx.view, "prepayment/emergency-credit-setup"):
+        config = replace(config,
+                         emergency_credit_limit=int(fields["emergency_credit_limit"]) // MONEY_SCALE,
+                         emergency_credit_threshold=int(fields["emergency_credit_threshold"]) // MONEY_SCALE)
+    for fields in zcl_all(ctx.view, "prepayment/set-maximum-credit-limit"):
+        config = replace(config, max_meter_balance=int(fields["maximum_credit_level"]) // MONEY_SCALE)
+    return {"config": config}
+
+
+def _load_limit(ctx: CommandContext) -> dict[str, Any]:
+    """ECS28a: power threshold (W, 0-0:94.44.128.7), whether to disable the supply
+    (0-0:94.44.0.3) and the restoration period (s, 0-0:94.44.128.8), attribute 4 each."""
+    meter: Any = ctx.device
+    current: LoadLimitConfig | None = meter.load_limit
+    threshold = dlms_value(ctx.view, 9000, "0-0:94.44.128.7", 4)
+    disable = dlms_value(ctx.view, 9000, "0-0:94.44.0.3", 4)
+    restoration = dlms_value(ctx.view, 9000, "0-0:94.44.128.8", 4)
+    if threshold is None and current is None:
+        return {"config": None}
+    base = current or LoadLimitConfig(int(scalar(threshold)))
+    return {"config": LoadLimitConfig(
+        int(scalar(threshold)) if threshold is not None else base.threshold_w,
+        bool(scalar(disable)) if disable is not None else base.disable_supply,
+        timedelta(seconds=int(scalar(restoration))) if restoration is not None
+        else base.restoration_period)}
+
+
+def _trailing(value: int, trailing_digit: int) -> int:
+    """A Smart Energy value with its trailing-digit field (digits after the point in the top
+    nibble), in thousandths."""
+    digits = (trailing_digit >> 4) & 0x0F
+    return int(value * 1000 // 10**digits) if digits >= 3 else int(value * 10 ** (3 - digits))
+
+
+def _conversion(ctx: CommandContext) -> dict[str, Any]:
+    """GCS23: Publish Conversion Factor and Publish Calorific Value (Price cluster)."""
+    meter: Any = ctx.device
+    factors: ConversionFactors = meter.conversion
+    for fields in zcl_all(ctx.view, "price/publish-conversion-factor"):
+        factors = replace(factors, conversion_factor_milli=_trailing(
+            int(fields["conversion_factor"]), int(fields["conversion_factor_trailing_digit"])))
+    for fields in zcl_all(ctx.view, "price/publish-calorific-value"):
+        factors = replace(factors, calorific_value_milli=_trailing(
+            int(fields["calorific_value"]), int(fields["calorific_value_trailing_digit"])))
+    return {"factors": factors}
 
 
 def _mode(mode: PaymentMode) -> Reader:
@@ -330,10 +439,9 @@ ARGUMENTS: dict[str, Reader] = {
     "GCS02": _mode(PaymentMode.CREDIT),
     "GCS03": _mode(PaymentMode.PREPAYMENT),
     "ECS04a": _balance,
-    "ECS07": _debt,
-    "GCS04": _debt,
-    "ECS08a": _current("prepayment_config", "config"),
-    "GCS05": _current("prepayment_config", "config"),
+    "ECS07": _debt_dlms,
+    "GCS04": _debt_zcl,
+    "GCS05": _prepayment_config,
     "CS01a": _top_up_dlms,
     "CS01b": _top_up_zcl,
     "ECS21a": _log_window,
@@ -346,8 +454,8 @@ ARGUMENTS: dict[str, Reader] = {
     "GCS61": _log_window,
     "ECS81": _tamper,
     "GCS24a": lambda ctx: {"state": SupplyTamperState.LOCKED},
-    "ECS28a": _current("load_limit", "config"),
-    "GCS23": _current("conversion", "factors"),
+    "ECS28a": _load_limit,
+    "GCS23": _conversion,
     "ECS39a": _mpxn_dlms,
     "GCS41": _mpxn_zcl,
     "ECS70": _clock,
