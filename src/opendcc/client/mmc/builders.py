@@ -92,11 +92,14 @@ def _dlms(view: Json, path: str) -> Any:
             return None
         return _Rows([[e.get("value") for e in row.get("elements", [])] for row in rows
                       if isinstance(row, dict)])
-    if path.endswith(".*"):
-        whole = _dlms(view, path[:-2])
+    if ".*" in path:  # `0.2.*` every element's value; `0.2.*.1` element 1 of each
+        prefix, _, inner = path.partition(".*")
+        whole = _dlms(view, prefix)
         elements = whole.get("elements") if isinstance(whole, dict) else None
         if not isinstance(elements, list):
             return None
+        if inner:
+            return [_dlms({"access_response_list_of_data": [e]}, "0" + inner) for e in elements]
         return [e.get("value") if isinstance(e, dict) else None for e in elements]
     for step in path.split("."):
         # (a compact array holds its rows as `contents`)
@@ -105,8 +108,8 @@ def _dlms(view: Json, path: str) -> Any:
         if m is None or not isinstance(elements, list) or not -len(elements) <= int(m.group(1)) < len(elements):
             return None
         node = elements[int(m.group(1))]
-        inner = node.get("elements", node.get("contents")) if isinstance(node, dict) else None
-        if m.group(2) and (not isinstance(inner, list) or len(inner) != int(m.group(2))):
+        members = node.get("elements", node.get("contents")) if isinstance(node, dict) else None
+        if m.group(2) and (not isinstance(members, list) or len(members) != int(m.group(2))):
             return None  # `2[9]`: only when element 2 has 9 elements (a variant's layout)
     if not isinstance(node, dict) or node.get("@type") == "null-data":
         return None
@@ -621,3 +624,109 @@ def alert_fields(msg: Renderable) -> tuple[etree._Element | None, bool]:
     payload = etree.Element(ra("Payload"))
     complete = apply_specs(payload, tables().smets_fields.get(msg.use_case, ()), view, complete=True)
     return (payload if len(payload) else None), complete and len(payload) > 0
+
+
+def _cosem_date(parent: etree._Element, name: str, raw: bytes) -> bool:
+    """MMC ra:Date from COSEM date octets (year 2, month, day of month, day of week), each
+    field Specified or NonSpecified (0xFF / 0xFFFF); day 0xFE/0xFD: last / second last."""
+    if len(raw) < 5:
+        return False
+    date = etree.SubElement(parent, ra(name))
+    year = int.from_bytes(raw[:2], "big")
+    fields = [("Year", year, year == 0xFFFF), ("Month", raw[2], raw[2] == 0xFF),
+              ("DayOfMonth", raw[3], raw[3] == 0xFF), ("DayOfWeek", raw[4], raw[4] == 0xFF)]
+    for field, value, unspecified in fields:
+        node = etree.SubElement(date, ra(field))
+        if field == "DayOfMonth" and value in (0xFE, 0xFD):
+            etree.SubElement(node, ra("LastDayOfMonth" if value == 0xFE else "SecondLastDayOfMonth"))
+        elif unspecified:
+            etree.SubElement(node, ra(f"NonSpecified{field}"))
+        else:
+            etree.SubElement(node, ra(f"Specified{field}")).text = str(value)
+    return True
+
+
+def _elements(node: Any) -> list[Any]:
+    """The members of a DLMS structure/array (or a compact array's rows), else []."""
+    if not isinstance(node, dict):
+        return []
+    out = node.get("elements", node.get("contents"))
+    return out if isinstance(out, list) else []
+
+
+def _tariff_action(selector: int) -> tuple[str, int] | None:
+    """GBCS tariff switching script selector -> (MMC action element, register or block)."""
+    for span, (name, base) in tables().tariff_script_actions.items():
+        low, _, high = span.partition("-")
+        if int(low) <= selector <= int(high or low):
+            return name, selector - base
+    return None
+
+
+def _activity_calendar(table: etree._Element, view: Json, at: dict[str, str]) -> bool:
+    """DLMS activity calendar (class 20) day, week and season profiles as an MMC tariff
+    switching table; `at` names the data items holding each (`tariff_calendars`)."""
+    complete = True
+    days = etree.SubElement(table, ra("DayProfiles"))
+    for day in _elements(_dlms_node(view, at["days"])):
+        parts = _elements(day)
+        if len(parts) != 2:
+            return False
+        profile = etree.SubElement(days, ra("DayProfile"))
+        etree.SubElement(profile, ra("Day")).text = str(parts[0].get("value"))
+        for action in _elements(parts[1]):
+            start, _, selector = (e.get("value") for e in _elements(action))
+            found = _tariff_action(int(selector))
+            schedule = etree.SubElement(profile, ra("ProfileSchedule"))
+            etree.SubElement(schedule, ra("StartTime")).text = convert(start, "time", view)
+            if found is None:
+                complete = False
+                continue
+            etree.SubElement(schedule, ra(found[0])).text = str(found[1])
+    weeks = etree.SubElement(table, ra("WeekProfiles"))
+    for week in _elements(_dlms_node(view, at["weeks"])):
+        parts = [e.get("value") for e in _elements(week)]
+        profile = etree.SubElement(weeks, ra("WeekProfile"))
+        etree.SubElement(profile, ra("WeekName")).text = str(int(str(parts[0]), 16))
+        for i, day_id in enumerate(parts[1:8], 1):
+            etree.SubElement(profile, ra("ReferencedElecDay"), index=str(i)).text = str(day_id)
+    seasons = etree.SubElement(table, ra("Seasons"))
+    for season in _elements(_dlms_node(view, at["seasons"])):
+        name, start, week = (str(e.get("value")) for e in _elements(season))
+        entry = etree.SubElement(seasons, ra("Season"))
+        etree.SubElement(entry, ra("SeasonName")).text = bytes.fromhex(name).decode("ascii", "replace")
+        complete &= _cosem_date(entry, "SeasonStartDate", bytes.fromhex(start))
+        etree.SubElement(entry, ra("ReferencedWeekName")).text = str(int(week, 16))
+    return complete
+
+
+def _dlms_node(view: Json, path: str) -> Any:
+    node: Any = {"elements": view.get("access_response_list_of_data") or []}
+    for step in path.split("."):
+        members = _elements(node)
+        if int(step) >= len(members):
+            return None
+        node = members[int(step)]
+    return node
+
+
+@builder("electricity-tariff")
+def electricity_tariff(msg: Renderable, el: etree._Element) -> bool:
+    """SRV 4.11 (ECS24b): prices from the use case's field specs, then the tariff switching
+    table from the activity calendar and its special days (`tariff_calendars`)."""
+    view = msg.decrypted.view
+    at = tables().tariff_calendars.get(msg.use_case)
+    if view is None or at is None:
+        return False
+    complete = apply_specs(el, tables().tariff_fields.get(msg.use_case, ()), view, complete=msg.outcome.known)
+    # (items a device could not read are null: their part is left out, as for any field)
+    if _elements(_dlms_node(view, at["days"])):
+        complete &= _activity_calendar(etree.SubElement(el, ra("TariffSwitchingTable")), view, at)
+    entries = _elements(_dlms_node(view, at["special_days"]))
+    special = etree.SubElement(el, ra("TariffSwitchingTableSpecialDays")) if entries else el
+    for entry in entries:
+        _, date, day_id = (e.get("value") for e in _elements(entry))
+        day = etree.SubElement(special, ra("SpecialDay"))
+        complete &= _cosem_date(day, "Date", bytes.fromhex(str(date)))
+        etree.SubElement(day, ra("ReferencedDay")).text = str(day_id)
+    return complete

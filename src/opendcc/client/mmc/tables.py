@@ -17,6 +17,9 @@
   duration -> the MMC Periodicity of a gas billing calendar.
 - `certificate_usage`, `remote_party_roles`, `asn1_status_names`: GBCS ASN.1 security
   credential values (key usage octet, remotePartyRole, statusCode) -> MMC words.
+- `tariff_script_actions`: GBCS tariff switching script selectors -> TOU or block action
+  (selector minus base); `tariff_calendars`: per tariff use case, the data items holding the
+  day, week and season profiles and special days; `tariff_fields`: its price field specs.
 - `correlation_derived`: Pre-Command payload fields (a JSON-view key, or `UseCase:path` prefix)
   whose values GBCS fixes or derives rather than the request commanding them, and why.
 - `correlation_words`: request enumeration words and the number GBCS carries for each.
@@ -53,6 +56,9 @@ class MmcTables:
     certificate_usage: dict[str, str]  # key usage octet (hex) -> MMC certificate type
     remote_party_roles: dict[int, str]  # GBCS remotePartyRole -> MMC RemotePartyRole
     asn1_status_names: dict[int, str]  # GBCS statusCode -> MMC ASN1Status
+    tariff_script_actions: dict[str, tuple[str, int]]  # "low-high" selectors -> (element, base)
+    tariff_calendars: dict[str, dict[str, str]]  # use case -> data items of its calendar parts
+    tariff_fields: dict[str, tuple[tuple[str, str, str], ...]]  # use case -> price field specs
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -99,6 +105,10 @@ def tables() -> MmcTables:
         certificate_usage=dict(raw.get("certificate_usage", {})),
         remote_party_roles={int(k): v for k, v in raw.get("remote_party_roles", {}).items()},
         asn1_status_names={int(k): v for k, v in raw.get("asn1_status_names", {}).items()},
+        tariff_script_actions={k: (str(v[0]), int(v[1])) for k, v in raw.get("tariff_script_actions", {}).items()},
+        tariff_calendars={k: dict(v) for k, v in raw.get("tariff_calendars", {}).items()},
+        tariff_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
+                       for k, v in raw.get("tariff_fields", {}).items()},
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                       for k, v in raw.get("smets_fields", {}).items() if not k.startswith("_")},
     )
