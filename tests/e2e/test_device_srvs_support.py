@@ -55,7 +55,7 @@ class Dcc:
     http: TestClient
     keys: KeyStore
     delivered: dict[str, list[bytes]] = field(default_factory=dict)
-    alerts: list[bytes] = field(default_factory=list)
+    alerts: list[tuple[str, bytes]] = field(default_factory=list)  # (user, message)
 
     def post(self, body: bytes, endpoint: str | None = None) -> etree._Element:
         """POST a signed request to its Command Variant's endpoint; the synchronous answer."""
@@ -122,17 +122,17 @@ def make_dcc(premises: int = 0) -> Dcc:
     side.connect(services.deliver, registered_parties(store, clock.now))
     dcc = Dcc(clock, side, services, TestClient(create_app(services=services)), side.keys)
 
-    def post(_url: str, body: bytes) -> int:
+    def post(url: str, body: bytes) -> int:
         root = etree.fromstring(body)
         rid = root.findtext(f"{SR}Header/{SR}RequestID")
         if rid:
             dcc.delivered.setdefault(rid, []).append(body)
         else:
-            dcc.alerts.append(body)
+            dcc.alerts.append((url.rsplit("/", 1)[-1], body))
         return 204
 
     services.worker.post = post
-    services.worker.response_url = lambda _user: "http://receiver.invalid/duis"
+    services.worker.response_url = lambda user: f"http://receiver.invalid/{user}"
     return dcc
 
 
