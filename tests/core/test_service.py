@@ -23,6 +23,7 @@ from core_requests import (
 from lxml import etree
 
 from opendcc.clock import SimulatedClock
+from opendcc.core.commissioning import NON_DEVICE_HANDLERS as INVENTORY_CHANGING
 from opendcc.core.service import DataService, Outcome
 from opendcc.duis.catalogue import CommandVariant, load_catalogue
 from opendcc.duis.request import SR, DuisRequest
@@ -293,6 +294,12 @@ def test_every_template_gets_its_specified_answer(estate: DataService, path: obj
     if name in DOCUMENTED_REJECTIONS:
         with pytest.raises(DOCUMENTED_REJECTIONS[name]):
             _handle(estate, request)
+    elif srv.variant in INVENTORY_CHANGING:  # I0, or E5 where the template's device cannot move
+        try:
+            assert _handle(estate, request).code == "I0"
+        except DeviceStatusInvalid:
+            assert srv.variant in ("12.2", "8.4")  # A0 exists already / is not Pending
+        seed_demo(estate.store)  # 8.3 decommissioned the ESME later templates address
     elif srv.non_device and srv.variant != "8.2":
         with pytest.raises(ServiceNotImplemented):
             _handle(estate, request)

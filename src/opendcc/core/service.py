@@ -27,7 +27,7 @@ from lxml import etree
 from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
-from opendcc.core import access_control
+from opendcc.core import access_control, commissioning
 from opendcc.core.read_inventory import dsp_inventory, read_query
 from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant
 from opendcc.duis.request import SR, DuisRequest
@@ -101,6 +101,7 @@ def _read_inventory(conn: Connection, request: DuisRequest, now: datetime) -> et
 # Non-device SRVs answered from the store, by Service Reference Variant.
 NON_DEVICE_HANDLERS: Final[dict[str, NonDeviceHandler]] = {
     "8.2": _read_inventory,
+    **commissioning.NON_DEVICE_HANDLERS,
 }
 
 

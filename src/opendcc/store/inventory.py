@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.ids import EUI64, MPxN
@@ -90,6 +90,11 @@ def put_device(conn: Connection, device: Device) -> None:
             set_={k: stmt.excluded[k] for k in values if k != "device_id"},
         )
     )
+
+
+def delete_device(conn: Connection, device_id: EUI64) -> bool:
+    """Remove a device record (DUIS 8.4 DeleteDevice; the caller checks it is Pending)."""
+    return conn.execute(delete(_d).where(_d.c.device_id == device_id.hyphenated)).rowcount == 1
 
 
 def get_device(conn: Connection, device_id: EUI64) -> Device | None:
