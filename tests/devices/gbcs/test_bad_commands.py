@@ -170,3 +170,14 @@ def test_a_critical_command_with_only_a_mac_is_refused(site: Site) -> None:
     with pytest.raises(NotAuthorised, match="critical"):
         site.endpoint.handle(octets)
     assert state(site) == before
+
+
+def test_a_signed_command_with_a_bad_mac_is_refused(site: Site) -> None:
+    """CS03A1 is signed by the supplier and MACed by the ACB: both must verify."""
+    octets = bytearray(site.command(rtds("CS03A1_8.7.1_SUCCESS_COMMAND_GBCS.HEX")))
+    octets[-1] ^= 0x01
+    esme: Any = site.estate.device(ESME)
+    joined = esme.han_devices
+    with pytest.raises(NotAuthorised, match="MAC"):
+        site.endpoint.handle(bytes(octets))
+    assert esme.han_devices == joined

@@ -61,33 +61,33 @@ class Answer:
 
 
 class _GbcsAuthenticator:
-    """GBCS §6.3: the critical command's signature by the anchored party, or the ACB's MAC."""
+    """GBCS §6.3: the remote party's signature (critical commands) and the ACB's MAC (every
+    command with a MAC Header), each checked when present; at least one must be."""
 
-    def __init__(self, msg: GbcsMessage, keys: KeyLookup) -> None:
+    def __init__(self, msg: GbcsMessage, keys: KeyLookup, acb: EUI64) -> None:
         self.msg = msg
         self.keys = keys
+        self.acb = acb
 
     def authenticate(self, header: CommandHeader, anchor: TrustAnchor) -> None:
-        """Raise `NotAuthorised` unless the signature or MAC verifies with the device's keys."""
+        """Raise `NotAuthorised` unless the signature and MAC verify with the device's keys."""
         cache = security.cache_for(self.keys)
         apdu = self.msg.apdu
+        frame = self.msg.frame
+        if not apdu.signature and not isinstance(frame, GeneralCiphering):
+            raise NotAuthorised("a command with neither signature nor MAC")
         if apdu.signature:
             key = cache.public_key(EUI64.parse(anchor.entity), "ds")
             if key is None or not security.verify(key, apdu.signed_data(), apdu.signature):
                 raise NotAuthorised(f"signature by {header.originator} does not verify "
                                     f"with the {header.role.value} trust anchor")
-            return
-        frame = self.msg.frame
-        if not isinstance(frame, GeneralCiphering):
-            raise NotAuthorised("a command with neither signature nor MAC")
-        acb = EUI64.parse(anchor.entity) if header.role is RemotePartyRole.ACCESS_CONTROL_BROKER \
-            else codec.DEFAULT_ACB
-        try:
-            verified = codec.check_mac(frame, cache, acb, 0, self.msg.use_case.han_only)
-        except GbcsError:
-            raise NotAuthorised(f"MAC of the command from {header.originator} does not verify") from None
-        if verified is not codec.Verification.VERIFIED:
-            raise NotAuthorised(f"no key agreement key to check the MAC from {header.originator}")
+        if isinstance(frame, GeneralCiphering):
+            try:
+                verified = codec.check_mac(frame, cache, self.acb, 0, self.msg.use_case.han_only)
+            except GbcsError:
+                raise NotAuthorised(f"MAC of the command from {header.originator} does not verify") from None
+            if verified is not codec.Verification.VERIFIED:
+                raise NotAuthorised(f"no key agreement key to check the MAC from {header.originator}")
 
 
 #: GBCS message type of critical commands (signed by the remote party, GBCS §7.2.9).
@@ -250,7 +250,9 @@ class DeviceGbcsEndpoint:
                 device.accept(dataclasses.replace(header, originator=f"unsigned {originator}"), now)
             raise NotAuthorised(f"{msg.use_case.code} is critical: it needs the signature of "
                                 f"{originator}, a MAC is not enough")
-        device.accept(header, now, _GbcsAuthenticator(msg, self.keys))
+        acb = device.anchors.get(RemotePartyRole.ACCESS_CONTROL_BROKER)
+        acb_id = EUI64.parse(acb.entity) if acb is not None else codec.DEFAULT_ACB
+        device.accept(header, now, _GbcsAuthenticator(msg, self.keys, acb_id))
 
     def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
                  now: datetime, success: bool) -> bytes:
