@@ -712,21 +712,25 @@ def _dlms_node(view: Json, path: str) -> Any:
 
 @builder("electricity-tariff")
 def electricity_tariff(msg: Renderable, el: etree._Element) -> bool:
-    """SRV 4.11 (ECS24b): prices from the use case's field specs, then the tariff switching
-    table from the activity calendar and its special days (`tariff_calendars`)."""
+    """SRV 4.11 (ECS24, ECS24b): prices from the use case's field specs (`tariff_fields`), the
+    tariff switching table from the activity calendar and its special days (`tariff_calendars`),
+    then the fields the schema places after them (`tariff_fields` under `UseCase:after`)."""
     view = msg.decrypted.view
     at = tables().tariff_calendars.get(msg.use_case)
     if view is None or at is None:
         return False
-    complete = apply_specs(el, tables().tariff_fields.get(msg.use_case, ()), view, complete=msg.outcome.known)
+    t = tables()
+    complete = apply_specs(el, t.tariff_fields.get(msg.use_case, ()), view, complete=msg.outcome.known)
+    parent = _ensure(el, at.get("parent", ""))
     # (items a device could not read are null: their part is left out, as for any field)
     if _elements(_dlms_node(view, at["days"])):
-        complete &= _activity_calendar(etree.SubElement(el, ra("TariffSwitchingTable")), view, at)
+        complete &= _activity_calendar(etree.SubElement(parent, ra("TariffSwitchingTable")), view, at)
     entries = _elements(_dlms_node(view, at["special_days"]))
-    special = etree.SubElement(el, ra("TariffSwitchingTableSpecialDays")) if entries else el
+    special = etree.SubElement(parent, ra("TariffSwitchingTableSpecialDays")) if entries else parent
     for entry in entries:
         _, date, day_id = (e.get("value") for e in _elements(entry))
         day = etree.SubElement(special, ra("SpecialDay"))
         complete &= _cosem_date(day, "Date", bytes.fromhex(str(date)))
         etree.SubElement(day, ra("ReferencedDay")).text = str(day_id)
-    return complete
+    # fields the schema places after the switching table (the primary's thresholds)
+    return apply_specs(el, t.tariff_fields.get(f"{msg.use_case}:after", ()), view, complete=complete)
