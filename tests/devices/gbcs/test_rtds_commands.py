@@ -130,7 +130,15 @@ def _value_checks() -> dict[str, Callable[[Any, Any, Site, Answer], None]]:
         got = [c["value"] for c in cells]
         assert got[:len(tou)] == list(tou) and not any(got[len(tou):48])
 
-    return {"ECS17b": import_register, "ECS17d": tou_registers, "ECS17e": tou_registers, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
+    def gas_credit(view: Any, site: Site, ans: Answer) -> None:
+        device: Any = site.estate.device(ans.device)
+        gsme = getattr(device, "gsme", None) or device
+        credit = gsme.read_meter_balance(site.clock.now()).value.balance * 10
+        [plain] = plaintexts(site, ans)
+        # Prepayment Credit Remaining (0x0001), status 0, int32.
+        assert bytes.fromhex("0100002b") + credit.to_bytes(4, "little", signed=True) in plain
+
+    return {"GCS14": gas_credit, "ECS17b": import_register, "ECS17d": tou_registers, "ECS17e": tou_registers, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
             "GCS46": mpxn, "ECS52": firmware, "GCS38": firmware, "CS08": firmware, "ECS24": tariff}
 
 

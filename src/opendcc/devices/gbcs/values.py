@@ -141,6 +141,7 @@ DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
 
 #: (cluster id, attribute id) of a ZCL read -> the device value in the response record.
 ZCL_VALUES: dict[tuple[int, int], Getter] = {
+    (0x0702, 0x0000): lambda ctx, node: _gas_summation(ctx, node),
     (0x0702, 0x0014): _supply(_ZCL_SUPPLY),
     (0x0702, 0x0307): _mpxn,
     (0x0702, 0x0206): _firmware,
@@ -212,22 +213,31 @@ def _ecs17b_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
     return encode_data(Data.from_json(data))
 
 
-def _gcs13a_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
-    """GCS13a encrypted Metering reads: Current Summation Delivered is the GSME register as
-    a volume in the form's unit (multiplier 1, divisor 1000: 1/1000 m3)."""
+def _zcl_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
+    """An encrypted GBZ component's read records (GCS13a-c, GCS14, ...): each attribute in
+    `ZCL_VALUES` gets the device's value, the others keep the form's."""
     part = dict(component)
     frame = dict(part["zcl_frame"])
     frame["payload"] = {k: v for k, v in frame["payload"].items() if k != "plaintext"}
     part["zcl_frame"] = frame
     records = decode_deciphered_zcl(GbzComponent.from_json(part), plaintext)
     view = records.to_json()
+    if "read_attribute_status_records" not in view:
+        return plaintext
+    cluster = int(part.get("extended_header_cluster_id", 0))
+    for record in view["read_attribute_status_records"]:
+        getter = ZCL_VALUES.get((cluster, record.get("attribute_identifier")))
+        if getter is not None and record.get("attribute_value"):
+            record["attribute_value"] = getter(ctx, record["attribute_value"])
+    return encode_zcl_payload(type(records).from_json(view))
+
+
+def _gas_summation(ctx: FillContext, node: Any) -> Any:
+    """Current Summation Delivered: the GSME register as a volume in the form's unit
+    (multiplier 1, divisor 1000: 1/1000 m3)."""
     gsme = _meter(ctx)
     wh = gsme.read_instantaneous_import_registers(ctx.now).value.total_wh
-    for record in view.get("read_attribute_status_records", []):
-        if record.get("attribute_identifier") == _ZCL_CURRENT_SUMMATION_DELIVERED \
-                and record.get("attribute_value"):
-            record["attribute_value"]["value"] = gas_volume_milli_m3(gsme, wh)
-    return encode_zcl_payload(type(records).from_json(view))
+    return _set_value(node, gas_volume_milli_m3(gsme, wh))
 
 
 def _tou_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
@@ -246,29 +256,27 @@ def _tou_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
 
 #: The TOU register matrix of an ESME element (GBCS: 48 rates).
 _TOU_REGISTERS = 48
-#: COSEM unit "Wh" and the ZCL Metering attribute Current Summation Delivered.
+#: COSEM unit "Wh".
 _UNIT_ACTIVE_ENERGY_WH = 30
-_ZCL_CURRENT_SUMMATION_DELIVERED = 0x0000
 
 #: Use case -> how the device rewrites the plaintext of an encrypted part with its values.
 PLAINTEXT_VALUES: dict[str, Callable[[bytes, FillContext, Any], bytes]] = {
     "ECS17b": _ecs17b_plain,
-    "GCS13a": _gcs13a_plain,
     "ECS17d": _tou_plain,
     "ECS17e": _tou_plain,
 }
 
 
 def _fill_plaintexts(node: Any, ctx: FillContext, component: Any = None) -> None:
-    """Rewrite the plaintexts the form marks (encrypted when the Response is built)."""
-    filler = PLAINTEXT_VALUES.get(ctx.use_case)
-    if filler is None:
-        return
+    """Rewrite the plaintexts the form marks (encrypted when the Response is built): DLMS
+    protected data by use case, GBZ components by their read records."""
     if isinstance(node, dict):
         if node.get("@type") == "gbz-component":
             component = node
         if "plaintext" in node:
-            node["plaintext"] = filler(bytes.fromhex(node["plaintext"]), ctx, component).hex()
+            filler = PLAINTEXT_VALUES.get(ctx.use_case) or (_zcl_plain if component is not None else None)
+            if filler is not None:
+                node["plaintext"] = filler(bytes.fromhex(node["plaintext"]), ctx, component).hex()
         for v in node.values():
             _fill_plaintexts(v, ctx, component)
     elif isinstance(node, list):
