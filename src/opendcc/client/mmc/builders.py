@@ -37,7 +37,9 @@ Conversions: `int`, `utc2000` (seconds since 2000), `hex:4` (a number as 4 hex d
   `text` (a ZCL string, or `text:0-8` a slice, trailing spaces dropped), `gentime` (ASN.1
   GeneralizedTime), `time` (COSEM time octets), `minutes` (ZCL minutes since midnight),
   `bit:1:Credit/Prepayment` (a bit of a bitmap), `wild:0+1900:SpecifiedYear:NonSpecifiedYear`
-  (octet 0 of a ZCL date, plus 1900, or the empty "not specified" element when 0xFF).
+  (octet 0 of a ZCL date, plus 1900, or the empty "not specified" element when 0xFF; `0-2`
+  a COSEM year; a last `:FE=LastDayOfMonth` names special values), `date` (COSEM date as
+  xs:date), `bitof:6:Sunday` (the word when bit 6 of a bit string is set, else left out).
   A conversion ending in `?` is optional: a value it cannot render is left out.
 Element paths: `Electricity/ActiveImportRegister/Value`, attributes as `Name[index=1]`;
   `#` in a path is a repeated element's position, `$` the raw value (e.g. a ResponseCode),
@@ -90,7 +92,7 @@ def _dlms(view: Json, path: str) -> Any:
         rows = whole.get("contents", whole.get("elements")) if isinstance(whole, dict) else None
         if not isinstance(rows, list):
             return None
-        return _Rows([[e.get("value") for e in row.get("elements", [])] for row in rows
+        return _Rows([[e.get("value", e.get("bits")) for e in row.get("elements", [])] for row in rows
                       if isinstance(row, dict)])
     if ".*" in path:  # `0.2.*` every element's value; `0.2.*.1` element 1 of each
         prefix, _, inner = path.partition(".*")
@@ -258,12 +260,27 @@ def convert(value: Any, conversion: str, view: Json) -> str | None:
         return f"{raw[0]:02d}:{raw[1]:02d}:{raw[2]:02d}"
     if name == "minutes":  # ZCL: minutes since midnight
         return f"{int(value) // 60:02d}:{int(value) % 60:02d}:00"
-    if name == "wild":  # a date field that may be "not specified" (0xFF): a choice of two elements
-        at, _, names = arg.partition(":")
-        offset, _, add = at.partition("+")
-        specified, _, unspecified = names.partition(":")
-        octet = _octets(value)[int(offset)]
-        return f"{unspecified}{_CHOICE}" if octet == 0xFF else f"{specified}{_CHOICE}{octet + int(add or 0)}"
+    if name == "wild":  # a date field that may be "not specified": a choice of elements
+        # `wild:0-2:SpecifiedYear:NonSpecifiedYear` (octets 0-1, 0xFFFF unspecified),
+        # `wild:0+1900:...` (one octet plus 1900), `...:FE=LastDayOfMonth` (special values)
+        at, specified, unspecified, *special = arg.split(":")
+        span, _, add = at.partition("+")
+        start, _, end = span.partition("-")
+        raw = _octets(value)[int(start) : int(end) if end else int(start) + 1]
+        number = int.from_bytes(raw, "big")
+        named = dict(pair.split("=", 1) for pair in special[0].split(",")) if special else {}
+        if f"{number:02X}" in named:
+            return f"{named[f'{number:02X}']}{_CHOICE}"
+        if number == (1 << 8 * len(raw)) - 1:
+            return f"{unspecified}{_CHOICE}"
+        return f"{specified}{_CHOICE}{number + int(add or 0)}"
+    if name == "date":  # COSEM date octets (no wildcards) as xs:date
+        raw = _octets(value)
+        return f"{int.from_bytes(raw[:2], 'big'):04d}-{raw[2]:02d}-{raw[3]:02d}"
+    if name == "bitof":  # `bitof:6:Sunday`: the word when bit 6 of a bit string is set
+        position, _, word = arg.partition(":")
+        bits = str(value)
+        return word if int(position) < len(bits) and bits[int(position)] == "1" else None
     if name == "bit":
         position, _, words = arg.partition(":")
         clear, _, set_ = (words or "false/true").partition("/")
@@ -371,9 +388,12 @@ def _each(el: etree._Element, path: str, rows: _Rows, columns: str, view: Json) 
     """One new element at `path` per log row, its children from `Child=column:conversion;...`."""
     specs = [(m.group(1), *m.group(2).split(":", 1)) for m in map(_COLUMN.match, columns.split(";")) if m]
     parent_path, _, leaf = path.rpartition("/")
+    tag, attr, attr_column = _step(leaf)
     complete = True
     for row in rows:
-        entry = etree.SubElement(_ensure(el, parent_path), ra(leaf))
+        entry = etree.SubElement(_ensure(el, parent_path), ra(tag))
+        if attr and attr_column:  # `SpecialDay[index=@0]`: the attribute from column 0
+            entry.set(attr, str(_cell(row, attr_column[1:])) if attr_column.startswith("@") else attr_column)
         for child, column, conversion in specs:
             cell = _cell(row, column)
             if cell is None:
