@@ -754,3 +754,24 @@ def electricity_tariff(msg: Renderable, el: etree._Element) -> bool:
         etree.SubElement(day, ra("ReferencedDay")).text = str(day_id)
     # fields the schema places after the switching table (the primary's thresholds)
     return apply_specs(el, t.tariff_fields.get(f"{msg.use_case}:after", ()), view, complete=complete)
+
+
+@builder("gas-event-behaviours")
+def gas_event_behaviours(msg: Renderable, el: etree._Element) -> bool:
+    """SRV 6.2.10 (GCS20r): per event, from its ZCL event configuration bitmap, whether it is
+    pushed as a WAN or HAN alert, logged, or raises an alarm (`gas_event_configuration`),
+    the events in the schema's order (`gas_event_settings`)."""
+    view = msg.decrypted.view or {}
+    entries = _zcl_command_field(view, "event_configuration_payload")
+    if not isinstance(entries, list):
+        return msg.outcome.known
+    t = tables()
+    order = {code: i for i, code in enumerate(t.gas_event_settings)}
+    known = sorted((e for e in entries if e.get("event_id") in order), key=lambda e: order[e["event_id"]])
+    settings = etree.SubElement(el, ra("GasSupplierAlertEventSettings"))
+    for entry in known:
+        event = etree.SubElement(settings, ra(f"x{entry['event_id']:04X}"))
+        configuration = int(entry.get("event_configuration", 0))
+        for name, bits in t.gas_event_configuration.items():
+            etree.SubElement(event, ra(name)).text = "Enable" if configuration & bits else "Disable"
+    return len(known) == len(entries) and msg.outcome.known

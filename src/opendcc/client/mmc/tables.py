@@ -20,6 +20,9 @@
 - `tariff_script_actions`: GBCS tariff switching script selectors -> TOU or block action
   (selector minus base); `tariff_calendars`: per tariff use case, the data items holding the
   day, week and season profiles and special days; `tariff_fields`: its price field specs.
+- `gas_event_settings`: the GSME event codes MMC's GasSupplierAlertEventSettings lists, in
+  its order; `gas_event_configuration`: its settings and the ZCL event configuration bits
+  (bits 0-2 the log, 3 push to WAN, 4 push to HAN, 5-6 raise an alarm).
 - `correlation_derived`: Pre-Command payload fields (a JSON-view key, or `UseCase:path` prefix)
   whose values GBCS fixes or derives rather than the request commanding them, and why.
 - `correlation_words`: request enumeration words and the number GBCS carries for each.
@@ -59,6 +62,8 @@ class MmcTables:
     tariff_script_actions: dict[str, tuple[str, int]]  # "low-high" selectors -> (element, base)
     tariff_calendars: dict[str, dict[str, str]]  # use case -> data items of its calendar parts
     tariff_fields: dict[str, tuple[tuple[str, str, str], ...]]  # use case -> price field specs
+    gas_event_settings: tuple[int, ...]  # GSME event codes in MMC's order
+    gas_event_configuration: dict[str, int]  # MMC setting -> ZCL event configuration bits
 
     def element_for(self, srv: str | None) -> str | None:
         """MMC Schema V5.4 ResponsePayload/SMETSData: the element answering this SRV variant."""
@@ -107,6 +112,8 @@ def tables() -> MmcTables:
         asn1_status_names={int(k): v for k, v in raw.get("asn1_status_names", {}).items()},
         tariff_script_actions={k: (str(v[0]), int(v[1])) for k, v in raw.get("tariff_script_actions", {}).items()},
         tariff_calendars={k: dict(v) for k, v in raw.get("tariff_calendars", {}).items()},
+        gas_event_settings=tuple(int(c, 16) for c in raw.get("gas_event_settings", ())),
+        gas_event_configuration={k: int(v) for k, v in raw.get("gas_event_configuration", {}).items()},
         tariff_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
                        for k, v in raw.get("tariff_fields", {}).items()},
         smets_fields={k: tuple((str(a), str(b), str(c)) for a, b, c in v)
