@@ -24,7 +24,9 @@ from cryptography import x509
 
 from opendcc.config import reference_dir
 from opendcc.core.transform import fields
+from opendcc.core.transform.content import build_repeat
 from opendcc.core.transform.conversions import ConversionError, convert
+from opendcc.core.transform.tables import Binding, Repeat
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
@@ -105,6 +107,8 @@ def conversions_for(value: Any, kind: str | None) -> tuple[str, ...]:
 
 
 def matches(conversion: str, text: str, value: Any) -> bool:
+    if conversion == "utf8-hex" and len(text) < 3:
+        return False  # one or two characters match octets by chance (digit "0" is 0x30)
     try:
         return convert(conversion, text, value) == value
     except (ConversionError, ValueError, OverflowError):
@@ -119,6 +123,9 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
             return [[[], path, "base64-hex"]]
     used: set[str] = set()
     out: list[list[Any]] = []
+    order = list(body)
+    position = {p: i for i, p in enumerate(order)}
+    last = -1
     for at, value, kind in payload_leaves(skeleton):
         if at == ("date_time",) and value == "":
             if "ExecutionDateTime" in body:
@@ -136,7 +143,10 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
                 break
         if found is None and key != "long_invoke_id_and_priority" and value != "":
             convs = conversions_for(value, kind)
-            for pool in ([p for p in body if p not in used], list(body)):
+            # Prefer the request's next value after the last one bound (payloads list values
+            # in the order DUIS does), then any unused one, then any.
+            after = [p for p in order[last + 1:] if p not in used]
+            for pool in (after, [p for p in body if p not in used], list(body)):
                 for path in pool:
                     conv = next((c for c in convs if matches(c, body[path], value)), None)
                     if conv is not None:
@@ -147,6 +157,8 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
         if found:
             used.add(found[1])
             out.append(found)
+            if found[1] in position:
+                last = position[found[1]]
         elif kind == "octet-string" and isinstance(value, str) and len(value) in (10, 24):
             out += date_parts(at, value, body, used)
     out += by_shape(skeleton, body, used, {tuple(b[0]) for b in out})
@@ -216,7 +228,7 @@ def by_shape(skeleton: Any, body: dict[str, str], used: set[str], bound: set[tup
         digits = _digits(value) if kind == "octet-string" else None
         for path in free:
             text = body[path]
-            if digits is not None and text.isdigit() and len(text) == len(digits):
+            if digits is not None and len(digits) >= 6 and text.isdigit() and len(text) == len(digits):
                 conv = "utf8-hex"
             elif _cosem_year(value) and kind == "octet-string" and DATETIME.match(text):
                 conv = "cosem-datetime"
@@ -282,40 +294,96 @@ def find_repeats(skeleton: Any, bind: list[list[Any]], body: dict[str, str],
         if any(len(a) < len(array_at) for a in (g[0] for g in members)):
             continue
         array = node_at(skeleton, array_at)
-        steps = [m[1].split("/") for m in members]
-        choice = None
-        for s in range(min(len(x) for x in steps) - 1, -1, -1):
-            overs = {"/".join([*x[:s], fields.split_step(x[s])[0]]) for x in steps}
-            if len(overs) == 1 and all(fields.split_step(x[s])[1] == m[0][j] + 1
-                                       for x, m in zip(steps, members, strict=True)):
-                choice = s
-                break
-        if choice is None:
+        # The repeated DUIS element most members agree on (step number = array position + 1);
+        # members that disagree are chance matches of small numbers and give way.
+        votes: dict[tuple[int, str], list[list[Any]]] = {}
+        for m in members:
+            x = m[1].split("/")
+            for s in range(len(x)):
+                if fields.split_step(x[s])[1] == m[0][j] + 1:
+                    key = (s, "/".join([*x[:s], fields.split_step(x[s])[0]]))
+                    votes.setdefault(key, []).append(m)
+        if not votes:
             continue
+        (choice, _), agreeing = max(votes.items(), key=lambda kv: (len(kv[1]), kv[0][0]))
+        dropped = [m for m in members if not any(m is a for a in agreeing)]
+        members = agreeing
+        steps = [m[1].split("/") for m in members]
         over = "/".join([*steps[0][:choice], fields.split_step(steps[0][choice])[0]])
         name = over.rsplit("/", 1)[-1]
         if len(array) < 2 and name not in repeated_names:
             continue
         if len(instances(over, body)) != len(array) or {m[0][j] for m in members} != set(range(len(array))):
             continue
-        rel = sorted({(json.dumps(m[0][j + 1:]), "/".join(x[choice + 1:]), m[2])
-                      for x, m in zip(steps, members, strict=True)})
+        # One source per element field: the one most elements agree on.
+        options: dict[str, list[tuple[str, str]]] = {}
+        for x, m in zip(steps, members, strict=True):
+            options.setdefault(json.dumps(m[0][j + 1:]), []).append(("/".join(x[choice + 1:]), m[2]))
+        rel = sorted((a, *max(set(opts), key=opts.count)) for a, opts in options.items())
         if any(list(r["at"][:j]) == list(array_at) for r in repeats):
             continue  # an outer array would repeat an inner group: leave it as it is
         bound = [json.loads(a) for a, _, _ in rel]
-        numbering = explain_numbering(array, bound)
+        numbering = explain_numbering(array, bound, item_leaves(over, body))
         if numbering is None:
             continue  # elements differ where no DUIS value says why: keep them as they are
-        repeats.append({"at": list(array_at), "over": over, "element": array[0],
-                        "bind": [[json.loads(a), src, conv] for a, src, conv in rel] + numbering})
-        grouped.update(id(m) for m in members)
+        group = {"at": list(array_at), "over": over, "element": array[0],
+                 "bind": [[json.loads(a), src, conv] for a, src, conv in rel] + numbering}
+        if not rebuilds(group, array, body):
+            continue  # the group would not give back the template's own array
+        repeats.append(group)
+        grouped.update(id(m) for m in members + dropped)
     return repeats, [b for b in bind if id(b) not in grouped]
 
 
-def explain_numbering(array: list[Any], bound: list[list[Any]]) -> list[list[Any]] | None:
+def rebuilds(group: dict[str, Any], array: list[Any], body: dict[str, str]) -> bool:
+    """Whether the group, run on the template's own items, gives the vector's array."""
+    repeat = Repeat(tuple(group["at"]), group["over"], group["element"],
+                    tuple(Binding(tuple(b[0]), b[1], b[2]) for b in group["bind"]))
+    try:
+        return build_repeat(repeat, body, "check") == array
+    except Exception:
+        return False
+
+
+def item_leaves(over: str, body: dict[str, str]) -> list[dict[str, str]]:
+    """The leaves of each item of the repeated DUIS element `over`, relative to the item."""
+    parent, _, name = over.rpartition("/")
+    out = []
+    for number in instances(over, body):
+        step = fields.join_step(name, number)
+        prefix = f"{parent}/{step}" if parent else step
+        out.append({p[len(prefix) + 1:]: t for p, t in body.items() if p.startswith(prefix + "/")})
+    return out
+
+
+def explain_by_words(values: list[Any], items: list[dict[str, str]]) -> tuple[str, str] | None:
+    """A DUIS field of the items that says what a differing payload leaf is: a word whose
+    value the leaf follows one-to-one (`map:`), or a list of day names giving a weekday
+    bit-string (`weekday-bits`)."""
+    if len(items) != len(values):
+        return None
+    for rel in items[0]:
+        words = [item.get(rel) for item in items]
+        if all(w is not None and WORD.match(w) for w in words) and all(
+                isinstance(v, int | str) and not isinstance(v, bool) for v in values):
+            table: dict[str, Any] = {}
+            if all(table.setdefault(w, v) == v for w, v in zip(words, values, strict=True)) and \
+                    len(set(map(str, table.values()))) == len(table):
+                return rel, "map:" + ",".join(f"{w}={v}" for w, v in table.items())
+    containers = {r.rsplit("/", 2)[0] for r in items[0] if r.endswith("DayOfWeekID") and r.count("/") >= 2}
+    for container in containers:
+        texts = ["\n".join(t for p, t in item.items() if p.startswith(container + "/")) for item in items]
+        if all(matches("weekday-bits", text, v) for text, v in zip(texts, values, strict=True)):
+            return container, "weekday-bits"
+    return None
+
+
+def explain_numbering(array: list[Any], bound: list[list[Any]],
+                      items: list[dict[str, str]] | None = None) -> list[list[Any]] | None:
     """Bindings for the leaves that differ between the array's elements but no DUIS value
     fills: the item number (1-based, `@item`) or position (0-based, `@position`), as an
-    integer or one octet. None when some differing leaf follows neither."""
+    integer or one octet, or an enumeration word or day list of the item (explain_by_words).
+    None when some differing leaf follows none of them."""
     leaves = [dict((tuple(p), v) for p, v, _ in payload_leaves(e)) for e in array]
     out: list[list[Any]] = []
     for path in leaves[0]:
@@ -332,6 +400,10 @@ def explain_numbering(array: list[Any], bound: list[list[Any]]) -> list[list[Any
                     break
             if found:
                 break
+        if found is None and items:
+            words = explain_by_words(values, items)
+            if words is not None:
+                found = [list(path), words[0], words[1]]
         if found is None:
             return None
         out.append(found)

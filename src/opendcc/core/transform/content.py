@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from opendcc.core.transform import fields
-from opendcc.core.transform.conversions import ConversionError, convert
+from opendcc.core.transform.conversions import LIST_CONVERSIONS, ConversionError, UnknownEncoding, convert
 from opendcc.core.transform.errors import BadRequestValue, CommandNotTabulated
 from opendcc.core.transform.patch import patched
 from opendcc.core.transform.tables import CommandForm, Repeat
@@ -64,6 +64,18 @@ def items_of(over: str, sources: dict[str, str]) -> list[int]:
     return sorted(found)
 
 
+def source_text(sources: dict[str, str], path: str, conversion: str) -> str | None:
+    """The request's text for a binding: the leaf at `path`, or for list conversions the
+    texts of every leaf below it, one per line (None when the request has neither)."""
+    if conversion not in LIST_CONVERSIONS:
+        return sources.get(path)
+    prefix = f"{path}/"
+    below = [t for p, t in sources.items() if p.startswith(prefix)]
+    if not below and path not in sources:
+        return None
+    return "\n".join(below)
+
+
 def build_repeat(repeat: Repeat, sources: dict[str, str], use_case: str) -> list[Any]:
     """The array of a repeat group: one element per item of the repeated DUIS element."""
     parent, _, name = repeat.over.rpartition("/")
@@ -73,11 +85,14 @@ def build_repeat(repeat: Repeat, sources: dict[str, str], use_case: str) -> list
         numbering = {"@item": str(position + 1), "@position": str(position)}
         element = _copy(repeat.element)
         for b in repeat.bindings:
-            text = numbering.get(b.source) or sources.get(f"{item}/{b.source}" if b.source else item)
+            text = numbering.get(b.source) or source_text(
+                sources, f"{item}/{b.source}" if b.source else item, b.conversion)
             if text is None:
                 continue
             try:
                 element = _apply(element, b.at, b.conversion, text)
+            except UnknownEncoding as exc:
+                raise CommandNotTabulated(f"{item}/{b.source}: {exc} (use case {use_case})") from None
             except ConversionError as exc:
                 raise BadRequestValue(f"{item}/{b.source}: {exc} (use case {use_case})") from None
         out.append(element)
@@ -116,7 +131,7 @@ def fast_content(form: CommandForm, sources: dict[str, str]) -> bytes | None:
         for repeat in form.repeats:
             tree = patched(tree, repeat.at, build_repeat(repeat, sources, form.use_case))
         for b in form.bindings:
-            text = sources.get(b.source)
+            text = source_text(sources, b.source, b.conversion)
             if text is None:
                 if b.source == "ExecutionDateTime" and b.at == ("date_time",):
                     tree = patched(tree, b.at, "")
@@ -144,7 +159,7 @@ def build_content(form: CommandForm, sources: dict[str, str], *, fast: bool = Tr
     for b in form.bindings:
         if b.at and not _exists(view, b.at):
             continue  # inside an array the request made shorter
-        text = sources.get(b.source)
+        text = source_text(sources, b.source, b.conversion)
         if text is None:
             if b.source == "ExecutionDateTime" and b.at == ("date_time",):
                 _set(view, b.at, "")  # xDLMS access-request: no date-time means "now"
@@ -154,6 +169,8 @@ def build_content(form: CommandForm, sources: dict[str, str], *, fast: bool = Tr
                 whole = bytes.fromhex(str(convert(b.conversion, text, None)))
                 continue
             _set(view, b.at, convert(b.conversion, text, _get(view, b.at)))
+        except UnknownEncoding as exc:
+            raise CommandNotTabulated(f"{b.source}: {exc} (use case {form.use_case})") from None
         except ConversionError as exc:
             raise BadRequestValue(f"{b.source}: {exc} (use case {form.use_case})") from None
     if whole is not None:

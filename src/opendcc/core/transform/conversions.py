@@ -28,6 +28,17 @@ class ConversionError(ValueError):
     """A DUIS value that the named conversion cannot encode."""
 
 
+class UnknownEncoding(ConversionError):
+    """An enumeration value the tables have no GBCS encoding for (not a bad request)."""
+
+
+#: Conversions whose source is a DUIS list: they receive the texts of every leaf below the
+#: source path, one per line, in document order.
+LIST_CONVERSIONS = frozenset({"weekday-bits"})
+#: xs:DayOfWeek names in the order of a COSEM `exec_weekdays` bit-string (Monday first).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 Leaf = int | str | bool | None
 Conversion = Callable[[str, Any], Any]
 
@@ -119,6 +130,32 @@ def as_der_tree(text: str, old: Any) -> Any:
         return decode_asn1(der).to_json()
     except (binascii.Error, ValueError, GbcsError) as exc:
         raise ConversionError(f"not base64 DER: {exc}") from exc
+
+
+def as_weekday_bits(text: str, old: Any) -> Any:
+    """Blue Book class 10 `exec_weekdays`: bit-string(7), Monday first, from DUIS day names."""
+    days = [line.strip() for line in text.splitlines() if line.strip()]
+    unknown = [d for d in days if d not in WEEKDAYS]
+    if unknown:
+        raise ConversionError(f"{', '.join(unknown)} is not a day of the week")
+    return "".join("1" if day in days else "0" for day in WEEKDAYS)
+
+
+def enumeration(mapping: str) -> Conversion:
+    """`map:WORD=VALUE,...`: a DUIS enumeration word as the GBCS value the tables learned
+    for it (integers stay integers)."""
+    table: dict[str, Any] = {}
+    for pair in mapping.split(","):
+        word, _, value = pair.partition("=")
+        table[word] = int(value) if value.lstrip("-").isdigit() else value
+
+    def convert_word(text: str, old: Any) -> Any:
+        try:
+            return table[text.strip()]
+        except KeyError:
+            raise UnknownEncoding(f"{text.strip()!r} has no learned encoding "
+                                  f"(known: {', '.join(table)})") from None
+    return convert_word
 
 
 def as_text(text: str, old: Leaf) -> Leaf:
@@ -236,6 +273,7 @@ CONVERSIONS: dict[str, Conversion] = {
     "counter-hex": as_counter_hex,
     "bool": as_bool,
     "der-asn1": as_der_tree,
+    "weekday-bits": as_weekday_bits,
     # COSEM date (5 octets) / date-time (12 octets) fields, for DUIS dates given in parts
     "date-year": _date_part(0, 2, (5, 12)),
     "date-month": _date_part(2, 1, (5, 12)),
@@ -246,6 +284,8 @@ CONVERSIONS: dict[str, Conversion] = {
 
 def convert(name: str, text: str, old: Any) -> Any:
     """Apply the conversion `name`; raise ConversionError for an unknown name or a bad value."""
+    if name.startswith("map:"):
+        return enumeration(name[4:])(text, old)
     try:
         fn = CONVERSIONS[name]
     except KeyError:
