@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from opendcc.core.transform import fields
-from opendcc.core.transform.conversions import LIST_CONVERSIONS, ConversionError, UnknownEncoding, convert
+from opendcc.core.transform.conversions import (
+    LIST_CONVERSIONS,
+    ConversionError,
+    UnknownEncoding,
+    convert,
+)
 from opendcc.core.transform.errors import BadRequestValue, CommandNotTabulated
 from opendcc.core.transform.patch import patched
 from opendcc.core.transform.tables import CommandForm, Repeat
