@@ -121,3 +121,44 @@ def alert_apdu(device: EUI64, held: HeldCommand, target: tuple[int, Any, int],
     content = encode_payload(payload) if payload is not None else b""
     return GeneralSigning(CraFlag.ALERT, alert_counter, device, held.originator, None,
                           OtherInformation(code), content, bytes(64))
+
+
+#: GBCS message codes of the general device alerts: critical (signed) and non-critical (MACed).
+GCA = 0x1000
+GNCA = 0x1001
+#: Alert codes sent as critical alerts (signed): the 0x8Fxx range. opendcc's reading of the
+#: GBCS alert table; RTDS shows 0x8F30 as a GCA and 0x810E as a GNCA.
+_CRITICAL_RANGE = 0x8F00
+
+
+def is_critical_alert(code: int) -> bool:
+    """Whether a device alert goes as a critical (signed) General Alert."""
+    return code & 0xFF00 == _CRITICAL_RANGE
+
+
+def general_alert_apdu(device: EUI64, recipient: EUI64, code: int, at: datetime, *, dlms: bool,
+                       alert_counter: int) -> GeneralSigning:
+    """GBCS §16.2: a General Critical / Non-Critical Alert (GCA 0x1000 / GNCA 0x1001): a DLMS
+    data-notification {alert code, date-time} from an ESME, a GBZ alert without components from
+    a GSME. A critical one has an empty signature slot for the device to sign."""
+    critical = is_critical_alert(code)
+    view: Any
+    if dlms:
+        view = {
+            "@type": "data-notification",
+            "long_invoke_id_and_priority": _INVOKE_PRIORITY | (alert_counter & 0x00FF_FFFF),
+            "date_time": "",
+            "notification_body": {"@type": "structure", "elements": [
+                {"@type": "long-unsigned", "value": code},
+                {"@type": "octet-string", "value": bytes(DateTime.from_datetime(at)).hex()},
+            ]},
+        }
+    else:
+        view = {"@type": "gbz-alert-payload", "number_of_components": 0, "alert_code": code,
+                "time_stamp": int((at - _ZIGBEE_EPOCH).total_seconds()),
+                "content": {"@type": "gbz-alert-components", "components": []}}
+    payload = payload_from_json(view)
+    content = encode_payload(payload) if payload is not None else b""
+    return GeneralSigning(CraFlag.ALERT, alert_counter, device, recipient, None,
+                          OtherInformation(GCA if critical else GNCA), content,
+                          bytes(64) if critical else None)

@@ -29,7 +29,8 @@ from opendcc.clock import Clock
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import CommandRefused, NotAuthorised
 from opendcc.devices.estate import Estate
-from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu
+from opendcc.devices.events import Alert, Recipient
+from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_apdu
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
@@ -92,6 +93,13 @@ class _GbcsAuthenticator:
 
 #: GBCS message type of critical commands (signed by the remote party, GBCS §7.2.9).
 CRITICAL = "SME.C.C"
+#: Devices whose alerts are encoded as GBCS (DLMS from the ESME, GBZ from the GSME).
+_METERS = (DeviceType.ESME, DeviceType.GSME)
+#: Alert table recipient -> the trust anchor role the alert is addressed to.
+_ALERT_ROLES = {Recipient.SUPPLIER: RemotePartyRole.SUPPLIER,
+                Recipient.NETWORK_OPERATOR: RemotePartyRole.NETWORK_OPERATOR,
+                Recipient.ACCESS_CONTROL_BROKER: RemotePartyRole.ACCESS_CONTROL_BROKER,
+                Recipient.WAN_PROVIDER: RemotePartyRole.WAN_PROVIDER}
 #: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8).
 _HAN_LINK_USE_CASES = ("CS03", "CS04")
 
@@ -117,7 +125,7 @@ class DeviceGbcsEndpoint:
     # -----------------------------------------------------------------------------------------
 
     def handle(self, command: bytes) -> list[bytes]:
-        """GBCS §7: execute one Command; the Response (and any alerts, none yet) as octets."""
+        """GBCS §7: execute one Command; the Response, then any alerts it raised, as octets."""
         return self.answer(command).messages
 
     def send(self, command: bytes, **options: Any) -> Delivery[list[bytes]]:
@@ -139,6 +147,7 @@ class DeviceGbcsEndpoint:
         view = payload_json(msg.payload)
         ctx = CommandContext(view, apdu.originator_counter, device, now, self._lookup)
         success = True
+        queued = len(device.outbox or [])
         try:
             args = arguments(code, ctx)
             when = dating(code, view)
@@ -153,7 +162,7 @@ class DeviceGbcsEndpoint:
         form = form_for(code, view, success=success)
         assert form is not None  # `_read` refuses use cases without a Response form
         response = self._respond(msg, device, form, view, now, success)
-        return Answer(device.id, code, success, [response])
+        return Answer(device.id, code, success, [response, *self._raised_alerts(device, queued)])
 
     # -----------------------------------------------------------------------------------------
 
@@ -205,15 +214,46 @@ class DeviceGbcsEndpoint:
         """GBCS §7.2.10: the signed 0x8F66 alerts to the command's originator, one for each
         part the command activated."""
         for target in held.targets():
-            counter = max(self._alert_counters.get(device.id, 0) + 1,
-                          int(self.clock.now().timestamp() * 1000))
-            self._alert_counters[device.id] = counter
+            counter = self._next_alert_counter(device)
             apdu = alert_apdu(device.eui, held, target, device.device_time(executed_at), counter)
             octets = bytes(codec.sign_apdu(apdu, self.keys))
             if self.alert_sink is not None:
                 self.alert_sink(octets)
             else:
                 self.alerts.append(octets)
+
+    def _next_alert_counter(self, device: Device) -> int:
+        """The device's Originator Counter for its next Alert: rising, time-based."""
+        counter = max(self._alert_counters.get(device.id, 0) + 1,
+                      int(self.clock.now().timestamp() * 1000))
+        self._alert_counters[device.id] = counter
+        return counter
+
+    def _raised_alerts(self, device: Device, queued: int) -> list[bytes]:
+        """GBCS §16.2: the alerts the device raised while executing the command, as General
+        (Non-)Critical Alerts to the party the alert table names; taken from its outbox."""
+        outbox = device.outbox or []
+        raised, kept = outbox[queued:], outbox[:queued]
+        out: list[bytes] = []
+        for alert in raised:
+            recipient = self._alert_recipient(device, alert)
+            if recipient is None or not isinstance(alert.code, int) or device.kind not in _METERS:
+                kept.append(alert)
+                continue
+            apdu = general_alert_apdu(device.eui, recipient, alert.code, alert.at,
+                                      dlms=device.kind is DeviceType.ESME,
+                                      alert_counter=self._next_alert_counter(device))
+            signed = codec.sign_apdu(apdu, self.keys) if apdu.signature is not None else apdu
+            out.append(bytes(signed) if apdu.signature is not None
+                       else bytes(codec.add_mac_header(signed, self.keys)))
+        device.outbox = kept or None
+        return out
+
+    @staticmethod
+    def _alert_recipient(device: Device, alert: Alert) -> EUI64 | None:
+        role = _ALERT_ROLES.get(alert.recipient)
+        anchor = device.anchors.get(role) if role is not None and alert.type.to_wan else None
+        return EUI64.parse(anchor.entity) if anchor is not None else None
 
     def _cancel(self, code: str, device: Device, now: datetime) -> None:
         """Cancel the future-dated commands of this use case the device holds (none: no
