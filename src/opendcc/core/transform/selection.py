@@ -1,11 +1,13 @@
 """Which command form serves a request: the SRV's forms, narrowed by device type or use case
 when the caller knows them, then the form that fits the request body best.
 
-A device type no form of the SRV serves is E11 (DeviceTypeInvalid). Forms built for another value of a discriminating field (`when`, e.g. RemotePartyRole) are
-never chosen. Fit, in order: the request's dating (immediate, future-dated or a cancellation) is the
-form's; the most of the form's body paths present in the request; the fewest of them absent;
-the fewest request values left unused; the requester's SMKI role among the form's; a form
-built from a template of exactly its variant.
+A device type no form of the SRV serves is E11 (DeviceTypeInvalid). Forms built for another
+value of a `when` field (a discriminating field such as RemotePartyRole, or an enumeration
+word the tables cannot encode) are never chosen. Fit, in order: the request's dating
+(immediate, future-dated or a cancellation) is the form's; the most of the form's body paths
+present in the request; the fewest of them absent; the fewest request values left unused;
+the requester's SMKI role among the form's; a form built from a template of exactly its
+variant.
 """
 
 from __future__ import annotations

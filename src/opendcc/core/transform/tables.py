@@ -14,6 +14,9 @@ says: put `source` through the named conversion (`conversions.py`) into the payl
     @originator       the RequestID originator (the user)
     @target           the RequestID target (the device)
     @sender           the Grouping Header's originator (the user, or the DCC on its behalf)
+
+Repeat groups build an xDLMS array item by item from a repeated DUIS element; `when`,
+`paths`, `roles`, `devices` and `dating` say which requests a form is for (`selection.py`).
 """
 
 from __future__ import annotations
