@@ -14,6 +14,8 @@ communicate with the device".
 from __future__ import annotations
 
 import base64
+import copy
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,30 +23,56 @@ from datetime import datetime
 from typing import Final
 
 from lxml import etree
+from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
 from opendcc.core.alerts import AlertRouter, Deliver, Parties
 from opendcc.core.routing import RoutedCommand, WanRouter, execution_time
-from opendcc.core.scheduler import Scheduler
-from opendcc.core.service import Outcome
+from opendcc.core.scheduler import (
+    FREQUENCIES,
+    DccSchedules,
+    Scheduler,
+    dsp_body,
+    first_run,
+    on_demand_body,
+    schedule_start,
+)
+from opendcc.core.service import NonDeviceHandler, Outcome
 from opendcc.core.transform import TransformResult, finish_signed_precommand, transform
 from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert
 from opendcc.devices.gbcs import DeviceGbcsEndpoint, issue_device_credentials, layered
 from opendcc.devices.gbcs.keys import DEFAULT_SEED
 from opendcc.duis.catalogue import ServiceRequestVariant
-from opendcc.duis.request import DuisRequest
-from opendcc.duis.response import acknowledgement, build_response, payload_element, success
-from opendcc.duis.response_codes import ResponseCode
+from opendcc.duis.request import SR, DuisRequest, read_request
+from opendcc.duis.response import (
+    acknowledgement,
+    build_response,
+    error_response,
+    payload_element,
+    success,
+)
+from opendcc.duis.response_codes import DeviceUnknown, DuisError, ResponseCode
 from opendcc.gbcs.security import KeyLookup
+from opendcc.ids import EUI64, RequestID
 from opendcc.inventory.model import Device
 from opendcc.smki.authority import Authority
 from opendcc.smki.keystore import KeyStore
 from opendcc.smki.repository import CertificateRepository
+from opendcc.store import inventory as inventory_repo
+
+_log = logging.getLogger(__name__)
 
 #: `sr:PreCommand/sr:GBCSVersion`: the GBCS version the RTDS 4.5 vectors are written to.
 GBCS_VERSION: Final = "4.0"
 _SIGNED: Final = frozenset({5, 6, 7})
+
+
+class ScheduleUnknown(DuisError):
+    """SRV 5.3 names a DCC schedule the user does not hold. E050301, the first SRV-specific
+    error of 5.3 in the DUIS schema's code list (its wording not checked against DUIS §3.5)."""
+
+    code = ResponseCode.E050301
 
 
 class MillisecondCounter:
@@ -118,6 +146,12 @@ class WanDeviceLayer(TransformOnly):
     def __init__(self, keys: KeyLookup, counter: Callable[[], int], router: WanRouter) -> None:
         super().__init__(keys, counter)
         self.router = router
+        self.schedules = DccSchedules(router.clock)
+        #: Non-device SRVs this layer answers (the Data Service asks it after its own table).
+        self.non_device_handlers: dict[str, NonDeviceHandler] = {
+            "5.1": self._create_schedule,
+            "5.3": self._delete_schedule,
+        }
 
     def submit(self, request: DuisRequest, srv: ServiceRequestVariant, device: Device,
                now: datetime) -> Outcome:
@@ -134,6 +168,70 @@ class WanDeviceLayer(TransformOnly):
                 request.request_id, request.service_reference, request.service_reference_variant,
                 execution_time(request.execution_datetime)))
         return Outcome(sync)
+
+
+    # DCC-scheduled SRVs (DUIS 5.4 §3.2) ----------------------------------------------------
+
+    def _create_schedule(self, conn: Connection, request: DuisRequest, now: datetime
+                         ) -> etree._Element:
+        """SRV 5.1 Create Schedule: hold it and answer its DSPScheduleID."""
+        create = request.body
+        reference = _field(create, "DSPScheduledServiceReference")
+        variant = _field(create, "DSPScheduledServiceReferenceVariant")
+        device_id = EUI64.parse(_field(create, "DeviceID"))
+        device = inventory_repo.get_device(conn, device_id)
+        if device is None:
+            raise DeviceUnknown(f"no device {device_id} in the Smart Metering Inventory")
+        period = FREQUENCIES[_field(create, "ScheduleFrequency")]
+        dsp = copy.deepcopy(dsp_body(create))
+        user = request.request_id.originator
+        device_type = device.device_type.value
+        ids: list[int] = []
+
+        def fire(at: datetime) -> None:
+            self._run_scheduled(ids[0], user, device_id, device_type, reference, variant, dsp, at)
+
+        schedule = self.schedules.create(user.hyphenated,
+                                         first_run(schedule_start(create), period, now),
+                                         period, fire)
+        ids.append(schedule.schedule_id)
+        return success(request, now, payload_element("DSPScheduleID", str(schedule.schedule_id)))
+
+    def _delete_schedule(self, conn: Connection, request: DuisRequest, now: datetime
+                         ) -> etree._Element:
+        """SRV 5.3 Delete Schedule: by DSPScheduleID, or every schedule of the user for a device."""
+        user = request.request_id.originator.hyphenated
+        wanted = request.body.findtext(f"{{{SR}}}DSPScheduleID")
+        mine = self.schedules.of(user)
+        ids = [s.schedule_id for s in mine if wanted is None or str(s.schedule_id) == wanted.strip()]
+        if not ids:
+            raise ScheduleUnknown(f"{user} holds no DCC schedule {wanted or 'for the device'}")
+        for schedule_id in ids:
+            self.schedules.delete(schedule_id)
+        return success(request, now)
+
+    def _run_scheduled(self, schedule_id: int, user: EUI64, device: EUI64, device_type: str,
+                       reference: str, variant: str, dsp: etree._Element, at: datetime) -> None:
+        root = etree.Element(f"{{{SR}}}Request", nsmap={"sr": SR})
+        root.set("schemaVersion", "5.4")
+        header = etree.SubElement(root, f"{{{SR}}}Header")
+        request_id = RequestID(user, device, self.counter())
+        for name, text in (("RequestID", str(request_id)), ("CommandVariant", "1"),
+                           ("ServiceReference", reference), ("ServiceReferenceVariant", variant)):
+            etree.SubElement(header, f"{{{SR}}}{name}").text = text
+        etree.SubElement(root, f"{{{SR}}}Body").append(on_demand_body(dsp, at))
+        routed = RoutedCommand(request_id, reference, variant, schedule_id=schedule_id)
+        try:
+            result = transform(read_request(root), now=at, counter=self.counter(), keys=self.keys,
+                               device_type=device_type)
+        except DuisError as exc:
+            _log.warning("DCC schedule %s: SRV %s cannot be sent: %s", schedule_id, variant, exc)
+            if exc.code is not None:
+                self.router.deliver(user, error_response(exc, str(request_id), at,
+                                                         service_reference=reference,
+                                                         variant=variant))
+            return
+        self.router.send(result.gbcs, routed)
 
 
 @dataclass
@@ -175,3 +273,10 @@ def demo_device_side(clock: Scheduler, remote_parties: KeyStore, *, premises: in
     router = WanRouter(estate, DeviceGbcsEndpoint(estate, keys, clock), clock)
     side = DeviceSide(estate, keys, router, WanDeviceLayer(keys, MillisecondCounter(clock), router))
     return side
+
+
+def _field(parent: etree._Element, name: str) -> str:
+    value = parent.findtext(f"{{{SR}}}{name}")
+    if not value or not value.strip():
+        raise ValueError(f"{etree.QName(parent).localname} has no {name}")
+    return value.strip()

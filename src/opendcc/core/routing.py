@@ -70,6 +70,7 @@ class RoutedCommand:
     service_reference: str
     variant: str
     execute_at: datetime | None = None
+    schedule_id: int | None = None  # a run of a DCC schedule (SRV 5.1)
 
     @property
     def user(self) -> EUI64:
@@ -160,9 +161,13 @@ class WanRouter:
 def device_response(routed: RoutedCommand, gbcs: bytes, now: datetime) -> etree._Element:
     """DUIS 5.4 §3.5: the device's GBCS Response for the user, I0, RequestID of the request and
     ResponseID device:user:counter; a future-dated command's outcome as
-    FutureDatedDeviceAlertMessage (8F66)."""
+    FutureDatedDeviceAlertMessage (8F66); a DCC-scheduled run's as DSPScheduledMessage."""
     encoded = base64.b64encode(gbcs).decode("ascii")
-    if routed.execute_at is not None:
+    if routed.schedule_id is not None:
+        payload = payload_element("DSPScheduledMessage")
+        payload.append(payload_element("GBCSPayload", encoded))
+        payload.append(payload_element("DSPScheduleID", str(routed.schedule_id)))
+    elif routed.execute_at is not None:
         payload = payload_element("FutureDatedDeviceAlertMessage")
         payload.append(payload_element("FutureDatedAlertCode", FUTURE_DATED_OUTCOME))
         payload.append(payload_element("GBCSPayload", encoded))

@@ -6,8 +6,12 @@ clock, where `TimerThread` plays that part. Every action runs on the one thread,
 emulated devices are never touched by two threads at once.
 
 `DccSchedules` holds DCC-scheduled Service Requests (DUIS 5.4 §3.2: SRVs such as scheduled
-profile reads that the DCC itself sends at the times a schedule names) and fires them on the
-scheduler.
+profile reads that the DCC itself sends at the times a schedule names, created by SRV 5.1 and
+removed by 5.3) and fires them on the scheduler. A `CreateSchedule` names the scheduled SRV
+(e.g. 4.6.1) and carries the DSP form of its body (`DSPRetrieveImportDailyReadLog` with date
+offsets); `on_demand_body` turns that into the body of each run (`RetrieveImportDailyReadLog`
+with a `ReadLogPeriod` relative to the run's date). Each answer reaches the user as a
+`ResponseMessage/DSPScheduledMessage` (GBCSPayload and DSPScheduleID).
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ import heapq
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, Protocol
+
+from lxml import etree
+
+from opendcc.duis.request import SR
 
 _log = logging.getLogger(__name__)
 
@@ -99,7 +107,7 @@ class TimerThread:
 
 
 def _monotonic() -> float:
-    return time.monotonic()
+    return monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +157,76 @@ class DccSchedules:
             return
         schedule.fire(at)
         self._arm(schedule, at + schedule.period)
+
+
+#: DUIS 5.4 sr:ScheduleFrequency as a period (months and longer as whole days: 30, 91, 182, 365).
+FREQUENCIES: dict[str, timedelta] = {
+    "Daily": timedelta(days=1),
+    "Weekly": timedelta(days=7),
+    "Monthly": timedelta(days=30),
+    "Quarterly": timedelta(days=91),
+    "Half-Yearly": timedelta(days=182),
+    "Yearly": timedelta(days=365),
+}
+
+
+def first_run(start: datetime, period: timedelta, now: datetime) -> datetime:
+    """The first run of a schedule starting at `start`: `start`, or the first occurrence after
+    `now` when the start has passed."""
+    if start > now:
+        return start
+    missed = (now - start) // period + 1
+    return start + missed * period
+
+
+_DSP = "DSP"
+
+
+def _sr(name: str) -> str:
+    return f"{{{SR}}}{name}"
+
+
+def _text(parent: etree._Element, name: str) -> str | None:
+    value = parent.findtext(_sr(name))
+    return value.strip() if value else None
+
+
+def _time(text: str) -> time:
+    clean = text.rstrip("Z").split("+")[0]
+    hours, minutes, seconds = clean.split(":")
+    return time(int(hours), int(minutes), int(float(seconds)), tzinfo=UTC)
+
+
+def on_demand_body(dsp: etree._Element, run: datetime) -> etree._Element:
+    """DUIS 5.4 §3.2: the on-demand request body a DSP-scheduled body stands for at `run`
+    (`DSPX` -> `X`; `ReadLogPeriodOffset` -> `ReadLogPeriod` with dates `run` + offset days)."""
+    name = etree.QName(dsp).localname
+    body = etree.Element(_sr(name[len(_DSP):] if name.startswith(_DSP) else name),
+                         nsmap={"sr": SR})
+    if dsp.find(_sr("StartDateOffset")) is None:
+        return body
+    period = etree.SubElement(body, _sr("ReadLogPeriod"))
+    for edge in ("Start", "End"):
+        offset = int(_text(dsp, f"{edge}DateOffset") or "0")
+        day = run.date() + timedelta(days=offset)
+        at = datetime.combine(day, _time(_text(dsp, f"{edge}Time") or "00:00:00"))
+        etree.SubElement(period, _sr(f"{edge}DateTime")).text = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return body
+
+
+def schedule_start(create: etree._Element) -> datetime:
+    """When a `CreateSchedule` starts: its ScheduleStartDate at ScheduleExecutionStartTime
+    (00:00 UTC when not given)."""
+    start = date.fromisoformat((_text(create, "ScheduleStartDate") or "")[:10])
+    at = _text(create, "ScheduleExecutionStartTime")
+    return datetime.combine(start, _time(at) if at else time(0, tzinfo=UTC))
+
+
+def dsp_body(create: etree._Element) -> etree._Element:
+    """The DSP form of the scheduled SRV's body inside a `CreateSchedule`."""
+    for child in create:
+        if isinstance(child.tag, str) and etree.QName(child).localname.startswith(_DSP) \
+                and etree.QName(child).localname not in ("DSPScheduledServiceReference",
+                                                         "DSPScheduledServiceReferenceVariant"):
+            return child
+    raise ValueError("CreateSchedule has no DSP body")

@@ -188,6 +188,8 @@ class DataService:
         eligible = access_control.check_role(user, srv)
         if srv.non_device:
             handler = NON_DEVICE_HANDLERS.get(srv.variant)
+            if handler is None:  # the device layer may answer some (e.g. DCC schedules, 5.x)
+                handler = getattr(self.devices, "non_device_handlers", {}).get(srv.variant)
             if handler is None:
                 raise ServiceNotImplemented(
                     f"non-device SRV {srv.variant} ({srv.name}) is not provided by opendcc yet"
