@@ -102,6 +102,11 @@ def test_ten_thousand_meters_are_adopted_none_lost_none_controlled_twice(tmp_pat
         assert all(r.reason for r in rows.values() if r.state == State.ROLLED_BACK)
         assert sum(r.state == State.MIGRATED for r in rows.values()) > 0.95 * len(rows)
         assert violations(store, adapters, DCC_ID) == []
+        with store.connect() as conn:
+            reasons = set(conn.execute(select(t.transitions.c.reason).where(
+                t.transitions.c.to_state == State.ROLLED_BACK.value)).scalars())
+        assert any("out of service" in (r or "") for r in reasons), reasons  # the outage happened mid-cohort
+        assert any("not responding" in (r or "") for r in reasons)  # and device failures
         summary = counts(store)
         assert summary.totals.migrated == sum(r.state == State.MIGRATED for r in rows.values())
         assert summary.totals.dormant_recovered > 0

@@ -322,15 +322,18 @@ class MigrationEngine:
         if not ids:
             return
         with self.store.connect() as conn:
-            previous = {r.device_id: r.previous_owner for r in conn.execute(select(
-                t.devices.c.device_id, t.devices.c.previous_owner).where(t.devices.c.device_id.in_(ids)))}
+            rows = {r.device_id: r for r in conn.execute(select(
+                t.devices.c.device_id, t.devices.c.previous_owner, t.devices.c.reason).where(
+                t.devices.c.device_id.in_(ids)))}
         try:
-            results = self.adapters[provider].restore_credentials(self.dcc_id, [(d, previous[d]) for d in ids])
+            results = self.adapters[provider].restore_credentials(
+                self.dcc_id, [(d, rows[d].previous_owner) for d in ids])
         except ProviderError:
             return  # in doubt: settled by _settle or resume()
         back = [d for d in ids if d in results and results[d].result is Result.OK]
         with self.store.begin() as conn:
-            self._move(conn, back, State.ROLLING_BACK, State.ROLLED_BACK, cohort_id=cohort_id)
+            self._move(conn, back, State.ROLLING_BACK, State.ROLLED_BACK, cohort_id=cohort_id,
+                       reasons={d: rows[d].reason or "rolled back" for d in back})
 
     def _commission(self, cohort_id: int, ids: list[str]) -> None:
         """REPLACED -> MIGRATED with the inventory record, in one transaction (S1SP, CSPRegion SMETS1)."""
