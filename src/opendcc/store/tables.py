@@ -138,3 +138,20 @@ registration = Table(
     Column("effective_from", DateTime(timezone=True), nullable=False),
     UniqueConstraint("mpxn", "effective_from"),
 )
+
+# Change of supplier (CS02b via the Transitional CoS party): one durable state machine per
+# meter point and registration change; each step is committed on its own (core.change_of_supplier).
+cos_switch = Table(
+    "cos_switch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mpxn", String(13), nullable=False),
+    Column("effective_from", DateTime(timezone=True), nullable=False),
+    Column("old_supplier", String(23), nullable=False),
+    Column("new_supplier", String(23), nullable=False),
+    Column("step", String(20), nullable=False),  # detected | credentials | completed
+    Column("devices_done", Text, nullable=False, default=""),  # space-separated device IDs
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("mpxn", "effective_from"),
+    Index(None, "step"),
+)

@@ -1,0 +1,177 @@
+"""Change of supplier: the new supplier's credentials replace the old one's on the devices.
+
+When registration data (the registration feed) makes a new supplier responsible for a meter
+point, access control follows at once (the old supplier gets E4 at the DCC from the effective
+date). The devices still trust the old supplier until their supplier trust anchors are
+replaced: GBCS CS02b (SRV 6.23, Update Security Credentials (CoS)), a command the DCC's
+Transitional CoS party signs on the new supplier's behalf. From then on the device acts on the
+new supplier's commands and refuses the old supplier's signatures.
+
+Each meter point's switch is a durable state machine (`inventory.switches`):
+
+    detected -> credentials (one committed step per device: CS02b, then recorded) -> completed
+
+Every step commits on its own and each device step is idempotent (a device already trusting
+the new supplier is not sent CS02b again), so a worker killed between any two steps resumes
+to completion on restart (`run_switches`) and no meter is left half-switched
+(`check_switched`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from itertools import pairwise
+from typing import Final, Protocol
+
+from sqlalchemy.engine import Connection
+
+from opendcc.duis.response_codes import NotRegisteredParty
+from opendcc.ids import EUI64, MPxN
+from opendcc.inventory import switches
+from opendcc.inventory.model import Device
+from opendcc.inventory.switches import Step, Switch
+from opendcc.store import inventory as inventory_repo
+from opendcc.store._sql import as_utc
+from opendcc.store.engine import Store
+from opendcc.store.tables import registration
+
+# DCC Boxed / ZAZ1: the DCC's Transitional Change of Supplier party.
+TRANSITIONAL_COS: Final = EUI64.parse("90-B3-D5-1F-30-00-00-04")
+
+
+class CredentialTarget(Protocol):
+    """The devices, as the Transitional CoS party reaches them."""
+
+    def supplier_anchor(self, device_id: EUI64) -> EUI64 | None:
+        """The supplier the device trusts now."""
+        ...
+
+    def replace_supplier(self, device_id: EUI64, new_supplier: EUI64, now: datetime) -> None:
+        """GBCS CS02b from the Transitional CoS party: replace the supplier anchors."""
+        ...
+
+
+def meters_of(conn: Connection, mpxn: MPxN) -> list[Device]:
+    """The devices measuring a meter point (the ones holding its supplier's anchors)."""
+    return [d for d in inventory_repo.devices_for_mpxn(conn, mpxn) if mpxn in d.mpxns]
+
+
+def detect_switches(conn: Connection, now: datetime, mpxns: Iterable[MPxN] | None = None) -> int:
+    """Record a switch for every registration change in force by `now` not yet recorded."""
+    stmt = registration.select().order_by(registration.c.mpxn, registration.c.effective_from)
+    if mpxns is not None:
+        stmt = stmt.where(registration.c.mpxn.in_([str(m) for m in mpxns]))
+    rows = list(conn.execute(stmt).mappings())
+    added = 0
+    for before, after in pairwise(rows):
+        if before["mpxn"] != after["mpxn"] or before["supplier_id"] == after["supplier_id"]:
+            continue
+        reg = inventory_repo.registration_exactly_at(
+            conn, MPxN.parse(after["mpxn"]), as_utc(after["effective_from"]))  # type: ignore[arg-type]
+        assert reg is not None
+        if reg.effective_from > now:
+            continue
+        added += switches.add(conn, reg.mpxn, reg.effective_from,
+                              EUI64.parse(before["supplier_id"]), reg.supplier_id, now)
+    return added
+
+
+def request_switch(conn: Connection, supplier: EUI64, mpxn: MPxN, now: datetime) -> Switch:
+    """The new supplier asks for its CoS (SRV 6.23): it must be the registered supplier now.
+
+    E4 for a meter point without registration, or a supplier other than the registered one
+    (the old supplier after the switch, or a supplier racing the registered one).
+    """
+    reg = inventory_repo.registration_at(conn, mpxn, now)
+    if reg is None:
+        raise NotRegisteredParty(f"{mpxn} has no registration data; no change of supplier")
+    if reg.supplier_id != supplier:
+        raise NotRegisteredParty(
+            f"{supplier} is not the registered supplier of {mpxn} (registered: {reg.supplier_id}"
+            f" from {reg.effective_from.isoformat()})")
+    detect_switches(conn, now, [mpxn])
+    found = [s for s in switches.of_mpxn(conn, mpxn) if s.new_supplier == supplier]
+    if not found:
+        raise NotRegisteredParty(
+            f"{supplier} has been the supplier of {mpxn} since {reg.effective_from.isoformat()}:"
+            " there is no change of supplier to carry out")
+    return found[-1]
+
+
+StepHook = Callable[[str, Switch], None]
+
+
+def _reload(conn: Connection, switch_id: int) -> Switch:
+    switch = switches.get(conn, switch_id)
+    assert switch is not None, f"no change of supplier {switch_id}"
+    return switch
+
+
+def advance_switch(store: Store, devices: CredentialTarget, switch_id: int, now: datetime,
+                   hook: StepHook | None = None) -> Step:
+    """Run one switch to completion, one committed transaction per step; its final step.
+
+    `hook(label, switch)` runs between steps (tests use it to kill the worker there).
+    """
+    def reached(label: str, switch: Switch) -> None:
+        if hook is not None:
+            hook(label, switch)
+
+    with store.begin() as conn:
+        switch = switches.get(conn, switch_id)
+        assert switch is not None, f"no change of supplier {switch_id}"
+        if switch.step is Step.DETECTED:
+            switches.advance(conn, switch, Step.CREDENTIALS, switch.devices_done, now)
+            switch = _reload(conn, switch_id)
+        meters = meters_of(conn, switch.mpxn)
+    if switch.step is Step.COMPLETED:
+        return switch.step
+    reached("credentials", switch)
+    for meter in meters:
+        key = meter.device_id.hyphenated
+        if key in switch.devices_done:
+            continue
+        if devices.supplier_anchor(meter.device_id) != switch.new_supplier:
+            devices.replace_supplier(meter.device_id, switch.new_supplier, now)
+        reached("device replaced", switch)
+        with store.begin() as conn:
+            switches.advance(conn, switch, Step.CREDENTIALS, switch.devices_done | {key}, now)
+            switch = _reload(conn, switch_id)
+        reached("device recorded", switch)
+    with store.begin() as conn:
+        switches.advance(conn, switch, Step.COMPLETED, switch.devices_done, now)
+    return Step.COMPLETED
+
+
+def run_switches(store: Store, devices: CredentialTarget, now: datetime,
+                 hook: StepHook | None = None) -> int:
+    """Detect new switches and run every unfinished one (also those a dead worker left)."""
+    with store.begin() as conn:
+        detect_switches(conn, now)
+        pending = switches.unfinished(conn)
+    for switch in pending:
+        advance_switch(store, devices, switch.switch_id, now, hook)
+    return len(pending)
+
+
+def check_switched(store: Store, devices: CredentialTarget, now: datetime) -> list[str]:
+    """The invariant: every meter of a registered meter point trusts its registered supplier,
+    unless a switch for it is still under way. The problems found (empty: none)."""
+    problems: list[str] = []
+    with store.begin() as conn:
+        in_progress = {s.mpxn.value for s in switches.unfinished(conn)}
+        points = sorted({r["mpxn"] for r in conn.execute(registration.select()).mappings()})
+        for value in points:
+            if value in in_progress:
+                continue
+            mpxn = MPxN.parse(value)
+            reg = inventory_repo.registration_at(conn, mpxn, now)
+            if reg is None:
+                continue
+            for meter in meters_of(conn, mpxn):
+                trusted = devices.supplier_anchor(meter.device_id)
+                if trusted is not None and trusted != reg.supplier_id:
+                    problems.append(f"{mpxn}: {meter.device_id} trusts {trusted}, registered "
+                                    f"supplier is {reg.supplier_id}")
+    return problems
