@@ -80,6 +80,7 @@ class Services:
     clock: Clock
     http: httpx.Client
     repository: CertificateRepository | None = None
+    owns_repository: bool = True
 
     def deliver(self, user_id: EUI64 | str, response: etree._Element) -> int:
         """DUIS 5.4 §3.3: sign a DUIS Response or alert and queue it for the user's Receive
@@ -101,7 +102,7 @@ class Services:
         """Release connections."""
         self.http.close()
         self.store.close()
-        if self.repository is not None:
+        if self.repository is not None and self.owns_repository:
             self.repository.close()
 
 
@@ -170,8 +171,12 @@ def seed(store: Store) -> None:
 
 
 def build_services(config: GatewayConfig, *, service: DataService | None = None,
-                   store: Store | None = None) -> Services:
-    """Open the store and assemble gateway, outbox, users, metrics and delivery worker."""
+                   store: Store | None = None,
+                   repository: CertificateRepository | None = None) -> Services:
+    """Open the store and assemble gateway, outbox, users, metrics and delivery worker.
+
+    A `repository` given is shared, not owned: `Services.close()` leaves it open.
+    """
     store = store or open_store(config.store_url)
     if config.seed:
         seed(store)
@@ -179,11 +184,12 @@ def build_services(config: GatewayConfig, *, service: DataService | None = None,
     dcc = keystore.xml_signing(DCC_ID)
     if dcc is None or dcc.private_key is None:
         raise RuntimeError(f"no DCC XML signing key for {DCC_ID} in the key store")
-    repository: CertificateRepository | None = None
+    owned = repository is None
     check: CertificateCheck | None = None
     if config.check_certificates:
-        repository = CertificateRepository(config.smki_url)
-        repository.import_reference(config.reference)
+        if repository is None:
+            repository = CertificateRepository(config.smki_url)
+            repository.import_reference(config.reference)
         check = certificate_check(repository.validator(), config.clock)
     outbox = StoreOutbox(store)
     users = StoreUsers(store)
@@ -216,4 +222,4 @@ def build_services(config: GatewayConfig, *, service: DataService | None = None,
         audit=record,
     )
     return Services(gateway, store, keystore, outbox, users, metrics, worker, clock, http,
-                    repository)
+                    repository, owns_repository=owned)
