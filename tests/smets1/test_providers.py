@@ -129,3 +129,14 @@ def test_a_swap_that_times_out_and_runs_late_is_settled_before_reconciling(tmp_p
         assert set(states(store).values()) == {State.MIGRATED}
         assert violations(store, {"alpha": slow}, DCC) == []
         slow.close()
+
+
+def test_an_unknown_fault_knob_is_refused_and_changes_nothing(provider):
+    import httpx
+
+    from opendcc.smets1.adapters.base import ProtocolViolation
+
+    _, adapter, estate = provider
+    with pytest.raises((httpx.HTTPStatusError, ProtocolViolation)):
+        adapter.set_faults({"meltdown": 1})
+    assert isinstance(adapter.query([next(iter(estate.meters))])[next(iter(estate.meters))], MeterInfo)

@@ -50,9 +50,12 @@ def create_app(estate: Estate, *, job_delay: float = 0.0) -> FastAPI:
             return JSONResponse({"error": "head-end out of service"}, status_code=503)
         return await call_next(request)
 
-    @app.post("/admin/faults")
-    async def faults(settings: dict[str, Any]) -> dict[str, str]:
-        estate.faults.update(settings)
+    @app.post("/admin/faults", response_model=None)
+    async def faults(settings: dict[str, Any]) -> Any:
+        try:
+            estate.faults.update(settings)
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         return {"ok": "faults updated"}
 
     @app.post("/api/v2/meters/query")
