@@ -32,18 +32,20 @@ from opendcc.core.scheduler import (
     FREQUENCIES,
     DccSchedules,
     Scheduler,
+    TimerThread,
     dsp_body,
     first_run,
     on_demand_body,
     schedule_start,
 )
-from opendcc.core.service import NonDeviceHandler, Outcome
+from opendcc.core.service import DataService, NonDeviceHandler, Outcome
 from opendcc.core.transform import TransformResult, finish_signed_precommand, transform
 from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert
 from opendcc.devices.gbcs import DeviceGbcsEndpoint, issue_device_credentials, layered
 from opendcc.devices.gbcs.keys import DEFAULT_SEED
-from opendcc.duis.catalogue import ServiceRequestVariant
+from opendcc.devices.wan import ZERO_LATENCY, LinkProfile
+from opendcc.duis.catalogue import ServiceRequestVariant, load_catalogue
 from opendcc.duis.request import SR, DuisRequest, read_request
 from opendcc.duis.response import (
     acknowledgement,
@@ -60,6 +62,7 @@ from opendcc.smki.authority import Authority
 from opendcc.smki.keystore import KeyStore
 from opendcc.smki.repository import CertificateRepository
 from opendcc.store import inventory as inventory_repo
+from opendcc.store.engine import Store
 
 _log = logging.getLogger(__name__)
 
@@ -280,3 +283,16 @@ def _field(parent: etree._Element, name: str) -> str:
     if not value or not value.strip():
         raise ValueError(f"{etree.QName(parent).localname} has no {name}")
     return value.strip()
+
+
+def serve_device_side(store: Store, remote_parties: KeyStore, *, premises: int = 0,
+                      clock: Scheduler | None = None, link: LinkProfile = ZERO_LATENCY
+                      ) -> tuple[DataService, DeviceSide]:
+    """For `opendcc serve`: the demo estate on the wall clock (`TimerThread`) behind a Data
+    Service over `store`, its WAN links `link` (default: no added latency, HTTP has its own).
+    Build the gateway with this service, then `side.connect` it to `Services.deliver` (with
+    `alerts.registered_parties(store, ...)`)."""
+    scheduler = clock or TimerThread()
+    side = demo_device_side(scheduler, remote_parties, premises=premises)
+    side.estate.wan.profile = link
+    return DataService(store, load_catalogue(), scheduler, devices=side.layer), side
