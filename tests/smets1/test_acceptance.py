@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 import dcctool
 from opendcc.clock import SimulatedClock
+from opendcc.duis.response import serialize
 from opendcc.duis.response_codes import ResponseCode
 from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import verify
@@ -126,7 +127,7 @@ def test_ten_thousand_meters_are_adopted_none_lost_none_controlled_twice(tmp_pat
         for device_id in rng.sample(migrated, 60):
             row = rows[device_id]
             user = EUI64.parse(_registered(store, row.mpxn, clock))
-            for variant in ("4.1.1", "1.1.1", "1.2.1", "7.4"):
+            for variant in ("4.1.1", "1.1.1", "1.2.1", "7.2", "7.1", "7.4"):
                 counter += 1
                 answer = service.execute(request_id_for(user, EUI64.parse(device_id), counter), variant, 1234)
                 if not model(row.model).supports(variant):
@@ -142,7 +143,8 @@ def test_ten_thousand_meters_are_adopted_none_lost_none_controlled_twice(tmp_pat
                     passed, why = dcctool.validate(etree.tostring(copy.deepcopy(inner), xml_declaration=True,
                                                                   encoding="UTF-8"))
                     assert passed, why
-        assert set(checked) == {"4.1.1", "1.1.1", "1.2.1", "7.4"}
+                    assert dcctool.validate(serialize(answer.response))[0]  # the whole, schema-checked
+        assert set(checked) == {"4.1.1", "1.1.1", "1.2.1", "7.2", "7.1", "7.4"}
 
         # a dormant meter is read by the gaining supplier after migration
         dormant = next(d for d in migrated if rows[d].dormant)
