@@ -197,7 +197,7 @@ def _render(store: object) -> Any:
     cohorts = Table(title="Cohorts")
     for c in ("id", "provider", "model", "firmware", "status", "scheduled", "approvers"):
         cohorts.add_column(c)
-    for c in ("migrated", "rolled_back", "planned"):
+    for c in ("migrated", "rolled_back", "planned", "in_doubt"):
         cohorts.add_column(c.replace("_", " "), justify="right")
     bars = Progress(TextColumn("cohort {task.fields[cohort]}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"))
@@ -205,7 +205,7 @@ def _render(store: object) -> Any:
         k = cohort.counts
         cohorts.add_row(str(cohort.cohort_id), cohort.provider, cohort.model, cohort.firmware,
                         cohort.status, cohort.scheduled_at[:16], ", ".join(cohort.approvers),
-                        str(k.migrated), str(k.rolled_back), str(k.planned))
+                        str(k.migrated), str(k.rolled_back), str(k.planned), str(k.in_doubt))
         if cohort.status == "running":
             bars.add_task("", total=max(k.total, 1), completed=k.migrated + k.rolled_back,
                           cohort=cohort.cohort_id)
