@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from opendcc.duis.response_codes import NotRegisteredParty
 from opendcc.ids import EUI64, MPxN
 from opendcc.inventory import switches
+from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.model import Device
 from opendcc.inventory.switches import Step, Switch
 from opendcc.store import inventory as inventory_repo
@@ -38,6 +39,8 @@ from opendcc.store.tables import registration
 
 # DCC Boxed / ZAZ1: the DCC's Transitional Change of Supplier party.
 TRANSITIONAL_COS: Final = EUI64.parse("90-B3-D5-1F-30-00-00-04")
+# Devices out of the estate keep their MPxN in the inventory but take no part in a switch.
+_GONE: Final = frozenset({DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN})
 
 
 class CredentialTarget(Protocol):
@@ -54,7 +57,8 @@ class CredentialTarget(Protocol):
 
 def meters_of(conn: Connection, mpxn: MPxN) -> list[Device]:
     """The devices measuring a meter point (the ones holding its supplier's anchors)."""
-    return [d for d in inventory_repo.devices_for_mpxn(conn, mpxn) if mpxn in d.mpxns]
+    return [d for d in inventory_repo.devices_for_mpxn(conn, mpxn)
+            if mpxn in d.mpxns and d.status not in _GONE]
 
 
 def detect_switches(conn: Connection, now: datetime, mpxns: Iterable[MPxN] | None = None) -> int:

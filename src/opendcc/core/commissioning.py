@@ -332,3 +332,35 @@ def record_han_join(conn: Connection, device_id: EUI64, now: datetime) -> Device
     if device.status is S.INSTALLED_NOT_COMMISSIONED:
         return device
     return move(conn, device, S.INSTALLED_NOT_COMMISSIONED, "HAN join", now)
+
+
+# --- suspension and recovery ---------------------------------------------------------------------
+
+def suspend_device(conn: Connection, device_id: EUI64, now: datetime) -> Device:
+    """SEC Appendix (CPL): the device's firmware left the Certified Products List: Suspended
+    (the DCC then sends it only what can bring it back, such as a firmware update)."""
+    return move(conn, require_device(conn, device_id), S.SUSPENDED, "CPL removal", now)
+
+
+def reinstate_device(conn: Connection, device_id: EUI64, now: datetime,
+                     to: DeviceStatus = S.COMMISSIONED) -> Device:
+    """A Suspended device runs certified firmware again: back to `to` (Commissioned, or
+    InstalledNotCommissioned if it was suspended before commissioning)."""
+    device = require_device(conn, device_id)
+    if device.status is not S.SUSPENDED:
+        raise IllegalStatusChange(f"device {device_id} is {device.status}, not Suspended")
+    return move(conn, device, to, "CPL reinstatement", now)
+
+
+def start_recovery(conn: Connection, device_id: EUI64, now: datetime) -> Device:
+    """SEC Appendix (recovery): the device's security credentials may be compromised: Recovery
+    (the DCC stops addressing it: E5 to users)."""
+    return move(conn, require_device(conn, device_id), S.RECOVERY, "recovery", now)
+
+
+def complete_recovery(conn: Connection, device_id: EUI64, now: datetime,
+                      recommission: bool = True) -> Device:
+    """The DCC's Recovery party replaced the compromised anchors: Recovered, then (by default)
+    Commissioned again."""
+    device = move(conn, require_device(conn, device_id), S.RECOVERED, "recovery", now)
+    return move(conn, device, S.COMMISSIONED, "recovery", now) if recommission else device
