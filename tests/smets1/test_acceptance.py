@@ -152,6 +152,9 @@ def test_ten_thousand_meters_are_adopted_none_lost_none_controlled_twice(tmp_pat
         assert gaining != rows[dormant].previous_owner
         answer = service.execute(request_id_for(EUI64.parse(gaining), EUI64.parse(dormant), 10**6), "4.1.1")
         assert answer.code is ResponseCode.I0
+        tariff = next(v for v in ("1.1.1", "1.2.1") if model(rows[dormant].model).supports(v))
+        answer = service.execute(request_id_for(EUI64.parse(gaining), EUI64.parse(dormant), 10**6 + 5), tariff, 2500)
+        assert answer.code is ResponseCode.I0  # and takes tariffs again
 
         # after a change of supplier the meter stays smart, for its new supplier only
         old = EUI64.parse(_registered(store, rows[dormant].mpxn, clock))
