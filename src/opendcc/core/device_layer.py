@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from lxml import etree
@@ -57,7 +57,10 @@ from opendcc.duis.response import (
 from opendcc.duis.response_codes import DeviceUnknown, DuisError, ResponseCode
 from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import EUI64, RequestID
-from opendcc.inventory.model import Device
+from opendcc.inventory.demo import seed_demo
+from opendcc.inventory.lifecycle import DeviceStatus
+from opendcc.inventory.lifecycle import DeviceType as InventoryType
+from opendcc.inventory.model import Device, Registration
 from opendcc.smki.authority import Authority
 from opendcc.smki.keystore import KeyStore
 from opendcc.smki.repository import CertificateRepository
@@ -285,14 +288,50 @@ def _field(parent: etree._Element, name: str) -> str:
     return value.strip()
 
 
-def serve_device_side(store: Store, remote_parties: KeyStore, *, premises: int = 0,
+#: Who is registered for the generated premises' meter points (the ZAZ1 test users).
+DEMO_SUPPLIER: Final = EUI64.parse("90-B3-D5-1F-30-01-00-00")
+DEMO_NETWORK_OPERATOR: Final = EUI64.parse("90-B3-D5-1F-30-02-00-00")
+
+
+def serve_device_side(store: Store, remote_parties: KeyStore, *, premises: int = 10,
                       clock: Scheduler | None = None, link: LinkProfile = ZERO_LATENCY
                       ) -> tuple[DataService, DeviceSide]:
-    """For `opendcc serve`: the demo estate on the wall clock (`TimerThread`) behind a Data
-    Service over `store`, its WAN links `link` (default: no added latency, HTTP has its own).
+    """For `opendcc serve`: the demo estate (the DCC Boxed premises and `premises` generated
+    ones, added to the inventory with the ZAZ1 supplier and network operator registered) on
+    the wall clock (`TimerThread`) behind a Data Service over `store`, its WAN links `link`
+    (default: no added latency, HTTP has its own).
     Build the gateway with this service, then `side.connect` it to `Services.deliver` (with
     `alerts.registered_parties(store, ...)`)."""
     scheduler = clock or TimerThread()
     side = demo_device_side(scheduler, remote_parties, premises=premises)
     side.estate.wan.profile = link
+    seed_demo(store)  # the DCC Boxed premises as the inventory knows them (idempotent)
+    register_estate(store, side.estate, DEMO_SUPPLIER, DEMO_NETWORK_OPERATOR,
+                    scheduler.now() - timedelta(days=1))
     return DataService(store, load_catalogue(), scheduler, devices=side.layer), side
+
+
+def register_estate(store: Store, estate: Estate, supplier: EUI64, network_operator: EUI64,
+                    at: datetime) -> int:
+    """Put the estate's devices that the inventory lacks (the generated premises) into the
+    Smart Metering Inventory, commissioned, with `supplier` and `network_operator` registered
+    for their meter points from `at`; returns how many devices were added."""
+    added = 0
+    with store.begin() as conn:
+        for premises in estate.premises:
+            hub = premises.chf.eui
+            for device in premises.devices():
+                if inventory_repo.get_device(conn, device.eui) is not None:
+                    continue
+                mpxn = getattr(device, "mpxn", None)
+                inventory_repo.put_device(conn, Device(
+                    device_id=device.eui, device_type=InventoryType(device.kind.value),
+                    status=DeviceStatus.COMMISSIONED, manufacturer="opendcc",
+                    model=f"OPENDCC-{device.kind.value}", firmware="00010000",
+                    chf_id=hub, mpxn=mpxn, csp_region="Central",
+                    date_commissioned=at.date()))
+                if mpxn is not None:
+                    inventory_repo.register(conn, Registration(mpxn, supplier, network_operator,
+                                                               at))
+                added += 1
+    return added
