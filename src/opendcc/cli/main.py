@@ -8,6 +8,7 @@ from opendcc.cli import (
     devices_cmds,
     duis_cmds,
     gbcs_cmds,
+    install_cmds,
     inventory_cmds,
     parse_cmds,
     serve_cmd,
@@ -44,6 +45,7 @@ gbcs_cmds.register(app)
 smki_cmds.register(app)
 users_cmds.register(app)
 inventory_cmds.register(app)
+install_cmds.register(app)
 parse_cmds.register(app)
 smets1_cmds.register(app)
 devices_cmds.register(app)

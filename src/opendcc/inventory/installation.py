@@ -108,14 +108,14 @@ def install_and_commission(conn: Connection, visit: Visit, supplier: EUI64,
     wrong status is E5; nothing is written to the inventory if either is refused (the caller's
     transaction rolls back on the exception).
     """
-    pre_notify(conn, visit)
-    chf = inventory_repo.get_device(conn, visit.chf.eui)
-    assert chf is not None
     for mpxn in (m for m in (visit.esme.mpxn, visit.gsme.mpxn if visit.gsme else None) if m):
         reg = inventory_repo.registration_at(conn, mpxn, now)
         if reg is None or reg.supplier_id != supplier:
             raise NotRegisteredParty(
                 f"{supplier} is not the registered supplier of {mpxn}; it cannot install there")
+    pre_notify(conn, visit)
+    chf = inventory_repo.get_device(conn, visit.chf.eui)
+    assert chf is not None
     # SRV 8.14.1: the hub is installed and on the SM WAN.
     commissioning.move_along(conn, chf, (DeviceStatus.INSTALLED_NOT_COMMISSIONED,
                                          DeviceStatus.COMMISSIONED), "8.14.1", now)
