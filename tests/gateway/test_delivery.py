@@ -142,3 +142,22 @@ def test_a_response_claimed_by_a_worker_that_died_is_delivered_after_its_lease(
     clock.advance(61)
     assert w.run_once().delivered == 1
     assert len(endpoint.posts) == 1
+
+
+def test_a_malformed_url_delays_only_its_own_response(store: Store, clock: SimulatedClock) -> None:
+    outbox = StoreOutbox(store)
+    posts: list[str] = []
+
+    def post(url: str, body: bytes) -> int:
+        if "bad" in url:
+            raise httpx.InvalidURL("Invalid non-printable ASCII character in URL")
+        posts.append(url)
+        return 204
+
+    urls = {"U1": "http://bad\x01/", "U2": URL}
+    w = DeliveryWorker(outbox, urls.get, post, clock)
+    outbox.enqueue("U1", "A:B:1", 0, b"<doc/>", "", clock.now())
+    outbox.enqueue("U2", "A:B:2", 0, b"<doc/>", "", clock.now())
+    report = w.run_once()
+    assert (report.retried, report.delivered) == (1, 1)
+    assert posts == [URL]

@@ -139,7 +139,8 @@ class DeliveryWorker:
             return self._retry(item, f"user {item.user_id} has no response URL registered")
         try:
             status = self.post(url, item.body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # one bad endpoint must not stop the others: this row waits, the pass goes on
             return self._retry(item, f"POST {url} failed: {exc.__class__.__name__}: {exc}")
         if 200 <= status < 300:
             self.outbox.mark_delivered(item.id, self.clock.now())
