@@ -194,7 +194,8 @@ def build_services(config: GatewayConfig, *, service: DataService | None = None,
     outbox = StoreOutbox(store)
     users = StoreUsers(store)
     metrics = Metrics(outbox_depth=outbox.depth)
-    http = httpx.Client(timeout=10.0)
+    # A dead endpoint must not hold up the others for long: connect fast or retry later.
+    http = httpx.Client(timeout=httpx.Timeout(10.0, connect=2.0))
     worker = DeliveryWorker(outbox, users.response_url, httpx_poster(http), config.clock,
                             policy=config.retry, metrics=metrics)
     clock = config.clock
