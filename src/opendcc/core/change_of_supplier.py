@@ -149,11 +149,15 @@ def advance_switch(store: Store, devices: CredentialTarget, switch_id: int, now:
 
 
 def run_switches(store: Store, devices: CredentialTarget, now: datetime,
-                 hook: StepHook | None = None) -> int:
-    """Detect new switches and run every unfinished one (also those a dead worker left)."""
+                 hook: StepHook | None = None, *, worker: int = 0, workers: int = 1) -> int:
+    """Detect new switches and run every unfinished one (also those a dead worker left).
+
+    Several workers share the work by switch ID (`worker` of `workers`), so each switch has
+    one worker; any worker restarted picks up its share where the last one stopped.
+    """
     with store.begin() as conn:
         detect_switches(conn, now)
-        pending = switches.unfinished(conn)
+        pending = [s for s in switches.unfinished(conn) if s.switch_id % workers == worker]
     for switch in pending:
         advance_switch(store, devices, switch.switch_id, now, hook)
     return len(pending)
