@@ -25,6 +25,7 @@ from opendcc.clock import SimulatedClock
 from opendcc.core.alerts import registered_parties
 from opendcc.core.device_layer import demo_device_side
 from opendcc.core.service import DataService
+from opendcc.devices.estate import Estate
 from opendcc.devices.wan import ZERO_LATENCY
 from opendcc.duis import xmldsig
 from opendcc.duis.catalogue import load_catalogue
@@ -110,6 +111,25 @@ def _crypto_bound() -> float:
     return _rate(one)
 
 
+def _memory_per_premises(keys: KeyStore, premises: int = 100) -> tuple[float, float]:
+    """Bytes per premises (tracemalloc) of the device side: the emulated devices alone, and
+    with their SMKI credentials (keys and certificates) and the router."""
+    import tracemalloc
+
+    clock = SimulatedClock(datetime(2026, 11, 23, 12, tzinfo=UTC))
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    estate = Estate.demo(premises, seed=1, clock=clock, boxed=False)
+    devices_only = tracemalloc.get_traced_memory()[0] - base
+    del estate
+    base = tracemalloc.get_traced_memory()[0]
+    side = demo_device_side(clock, keys, premises=premises)
+    with_credentials = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    del side
+    return devices_only / premises, with_credentials / premises
+
+
 def run() -> list[Section]:
     """Device SRs per second end to end, beside the crypto-only bound of the same run."""
     logging.getLogger("opendcc").setLevel(logging.ERROR)
@@ -122,6 +142,11 @@ def run() -> list[Section]:
                 rate / bound, f"{answered} device answers, {queued} outbox rows")
     section.add("crypto-only bound: 1 ECDSA verify + 1 ECDSA sign", bound, 1.0,
                 "cryptography, P-256, same run")
+    devices_only, with_credentials = _memory_per_premises(keys)
+    section.add("memory per idle premises: devices", devices_only, "", "B (tracemalloc, "
+                "100 premises); issue target <= 4,096 B")
+    section.add("memory per idle premises: devices + SMKI credentials + router", with_credentials,
+                "", "B; each device holds 2 private keys and 2 certificates")
     section.notes.append(
         "In process (`Gateway.submit`, no HTTP), one thread, SQLite in memory, SimulatedClock "
         f"advanced by 0 s after each request; best of {ROUNDS} rounds of {REQUESTS}.")
