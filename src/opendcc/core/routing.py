@@ -23,6 +23,7 @@ from typing import Final
 
 from lxml import etree
 
+from opendcc.core.alerts import device_alert_message
 from opendcc.core.scheduler import Scheduler
 from opendcc.devices.errors import (
     DeviceError,
@@ -37,6 +38,7 @@ from opendcc.devices.gbcs.endpoint import Answer
 from opendcc.devices.wan import Delivery, DeliveryStatus
 from opendcc.duis.response import build_response, payload_element
 from opendcc.duis.response_codes import ResponseCode
+from opendcc.gbcs import codec
 from opendcc.ids import EUI64, RequestID
 
 _log = logging.getLogger(__name__)
@@ -147,8 +149,13 @@ class WanRouter:
             return
         now = self.clock.now()
         self.counts.answered += 1
-        for gbcs in delivery.response.messages:
-            self.deliver(routed.user, device_response(routed, gbcs, now))
+        response, *alerts = delivery.response.messages
+        self.deliver(routed.user, device_response(routed, response, now))
+        for gbcs in alerts:  # alerts the command caused, to the party each is addressed to
+            apdu = codec.decode(gbcs).apdu
+            self.deliver(apdu.recipient, device_alert_message(
+                f"{apdu.message_code:04X}", gbcs,
+                f"{apdu.originator}:{apdu.recipient}:{apdu.originator_counter}", now))
 
     def _fail(self, routed: RoutedCommand, code: ResponseCode) -> None:
         self.counts.failed += 1

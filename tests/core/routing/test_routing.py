@@ -10,12 +10,13 @@ import pytest
 from lxml import etree
 
 from opendcc.clock import SimulatedClock
-from opendcc.core.alerts import AlertRouter, Party
+from opendcc.core.alerts import AlertRouter, Party, gbcs_alert
 from opendcc.core.routing import CANCELLATION, RoutedCommand, WanRouter, execution_time
 from opendcc.core.scheduler import DccSchedules, TimerThread
 from opendcc.devices.estate import Estate
 from opendcc.devices.events import EMERGENCY_CREDIT_ACTIVATED, Alert, Recipient
 from opendcc.devices.gbcs import DeviceGbcsEndpoint
+from opendcc.devices.gbcs.endpoint import Answer
 from opendcc.devices.wan import LinkProfile
 from opendcc.duis.request import SR
 from opendcc.ids import EUI64, RequestID
@@ -141,3 +142,25 @@ def test_the_timer_thread_runs_actions_in_time_order_on_one_thread() -> None:
         timer.stop()
     assert [n for n, _ in seen] == [1, 2]
     assert seen[0][1] is seen[1][1] is not threading.current_thread()
+
+
+class _AnsweringWithAnAlert:
+    """A device side whose answer is a Response and an alert the command caused."""
+
+    def answer(self, command: bytes) -> Answer:
+        alert = gbcs_alert(Alert(EMERGENCY_CREDIT_ACTIVATED, ESME, T0), EUI64.parse(ESME),
+                           SUPPLIER, 77, KeyStore())
+        return Answer(ESME, "ECS17b", True, [b"response octets", alert])
+
+
+def test_alerts_a_command_causes_reach_their_recipient_as_device_alerts(
+        clock: SimulatedClock) -> None:
+    out: list[tuple[EUI64, etree._Element]] = []
+    router = _router(clock, out)
+    router.endpoint = _AnsweringWithAnAlert()  # type: ignore[assignment]
+    router.send(b"\xdd", _routed())
+    clock.advance(60)
+    [(user, response), (to, alert)] = out
+    assert user == to == SUPPLIER
+    assert response.find(f".//{{{SR}}}GBCSPayload") is not None
+    assert alert.findtext(f".//{{{SR}}}DeviceAlertMessage/{{{SR}}}AlertCode") == "81AB"
