@@ -16,7 +16,7 @@ from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.core.transform import transform
 from opendcc.devices.errors import NotAuthorised
-from opendcc.devices.gbcs.templates import forms
+from opendcc.devices.gbcs.forms import forms
 from opendcc.devices.use_cases import USE_CASES
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request

@@ -34,7 +34,8 @@ from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_a
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
-from opendcc.devices.gbcs.templates import ResponseForm, form_for, forms
+from opendcc.devices.gbcs.forms import form_for, forms
+from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.results import Result
 from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor

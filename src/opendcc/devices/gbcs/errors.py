@@ -26,3 +26,8 @@ class NotACommand(CommandDiscarded):
 
 class UnsupportedUseCase(CommandDiscarded):
     """The message code names a use case the emulated device does not serve."""
+
+
+class ResponseFormsUnavailable(UnsupportedUseCase):
+    """The Response structure of the use case is learned from the RTDS vectors, and the
+    reference folder (`OPENDCC_REFERENCE`) holding them is not there."""

@@ -4,7 +4,8 @@ The form (`templates.py`) gives the structure GBCS fixes for the use case; this 
 in what the device knows: the invoke-id and ZCL sequence numbers of the command it answers,
 the result of each DLMS request and ZCL record (failure when the device refused), and the
 values it reports, found by COSEM class / OBIS / attribute (DLMS) or by cluster / attribute
-(ZCL) or by GBCS structure name (ASN.1). Values the device does not model keep the form's.
+(ZCL) or by GBCS structure name (ASN.1). Values the device does not model keep the form's,
+which are neutral (zero, zero octets, "not specified" date-times: `forms.neutral`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from opendcc.gbcs.payload.gbz import GbzComponent, decode_deciphered_zcl, encode
 #: DLMS Data-Access-Result / Action-Result "other-reason", and ZCL status FAILURE.
 DLMS_OTHER_REASON = 250
 ZCL_FAILURE = 0x01
+#: ZCL Metering Unit of Measure "m3, binary" (SE 1.4 D.3.2.2.4).
+ZCL_UNIT_M3 = 0x01
 #: COSEM disconnect control state (class 70 attribute 3) and ZCL Metering Supply Status.
 _DLMS_SUPPLY = {SupplyState.DISABLED: 0, SupplyState.ENABLED: 1, SupplyState.ARMED: 2}
 _ZCL_SUPPLY = {SupplyState.DISABLED: 0, SupplyState.ARMED: 1, SupplyState.ENABLED: 2}
@@ -73,6 +76,8 @@ def _charge(prices: tuple[int, ...]) -> Getter:
         out["elements"][0]["elements"][1]["value"] = DEVICE_PRICE_SCALE
         rows = out["elements"][2]["elements"]
         for i, row in enumerate(rows):
+            index = row["elements"][0]
+            index["value"] = (i + 1).to_bytes(max(1, len(index["value"]) // 2), "big").hex()
             row["elements"][1]["value"] = prices[i] if i < len(prices) else 0
         return out
     return fill
@@ -123,6 +128,85 @@ def _mpxn(ctx: FillContext, node: Any) -> Any:
     return node if mpxn is None else _set_value(node, str(mpxn).encode().hex())
 
 
+def _constant(value: int) -> Getter:
+    return lambda ctx, node: _set_value(node, value)
+
+
+def _device_time(ctx: FillContext, node: Any) -> Any:
+    """ASN.1 GeneralizedTime: the device's own clock."""
+    return _set_value(node, ctx.device.device_time(ctx.now).strftime("%Y%m%d%H%M%SZ"))
+
+
+#: COSEM tariffication script table, the script a day profile action runs (GBCS ECS24).
+_TARIFF_SCRIPTS = "00000a0064ff"
+
+
+def _numbered(node: Any, number: int) -> None:
+    """An octet-string name set to a number, in the form's length (at least one octet)."""
+    node["value"] = number.to_bytes(max(1, len(node["value"]) // 2), "big").hex()
+
+
+def _seasons(ctx: FillContext, node: Any) -> Any:
+    """Activity calendar season_profile: seasons named by number, each running week profile 1."""
+    out = copy.deepcopy(node)
+    for i, season in enumerate(out.get("elements", [])):
+        season["elements"][0]["value"] = str(i + 1).encode().hex()
+        _numbered(season["elements"][2], 1)
+    return out
+
+
+def _week_profiles(ctx: FillContext, node: Any) -> Any:
+    """Activity calendar week_profile_table: every day runs day profile 1 (the device keeps
+    one switching table for every day)."""
+    out = copy.deepcopy(node)
+    for i, week in enumerate(out.get("elements", [])):
+        _numbered(week["elements"][0], i + 1)
+        for day in week["elements"][1:]:
+            day["value"] = 1
+    return out
+
+
+def _day_profiles(secondary: bool) -> Getter:
+    def fill(ctx: FillContext, node: Any) -> Any:
+        meter = _meter(ctx)
+        tariff = (meter.secondary_tariff or meter.tariff) if secondary else meter.tariff
+        return _day_profile_table(tariff.switching, _SECONDARY_TOU if secondary else _PRIMARY_TOU,
+                                  node)
+    return fill
+
+
+#: GBCS tariff script selectors: TOU rate n of the primary element is 100 + n, of the
+#: secondary element 200 + n (block rates are 1-8).
+_PRIMARY_TOU = 100
+_SECONDARY_TOU = 200
+
+
+def _special_days(ctx: FillContext, node: Any) -> Any:
+    """Special days table: each entry numbered, running day profile 1."""
+    out = copy.deepcopy(node)
+    for i, entry in enumerate(out.get("elements", [])):
+        entry["elements"][0]["value"] = i
+        entry["elements"][2]["value"] = 1
+    return out
+
+
+def _day_profile_table(switching: tuple[tuple[int, int], ...], base: int, node: Any) -> Any:
+    """Activity calendar day_profile_table: profile 1 is the tariff's switching table (start
+    time, tariff script, TOU rate as script selector); further actions of the form's length
+    repeat the last switch, further profiles are copies of the first."""
+    out = copy.deepcopy(node)
+    for i, profile in enumerate(out.get("elements", [])):
+        profile["elements"][0]["value"] = i + 1
+        actions = profile["elements"][1]["elements"]
+        for j, action in enumerate(actions):
+            minute, rate = switching[min(j, len(switching) - 1)]
+            start, script, selector = action["elements"]
+            start["value"] = bytes((minute // 60, minute % 60, 0, 0)).hex()
+            script["value"] = _TARIFF_SCRIPTS
+            selector["value"] = base + rate + 1
+    return out
+
+
 def _export(ctx: FillContext, node: Any) -> Any:
     return _set_value(node, _meter(ctx).read_export_registers(ctx.now).value.total_wh)
 
@@ -137,11 +221,24 @@ DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
     (1, "0-0:0.2.1.255", 2): _firmware,
     (1, "0-0:94.44.34.11", 2): _mpxn,
     (3, "1-0:2.8.0.255", 2): _export,
+    # Activity calendars of the primary and secondary elements (active attributes 3-5).
+    (20, "0-0:13.0.0.255", 3): _seasons,
+    (20, "0-0:13.0.0.255", 4): _week_profiles,
+    (20, "0-0:13.0.0.255", 5): _day_profiles(False),
+    (20, "0-0:13.0.1.255", 3): _seasons,
+    (20, "0-0:13.0.1.255", 4): _week_profiles,
+    (20, "0-0:13.0.1.255", 5): _day_profiles(True),
+    (11, "0-0:11.0.0.255", 2): _special_days,
+    (11, "0-0:11.0.1.255", 2): _special_days,
 }
 
 #: (cluster id, attribute id) of a ZCL read -> the device value in the response record.
 ZCL_VALUES: dict[tuple[int, int], Getter] = {
     (0x0702, 0x0000): lambda ctx, node: _gas_summation(ctx, node),
+    # Formatting of the summation: the GSME reports volume in m3 x 1/1000 (`_gas_summation`).
+    (0x0702, 0x0300): _constant(ZCL_UNIT_M3),
+    (0x0702, 0x0301): _constant(1),
+    (0x0702, 0x0302): _constant(1000),
     (0x0702, 0x0014): _supply(_ZCL_SUPPLY),
     (0x0702, 0x0307): _mpxn,
     (0x0702, 0x0206): _firmware,
@@ -151,6 +248,7 @@ ZCL_VALUES: dict[tuple[int, int], Getter] = {
 #: GBCS ASN.1 structure names -> the device value.
 ASN1_VALUES: dict[str, Getter] = {
     "firmwareVersion": _firmware,
+    "deviceTime": _device_time,
 }
 
 
@@ -233,8 +331,8 @@ def _zcl_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
 
 
 def _gas_summation(ctx: FillContext, node: Any) -> Any:
-    """Current Summation Delivered: the GSME register as a volume in the form's unit
-    (multiplier 1, divisor 1000: 1/1000 m3)."""
+    """Current Summation Delivered: the GSME register as a volume in 1/1000 m3 (the unit,
+    multiplier and divisor the GSME reports beside it)."""
     gsme = _meter(ctx)
     wh = gsme.read_instantaneous_import_registers(ctx.now).value.total_wh
     return _set_value(node, gas_volume_milli_m3(gsme, wh))
