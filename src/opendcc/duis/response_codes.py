@@ -425,6 +425,15 @@ class UserUnknown(DuisError):
     http_status = HTTPStatus.FORBIDDEN
 
 
+class ExecutionDateTimeExpired(DuisError):
+    """A future-dated request whose ExecutionDateTime is not after the time the DCC receives it.
+
+    The DUIS response-code tables opendcc could consult give no code of its own for an execution
+    date-time in the past (the codes E40-E71 of the schema's enumeration are not tabulated here),
+    so it is answered as DUIS answers any request value the DCC cannot accept: HTTP 400, no code.
+    """
+
+
 class ServiceNotImplemented(DuisError):
     """opendcc does not provide this Service Request yet (no DUIS code: HTTP 501)."""
 

@@ -6,12 +6,24 @@ from http import HTTPStatus
 
 from opendcc.duis.response_codes import (
     DuisError,
-    ResponseCode,
+    ExecutionDateTimeExpired,
     ServiceNotImplemented,
     SignatureInvalid,
     SignerNotOriginator,
     WrongEndpoint,
 )
+
+# Defined with the other DUIS rejections; re-exported for callers that import it from here.
+__all__ = [
+    "BadRequestValue",
+    "CommandNotTabulated",
+    "ExecutionDateTimeExpired",
+    "KeyNotAvailable",
+    "NoGbcsUseCase",
+    "PreCommandMalformed",
+    "PreCommandSignatureInvalid",
+    "PreCommandWrongSigner",
+]
 
 
 class NoGbcsUseCase(WrongEndpoint):
@@ -20,16 +32,6 @@ class NoGbcsUseCase(WrongEndpoint):
 
 class CommandNotTabulated(ServiceNotImplemented):
     """The SRV has a GBCS use case but opendcc's command tables have no form for it yet."""
-
-
-class ExecutionDateTimeExpired(DuisError):
-    """A future-dated request whose ExecutionDateTime is already past (DUIS 5.4 §3.4.4).
-
-    E41 as read from the DUIS response-code list; not yet cross-checked against the
-    specification's table by a second source.
-    """
-
-    code = ResponseCode.E41
 
 
 class BadRequestValue(DuisError):
