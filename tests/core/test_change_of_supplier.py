@@ -135,6 +135,10 @@ def test_reads_are_refused_before_commissioning_and_work_after(store: Store) -> 
     assert dcc_read(service, A, v.esme.eui) == "E5"  # Pending: the DCC does not address it
     with store.begin() as conn:
         for d in v.devices():
+            inventory_repo.set_status(conn, d.eui, DeviceStatus.INSTALLED_NOT_COMMISSIONED)
+    assert dcc_read(service, A, v.esme.eui) == "E5"  # installed, not yet commissioned: no reads
+    with store.begin() as conn:
+        for d in v.devices():
             inventory_repo.delete_device(conn, d.eui)
         install_and_commission(conn, v, A, DNO, NOW)
         esme = inventory_repo.get_device(conn, v.esme.eui)

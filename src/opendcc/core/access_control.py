@@ -34,7 +34,7 @@ from opendcc.duis.response_codes import (
     WrongEndpoint,
 )
 from opendcc.ids import EUI64, RequestID
-from opendcc.inventory.lifecycle import REACHABLE_STATUSES
+from opendcc.inventory.lifecycle import statuses_for
 from opendcc.inventory.model import Device, Registration
 
 # Registered-party roles by kind of meter point: an MPAN (13 digits) is electricity, an MPRN gas.
@@ -115,9 +115,9 @@ def check_device(
             f"user {user.user_id} is not the registered {'/'.join(sorted(eligible))} for "
             f"device {target} ({points})"
         )
-    if device.status not in REACHABLE_STATUSES:
+    if device.status not in statuses_for(srv.variant):  # reads (4.x): only once in service
         raise DeviceStatusInvalid(
             f"device {target} is {device.status}; SRV {srv.variant} needs one of "
-            f"{', '.join(sorted(REACHABLE_STATUSES))}"
+            f"{', '.join(sorted(statuses_for(srv.variant)))}"
         )
     return device

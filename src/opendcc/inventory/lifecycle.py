@@ -66,6 +66,22 @@ REACHABLE_STATUSES: Final = frozenset(
 )
 
 
+# Service References the DCC sends only to a device in service: the reads (4.x). Before
+# commissioning a meter takes what installs and commissions it; its data is read afterwards.
+IN_SERVICE_ONLY: Final = frozenset({"4"})
+IN_SERVICE_STATUSES: Final = frozenset({S.COMMISSIONED, S.RECOVERED})
+
+
+def statuses_for(srv_variant: str) -> frozenset[DeviceStatus]:
+    """The SMI statuses in which the DCC sends SRV `srv_variant` to a device (else E5)."""
+    return IN_SERVICE_STATUSES if srv_variant.split(".")[0] in IN_SERVICE_ONLY else REACHABLE_STATUSES
+
+
+def addressable(status: DeviceStatus, srv_variant: str) -> bool:
+    """True if the DCC sends SRV `srv_variant` to a device in `status`."""
+    return status in statuses_for(srv_variant)
+
+
 class IllegalTransition(ValueError):
     """A status change the SMI lifecycle does not allow."""
 
