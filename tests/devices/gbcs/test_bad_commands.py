@@ -16,6 +16,7 @@ from opendcc.devices.security import RemotePartyRole, TrustAnchor
 from opendcc.devices.supply import SupplyState
 from opendcc.gbcs import codec
 from opendcc.gbcs.general_ciphering import GeneralCiphering
+from opendcc.gbcs.payloads import payload_json
 from opendcc.ids import EUI64
 
 ESME = "00-DB-12-34-56-78-90-A0"
@@ -148,16 +149,33 @@ def test_a_refused_command_gets_the_failure_response_and_changes_nothing(site: S
 
 
 def test_a_served_use_case_without_a_response_form_is_discarded_before_it_runs(site: Site) -> None:
-    """ECS02 (credit mode) has no RTDS Response to learn from: refused, mode unchanged."""
-    esme: Any = site.estate.device(ESME)
-    site.endpoint.handle(site.command(rtds("ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_COMMAND_GBCS.HEX")))
-    mode = esme.payment_mode
+    """ECS19 (a register read, DLMS get) has no RTDS Response to learn its structure from:
+    refused before it reaches the device, whose counters stay as they were."""
+    msg = rtds(READ_SUPPLY)
+    other = dataclasses.replace(msg.apdu.other_information, message_code=0x002D)
+    apdu = dataclasses.replace(msg.apdu, other_information=other)
+    before = state(site)
+    with pytest.raises(UnsupportedUseCase, match="ECS19"):
+        site.endpoint.handle(site.command(dataclasses.replace(msg, frame=apdu)))
+    assert state(site) == before
+
+
+def test_a_set_command_of_a_use_case_without_rtds_vectors_is_answered_from_gbcs(
+        site: Site) -> None:
+    """ECS02 has no RTDS vectors; its command is DLMS sets, whose Response GBCS fixes
+    (null-data and a result per set, signed as the command is critical)."""
     msg = rtds("ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_COMMAND_GBCS.HEX")
     other = dataclasses.replace(msg.apdu.other_information, message_code=0x001A)
     apdu = dataclasses.replace(msg.apdu, other_information=other)
-    with pytest.raises(UnsupportedUseCase, match="ECS02"):
-        site.endpoint.handle(site.command(dataclasses.replace(msg, frame=apdu)))
-    assert esme.payment_mode is mode
+    answer = site.endpoint.answer(site.command(dataclasses.replace(msg, frame=apdu)))
+    assert answer.use_case == "ECS02"
+    [response] = answer.messages
+    decoded = codec.decode(response, site.keys.supplier_side)
+    assert decoded.apdu.signature
+    view = payload_view(response, site.keys.supplier_side)
+    sets = len(payload_json(msg.payload)["access_request_list_of_specification"])
+    assert [r["@type"] for r in view["access_response_specification"]] == ["access-response-set"] * sets
+    assert view["access_response_list_of_data"] == [{"@type": "null-data"}] * sets
 
 
 def test_a_critical_command_with_only_a_mac_is_refused(site: Site) -> None:

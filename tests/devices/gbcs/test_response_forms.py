@@ -12,7 +12,8 @@ import pytest
 from devices.gbcs.sites import Site
 from opendcc.devices.gbcs import UnsupportedUseCase
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
-from opendcc.devices.gbcs.forms import RTDS, forms, learn_response_forms, neutral
+from opendcc.devices.gbcs.forms import RTDS, built_form, forms, learn_response_forms, neutral
+from opendcc.devices.gbcs.templates import shape, shape_key
 from opendcc.devices.use_cases import USE_CASES
 from opendcc.gbcs import decode
 from opendcc.gbcs.payloads import payload_json
@@ -77,6 +78,43 @@ def test_the_endpoint_refuses_commands_clearly_without_a_reference_folder(
     monkeypatch.setenv("OPENDCC_REFERENCE", str(tmp_path))
     with pytest.raises(UnsupportedUseCase, match="OPENDCC_REFERENCE"):
         site.endpoint.handle(command)
+
+
+def _built_cases(reference: Path) -> list[tuple[str, Any, bool]]:
+    out = []
+    for path in sorted((reference / RTDS).glob("*/*_SUCCESS_COMMAND_GBCS.HEX")):
+        command = decode(bytes.fromhex(path.read_text().strip()))
+        if command.use_case.code in USE_CASES:
+            out.append((command.use_case.code, payload_json(command.payload),
+                        bool(command.apdu.signature)))
+    return out
+
+
+def test_forms_built_from_gbcs_match_the_rtds_responses(reference: Path) -> None:
+    """Every RTDS success command whose Response opendcc builds without the vectors (DLMS
+    sets and actions returning nothing): the built form has the structure, signing and
+    dating of the RTDS Response."""
+    built = 0
+    for code, view, critical in _built_cases(reference):
+        form = built_form(code, view, critical=critical)
+        if form is None:
+            continue
+        [learned] = [f for f in forms()[code] if f.success and f.command_shape == shape_key(view)]
+        assert (shape(form.payload), form.signed, form.dated) == \
+            (shape(learned.payload), learned.signed, learned.dated), code
+        built += 1
+    print(f"\n{built} RTDS success commands answered with forms built from GBCS")
+    assert built
+
+
+def test_a_built_form_needs_no_reference_folder(
+        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: Path) -> None:
+    """ECS43 (supply enable, a DLMS action) is answered with no reference folder at all."""
+    path = sorted((reference / RTDS).glob("*/ECS43_*_SUCCESS_COMMAND_GBCS.HEX"))[0]
+    command = site.command(decode(bytes.fromhex(path.read_text().strip())))
+    monkeypatch.setenv("OPENDCC_REFERENCE", str(tmp_path))
+    answer = site.endpoint.answer(command)
+    assert answer.executed and answer.use_case == "ECS43"
 
 
 def test_learning_reads_the_folder_it_is_given(reference: Path) -> None:

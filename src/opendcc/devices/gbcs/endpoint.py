@@ -34,7 +34,7 @@ from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_a
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
-from opendcc.devices.gbcs.forms import form_for, forms
+from opendcc.devices.gbcs.forms import form_for
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.results import Result
@@ -142,10 +142,15 @@ class DeviceGbcsEndpoint:
         now = self.clock.now()
         msg = self._read(command)
         apdu = msg.apdu
-        _, device = self.estate.reach(apdu.recipient.hyphenated)
-        self._authenticate(msg, device, now)
         code = msg.use_case.code
         view = payload_json(msg.payload)
+        critical = bool(apdu.signature)
+        form = form_for(code, view, success=True, critical=critical)
+        if form is None:
+            raise UnsupportedUseCase(f"{code} (message code 0x{apdu.message_code:04X}) has no "
+                                     f"Response form")
+        _, device = self.estate.reach(apdu.recipient.hyphenated)
+        self._authenticate(msg, device, now)
         ctx = CommandContext(view, apdu.originator_counter, device, now, self._lookup)
         success = True
         queued = len(device.outbox or [])
@@ -160,8 +165,8 @@ class DeviceGbcsEndpoint:
                 self._execute(code, device, now, args)
         except CommandRefused:
             success = False
-        form = form_for(code, view, success=success)
-        assert form is not None  # `_read` refuses use cases without a Response form
+        if not success:
+            form = form_for(code, view, success=False, critical=critical) or form
         response = self._respond(msg, device, form, view, now, success)
         return Answer(device.id, code, success, [response, *self._raised_alerts(device, queued)])
 
@@ -174,7 +179,7 @@ class DeviceGbcsEndpoint:
             raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
         if msg.kind is not MessageKind.COMMAND:
             raise NotACommand(f"a {msg.kind.value} is not a Command a device executes")
-        if msg.use_case.code not in USE_CASES or not forms().get(msg.use_case.code):
+        if msg.use_case.code not in USE_CASES:
             raise UnsupportedUseCase(f"{msg.use_case.code} (message code "
                                      f"0x{msg.apdu.message_code:04X}) is not emulated")
         return msg

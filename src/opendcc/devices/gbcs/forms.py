@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from opendcc.config import reference_dir
+from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
 from opendcc.devices.use_cases import USE_CASES
@@ -251,15 +252,62 @@ def _load(reference: str) -> ResponseForms:
     return learn_response_forms(folder)
 
 
+# ---------------------------------------------------------------------------------------------
+# Forms built from GBCS knowledge: no vectors needed.
+
+#: COSEM methods whose action-response carries data (Data Protection, class 30, method 1:
+#: the protected attributes; ZigBee Network Control, class 104, method 4: the device log).
+#: Every other method and every set answer with null-data and a result.
+_ACTIONS_RETURNING_DATA = frozenset({(30, 1), (104, 4)})
+#: Use cases whose Response carries the Date-Time in its General Signing header: the ones a
+#: user may future-date (GBCS §7.2.10), time-stamped register reads and prepayment top-ups.
+DATED_RESPONSES = FUTURE_DATABLE | frozenset({
+    "CS01a", "CS01b", "ECS17a", "ECS17b", "ECS17d", "ECS17e", "GCS13a", "GCS13b", "GCS13c",
+    "GCS14"})
+_RESPONSE_KIND = {"access-request-set": "access-response-set",
+                  "access-request-action": "access-response-action"}
+
+
+def built_form(use_case: str, command_view: Any, *, critical: bool) -> ResponseForm | None:
+    """The success Response of a DLMS command of sets and actions that return nothing (GBCS
+    §7, DLMS access-response): for each request a null-data and result 0, signed when the
+    command is critical; None for any other command (its form is learned)."""
+    if not isinstance(command_view, dict) or command_view.get("@type") != "access-request":
+        return None
+    specs = command_view.get("access_request_list_of_specification") or []
+    results: list[dict[str, Any]] = []
+    for spec in specs:
+        kind = _RESPONSE_KIND.get(spec.get("@type", ""))
+        method = spec.get("cosem_method_descriptor") or {}
+        if kind is None or (method.get("class_id"), method.get("method_id")) in _ACTIONS_RETURNING_DATA:
+            return None
+        results.append({"@type": kind, "result": 0})
+    if not results:
+        return None
+    payload = {"@type": "access-response",
+               "long_invoke_id_and_priority": command_view.get("long_invoke_id_and_priority", 0),
+               "date_time": "", "access_request_specification": None,
+               "access_response_list_of_data": [{"@type": "null-data"} for _ in results],
+               "access_response_specification": results}
+    return ResponseForm(use_case, shape_key(command_view), True, critical,
+                        use_case in DATED_RESPONSES, payload)
+
+
 def forms() -> ResponseForms:
     """Every response form by use case, learned from `opendcc.config.reference_dir()` on
     first use; raises `ResponseFormsUnavailable` (naming OPENDCC_REFERENCE) without it."""
     return _load(str(reference_dir().resolve()))
 
 
-def form_for(use_case: str, command_view: Any, *, success: bool) -> ResponseForm | None:
-    """The response form for a command: same use case and command shape, else the use case's
-    first form with that outcome, else its first form; None if the use case has none."""
+def form_for(use_case: str, command_view: Any, *, success: bool,
+             critical: bool = False) -> ResponseForm | None:
+    """The response form for a command: built from GBCS knowledge where it can be
+    (`built_form`), else learned: same use case and command shape, else the use case's first
+    learned form with that outcome, else its first; None if the use case has none. Raises
+    `ResponseFormsUnavailable` when a learned form is needed and there is no reference folder."""
+    built = built_form(use_case, command_view, critical=critical)
+    if built is not None:
+        return built
     rows = forms().get(use_case, ())
     if not rows:
         return None
