@@ -30,9 +30,14 @@ from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
 from opendcc.devices.use_cases import USE_CASES
+from opendcc.gbcs import decode, security
+from opendcc.gbcs.codec import GbcsMessage, encryption_key
 from opendcc.gbcs.payload.axdr import Data, decode_data, encode_data
 from opendcc.gbcs.payload.gbz import GbzComponent, decode_deciphered_zcl, encode_zcl_payload
 from opendcc.gbcs.payload.zcl_clusters import LAYOUTS, Item, Repeat, Variant
+from opendcc.gbcs.payloads import payload_json
+from opendcc.gbcs.security import KeyLookup
+from opendcc.smki.keystore import KeyStore
 
 #: Response forms by use case.
 ResponseForms = dict[str, tuple[ResponseForm, ...]]
@@ -175,12 +180,9 @@ def _neutral_plaintext(plaintext: bytes, component: Any) -> bytes:
 # Learning from the vectors.
 
 
-def _with_plaintexts(view: Any, response: Any, keys: Any) -> Any:
+def _with_plaintexts(view: Any, response: GbcsMessage, keys: KeyLookup) -> Any:
     """Mark each encrypted part of the view with its plaintext (hex), opened with the RTDS
     keys, so the device can seal content of the same structure with its own key."""
-    from opendcc.gbcs import security
-    from opendcc.gbcs.codec import encryption_key
-
     key = encryption_key(response.apdu, keys)
     originator = response.apdu.originator
 
@@ -212,10 +214,6 @@ def _with_plaintexts(view: Any, response: Any, keys: Any) -> Any:
 def learn_response_forms(reference: Path) -> ResponseForms:
     """Response forms per use case from the RTDS COMMAND/RESPONSE pairs under `reference`
     (GBCS §7 Response structures), with every vector value made neutral."""
-    from opendcc.gbcs import decode
-    from opendcc.gbcs.payloads import payload_json
-    from opendcc.smki.keystore import KeyStore
-
     keys = KeyStore.from_reference(reference)
     rows: dict[str, list[ResponseForm]] = {}
     for path in sorted((reference / RTDS).glob("*/*_COMMAND_GBCS.HEX")):
