@@ -1,6 +1,7 @@
-"""Response forms learned at run time from the RTDS Command/Response vector pairs.
+"""Response forms: built from GBCS where it says enough, else learned at run time from RTDS.
 
-GBCS fixes, for every command, the structure of the device's Response; the RTDS vectors in
+A DLMS Command of sets and data-less actions gets a Response GBCS fixes from the Command
+alone (`built_form`). For the others, GBCS fixes, for every command, the structure of the device's Response; the RTDS vectors in
 the reference folder (`opendcc.config.reference_dir()`, GPL-3.0 test data read by path and
 never copied into this repository) show it. `learn_response_forms` reads each COMMAND
 vector of a use case the emulated devices serve and its RESPONSE partner, and keeps the
@@ -8,8 +9,9 @@ Response's payload view under the shape of the command (`templates.shape_key`), 
 success and one for a refusal where RTDS shows it.
 
 Only the structure is kept: every data value of the vector is replaced by a neutral one
-(zero, zero octets, empty text, COSEM "not specified" date-time) before the form is stored, so nothing
-a device answers comes from the vectors; the device then fills what it models (`values.py`).
+(zero, zero octets, empty text, COSEM "not specified" date-time) before the form is stored,
+so nothing a device answers comes from the vectors; the device fills what it models
+(`values.py`).
 What stays is what GBCS fixes, not what a meter measured: `@type`s and field names, list
 lengths, result and status codes, COSEM scaler-units and object definitions (class, OBIS,
 attribute), ZCL attribute identifiers and cluster/command ids.
