@@ -16,6 +16,7 @@ from opendcc.duis.response_codes import (
 # Defined with the other DUIS rejections; re-exported for callers that import it from here.
 __all__ = [
     "BadRequestValue",
+    "CommandFormsUnavailable",
     "CommandNotTabulated",
     "ExecutionDateTimeExpired",
     "KeyNotAvailable",
@@ -32,6 +33,13 @@ class NoGbcsUseCase(WrongEndpoint):
 
 class CommandNotTabulated(ServiceNotImplemented):
     """The SRV has a GBCS use case but opendcc's command tables have no form for it yet."""
+
+
+class CommandFormsUnavailable(DuisError):
+    """The command forms are learned from the RTDS vectors and DUIS templates, and the reference
+    folder holding them (`OPENDCC_REFERENCE`) is not there."""
+
+    http_status = HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 class BadRequestValue(DuisError):

@@ -17,6 +17,9 @@ says: put `source` through the named conversion (`conversions.py`) into the payl
 
 Repeat groups build an xDLMS array item by item from a repeated DUIS element; `when`,
 `paths`, `roles`, `devices` and `dating` say which requests a form is for (`selection.py`).
+
+The tables are learned from the reference folder on first use (`learn.py`); nothing derived
+from the reference material is part of opendcc's source.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from opendcc.ids import EUI64
@@ -143,14 +145,29 @@ def _form(raw: dict[str, Any]) -> CommandForm:
     )
 
 
-def read_tables(text: str) -> CommandTables:
-    """Command tables from their JSON text."""
-    raw = json.loads(text)
+def tables_from_data(raw: dict[str, Any]) -> CommandTables:
+    """Command tables from their JSON-able data (`service_use_cases`, `forms`)."""
     return CommandTables([_form(f) for f in raw["forms"]], raw.get("service_use_cases", {}))
 
 
+def read_tables(text: str) -> CommandTables:
+    """Command tables from their JSON text."""
+    return tables_from_data(json.loads(text))
+
+
 @cache
+def _tables_for(reference: str) -> CommandTables:
+    from pathlib import Path
+
+    from opendcc.core.transform.learn import load_command_data
+
+    return tables_from_data(load_command_data(Path(reference))[0])
+
+
 def default_tables() -> CommandTables:
-    """The command tables shipped with opendcc, loaded once."""
-    text = resources.files("opendcc.core.transform").joinpath("commands.json").read_text("utf-8")
-    return read_tables(text)
+    """The command tables learned from `opendcc.config.reference_dir()`, on first use (kept in
+    memory, and in the cache folder); `CommandFormsUnavailable` (naming OPENDCC_REFERENCE)
+    when the reference folder is missing."""
+    from opendcc.config import reference_dir
+
+    return _tables_for(str(reference_dir().resolve()))

@@ -1,33 +1,39 @@
-"""Build `src/opendcc/core/transform/commands.json` from the RTDS vectors and DUIS templates.
+"""Command forms learned from the reference material (GBCS §7 commands, DUIS 5.4 §3.2).
 
-    .venv/bin/python tests/core/transform/make_tables.py
+The RTDS Command and Pre-Command vectors and the DUIS templates under the reference folder
+(`opendcc.config.reference_dir()`, `OPENDCC_REFERENCE`) are read at run time, never copied into
+opendcc. For every vector: its decoded payload becomes a form's skeleton, and each payload
+value equal to a value of the paired DUIS template (or the RequestID's originator, target or
+counter) under one of the named conversions becomes a binding. The pairing is by file name (the
+template whose name shares the longest prefix with the vector's, same use-case variant and
+SRV). Values no request gives are then made neutral or left to the DCC (`neutralise`).
 
-For every RTDS Command / Pre-Command vector: the decoded payload becomes a form's skeleton,
-and each payload value that equals a value of the paired DUIS template (or the RequestID's
-originator, target or counter) under one of the named conversions becomes a binding. The
-pairing is by file name (the template whose name shares the longest prefix with the vector's,
-same use-case variant and SRV). The output is data the transform reads; re-run this after the
-reference material grows. Nothing of the reference is needed at run time.
+Learning takes a few seconds, so `load_command_forms` keeps the result in memory and, keyed by
+the names and sizes of the files read (and this code), under `opendcc.config.data_dir()/cache/`.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
 import re
-import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from opendcc.config import reference_dir
+from opendcc.config import data_dir
 from opendcc.core.transform import fields
 from opendcc.core.transform.content import build_repeat
 from opendcc.core.transform.conversions import ConversionError, convert
-from opendcc.core.transform.tables import Binding, Repeat
-from opendcc.duis.catalogue import load_catalogue
+from opendcc.core.transform.errors import CommandFormsUnavailable
+from opendcc.core.transform.tables import Binding, CommandTables, Repeat, tables_from_data
+from opendcc.duis.catalogue import Catalogue, read_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.gbcs import codec
@@ -36,7 +42,10 @@ from opendcc.gbcs.message_codes import USE_CASE_BY_CODE
 from opendcc.gbcs.payload.asn1 import Asn1Value, encode_value
 from opendcc.smki.keystore import KeyStore, role_of
 
-OUT = Path(__file__).resolve().parents[3] / "src/opendcc/core/transform/commands.json"
+TEMPLATES = Path("duis") / "templates"
+RTDS = Path("gbcs") / "rtds"
+USE_CASE_TABLE = Path("gbcs") / "use-case-table.json"
+CATALOGUE = Path("duis") / "request-matrix.json"
 #: Payload keys that name structure, never a request value.
 STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "method_id", "command",
                         "tag_class", "tag_number", "extended_header_cluster_id",
@@ -45,9 +54,6 @@ STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "met
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: Enumeration words (not numbers, dates, booleans or base64).
 WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
-#: The RTDS test estate: the device type of each recipient the vectors address.
-RTDS_DEVICES = {"00-DB-12-34-56-78-90-A0": "ESME", "00-DB-12-34-56-78-90-A1": "GSME",
-                "00-DB-12-34-56-78-90-A2": "CHF", "00-DB-12-34-56-78-90-A3": "GPF"}
 SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
 SPECIAL_CONVERSIONS = ("transaction-id", "counter-hex", "eui-hex")
 INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc", *(f"decimal-e{k}" for k in range(1, 7)))
@@ -57,6 +63,8 @@ DATE_PARTS = {"SpecifiedYear": "date-year", "SpecifiedMonth": "date-month",
 OCTET_CONVERSIONS = ("hex", "eui-hex", "base64-hex", "uint8-hex", "cosem-datetime", "cosem-date",
                      "cosem-time", "utf8-hex")
 TEXT_CONVERSIONS = ("text",)
+#: Learning longer than this is worth a file in the cache folder.
+CACHE_AFTER_S = 1.0
 
 
 def shared_prefix(a: str, b: str) -> int:
@@ -107,10 +115,11 @@ def conversions_for(value: Any, kind: str | None) -> tuple[str, ...]:
 
 
 def matches(conversion: str, text: str, value: Any) -> bool:
+    """Whether `text` under `conversion` gives exactly the payload value `value`."""
     if conversion == "utf8-hex" and len(text) < 3:
         return False  # one or two characters match octets by chance (digit "0" is 0x30)
     try:
-        return convert(conversion, text, value) == value
+        return bool(convert(conversion, text, value) == value)
     except (ConversionError, ValueError, OverflowError):
         return False
 
@@ -128,11 +137,10 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
     last = -1
     for at, value, kind in payload_leaves(skeleton):
         if at == ("date_time",) and value == "":
-            if "ExecutionDateTime" in body:
-                continue
             continue
-        found = None
+        found: list[Any] | None = None
         key = at[-1] if at else None
+        convs: tuple[str, ...]
         for src in SPECIALS:
             convs = ("invoke-id",) if key == "long_invoke_id_and_priority" else SPECIAL_CONVERSIONS
             for conv in convs:
@@ -148,14 +156,14 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
             after = [p for p in order[last + 1:] if p not in used]
             for pool in (after, [p for p in body if p not in used], list(body)):
                 for path in pool:
-                    conv = next((c for c in convs if matches(c, body[path], value)), None)
-                    if conv is not None:
-                        found = [list(at), path, conv]
+                    hit = next((c for c in convs if matches(c, body[path], value)), None)
+                    if hit is not None:
+                        found = [list(at), path, hit]
                         break
                 if found:
                     break
         if found:
-            used.add(found[1])
+            used.add(str(found[1]))
             out.append(found)
             if found[1] in position:
                 last = position[found[1]]
@@ -315,11 +323,18 @@ def find_repeats(skeleton: Any, bind: list[list[Any]], body: dict[str, str],
             continue
         if len(instances(over, body)) != len(array) or {m[0][j] for m in members} != set(range(len(array))):
             continue
-        # One source per element field: the one most elements agree on.
+        # One source per element field: the one most elements agree on; a COSEM date whose
+        # parts come from separate DUIS elements keeps every part.
         options: dict[str, list[tuple[str, str]]] = {}
         for x, m in zip(steps, members, strict=True):
             options.setdefault(json.dumps(m[0][j + 1:]), []).append(("/".join(x[choice + 1:]), m[2]))
-        rel = sorted((a, *max(set(opts), key=opts.count)) for a, opts in options.items())
+        rel: list[tuple[str, str, str]] = []
+        for a, opts in sorted(options.items()):
+            top = max(opts.count(o) for o in opts)
+            best = sorted({o for o in opts if opts.count(o) == top})
+            if not all(conv.startswith("date-") for _, conv in best):
+                best = best[:1]
+            rel += [(a, src, conv) for src, conv in best]
         if any(list(r["at"][:j]) == list(array_at) for r in repeats):
             continue  # an outer array would repeat an inner group: leave it as it is
         bound = [json.loads(a) for a, _, _ in rel]
@@ -363,8 +378,8 @@ def explain_by_words(values: list[Any], items: list[dict[str, str]]) -> tuple[st
     if len(items) != len(values):
         return None
     for rel in items[0]:
-        words = [item.get(rel) for item in items]
-        if all(w is not None and WORD.match(w) for w in words) and all(
+        words = [item.get(rel) or "" for item in items]
+        if all(WORD.match(w) for w in words) and all(
                 isinstance(v, int | str) and not isinstance(v, bool) for v in values):
             table: dict[str, Any] = {}
             if all(table.setdefault(w, v) == v for w, v in zip(words, values, strict=True)) and \
@@ -483,51 +498,86 @@ def read_hex(path: Path) -> bytes:
     return bytes.fromhex("".join(path.read_text().split()))
 
 
-def main() -> int:
-    ref = reference_dir()
-    catalogue = load_catalogue()
-    templates: dict[str, tuple[str, DuisRequest]] = {}
-    for p in sorted((ref / "duis" / "templates").glob("*.XML")):
+def _templates(reference: Path, catalogue: Catalogue) -> dict[str, tuple[str, DuisRequest]]:
+    """The DUIS templates whose SRV is in the catalogue, by name stem."""
+    out: dict[str, tuple[str, DuisRequest]] = {}
+    for p in sorted((reference / TEMPLATES).glob("*.XML")):
         try:
             request = read_request(parse_xml(p.read_bytes()))
-        except Exception:
+        except Exception:  # a template the parser refuses teaches nothing
             continue
-        if request.service_reference_variant not in catalogue:
-            continue
-        templates[p.name.removesuffix("_REQUEST_DUIS.XML")] = (p.name, request)
+        if request.service_reference_variant in catalogue:
+            out[p.name.removesuffix("_REQUEST_DUIS.XML")] = (p.name, request)
+    return out
+
+
+def _vector_stems(reference: Path) -> dict[str, dict[str, Path]]:
+    """RTDS Command / Pre-Command vectors by name stem and kind."""
+    stems: dict[str, dict[str, Path]] = {}
+    for p in sorted((reference / RTDS).glob("*/*COMMAND_GBCS.HEX")):
+        kind = "PRECOMMAND" if p.name.endswith("_PRECOMMAND_GBCS.HEX") else "COMMAND"
+        stems.setdefault(p.name.removesuffix(f"_{kind}_GBCS.HEX"), {})[kind] = p
+    return stems
+
+
+def _use_case_devices() -> dict[str, str]:
+    """The device type each GBCS use case is addressed to, from the emulated devices' table."""
     try:
         from opendcc.devices.use_cases import USE_CASES
-        devices = {code: [uc.device.value] for code, uc in USE_CASES.items()}
     except ImportError:
-        devices = {}
-    stems: dict[str, dict[str, Path]] = {}
-    for p in sorted((ref / "gbcs" / "rtds").glob("*/*COMMAND_GBCS.HEX")):
-        kind = "PRECOMMAND" if p.name.endswith("_PRECOMMAND_GBCS.HEX") else "COMMAND"
-        stem = p.name.removesuffix(f"_{kind}_GBCS.HEX")
-        stems.setdefault(stem, {})[kind] = p
+        return {}
+    return {code: uc.device.value for code, uc in USE_CASES.items()}
+
+
+def recipient_types(decoded: dict[str, Any], devices: dict[str, str]) -> dict[str, str]:
+    """The device type of each vector recipient: the type more than half of the use cases
+    addressed to it are for (so the test estate's device IDs need no table of their own; a
+    recipient of mixed commands, such as a HAN device being joined, gets none)."""
+    votes: dict[str, dict[str, int]] = {}
+    for msg in decoded.values():
+        kind = devices.get(msg.use_case.code)
+        if kind is not None:
+            tally = votes.setdefault(msg.apdu.recipient.hyphenated, {})
+            tally[kind] = tally.get(kind, 0) + 1
+    out: dict[str, str] = {}
+    for eui, tally in votes.items():
+        kind = max(sorted(tally), key=lambda k: tally[k])
+        if 2 * tally[kind] > sum(tally.values()):
+            out[eui] = kind
+    return out
+
+
+def learn_command_data(reference: Path) -> dict[str, Any]:
+    """The command tables (JSON-able: `service_use_cases`, `forms`) learned from the RTDS
+    vectors and DUIS templates under `reference`."""
+    catalogue = read_catalogue(reference / CATALOGUE)
+    templates = _templates(reference, catalogue)
+    devices = _use_case_devices()
+    stems = _vector_stems(reference)
     discriminators = find_discriminators(templates)
-    table = json.loads((ref / "gbcs" / "use-case-table.json").read_text())
+    table = json.loads((reference / USE_CASE_TABLE).read_text(encoding="utf-8"))
     codes = sorted({str(row["Code"]) for row in table}, key=len, reverse=True)
     repeated_names = {fields.split_step(step)[0] for _, r in templates.values()
                       for path in fields.leaves(r.body) for step in path.split("/")
                       if fields.split_step(step)[1] > 1}
-    keys = KeyStore.from_reference()
+    keys = KeyStore.from_reference(reference)
+    variants_with_success = {s.split("_")[0] for s in stems if "SUCCESS" in s}
+    # ERROR / NOT_FOUND commands are deliberately odd: not a form to build from
+    order = [s for s in sorted(stems, key=lambda s: ("ERROR" in s, s))
+             if "SUCCESS" in s or s.split("_")[0] not in variants_with_success]
+    decoded = {s: codec.decode(read_hex(stems[s].get("COMMAND") or stems[s]["PRECOMMAND"]))
+               for s in order}
+    estate = recipient_types(decoded, devices)
     forms: list[dict[str, Any]] = []
     seen: set[str] = set()
-    order = sorted(stems, key=lambda s: ("ERROR" in s, s))
-    variants_with_success = {s.split("_")[0] for s in stems if "SUCCESS" in s}
     for stem in order:
-        if "SUCCESS" not in stem and stem.split("_")[0] in variants_with_success:
-            continue  # ERROR / NOT_FOUND commands are deliberately odd: not a form to build from
         variant, srv_token = stem.split("_")[:2]
-        path = stems[stem].get("COMMAND") or stems[stem]["PRECOMMAND"]
-        msg = codec.decode(read_hex(path))
+        msg = decoded[stem]
         view = codec.to_json(msg)
-        decoded = view["Payload"].get("Decoded")
-        if decoded is None:
-            print(f"skip {stem}: payload not decoded", file=sys.stderr)
-            continue
-        skeleton = strip_notes(decoded)
+        payload_view = view["Payload"].get("Decoded")
+        if payload_view is None:
+            continue  # a payload the codec cannot decode gives no skeleton
+        skeleton = strip_notes(payload_view)
         apdu = msg.apdu
         oi = apdu.other_information
         candidates = [t for t in templates if t.split("_")[0] == variant]
@@ -536,7 +586,6 @@ def main() -> int:
         if pair is None and srv_token in catalogue:
             pair = borrowed_template(variant, srv_token, templates, stems, codes, catalogue)
         if srv not in catalogue:
-            print(f"skip {stem}: SRV {srv_token} not in the catalogue", file=sys.stderr)
             continue
         on_behalf = oi.remote_party_id is not None
         bind: list[list[Any]] = []
@@ -551,29 +600,28 @@ def main() -> int:
             specials = {"@counter": str(apdu.originator_counter), "@request_counter": str(rid.counter),
                         "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
                         "@sender": apdu.originator.hyphenated}
+            body = fields.leaves(request.body)
             bind = infer(skeleton, apdu.content, request, specials)
-            repeat, bind = find_repeats(skeleton, bind, fields.leaves(request.body), repeated_names)
+            repeat, bind = find_repeats(skeleton, bind, body, repeated_names)
             bound_paths = {b[1] for b in bind} | {r["over"] for r in repeat}
-            when = {p: t for p, t in fields.leaves(request.body).items()
+            when = {p: t for p, t in body.items()
                     if p in discriminators.get(srv, ())
                     or (WORD.match(t) and p not in bound_paths
                         and not any(p.startswith(o + "/") or p.startswith(o + "[")
                                     for o in bound_paths))}
             if oi.remote_party_ka_certificate is not None:
-                ka_path = next((p for p, t in fields.leaves(request.body).items()
+                ka_path = next((p for p, t in body.items()
                                 if matches("base64-hex", t, oi.remote_party_ka_certificate.hex())), None)
                 if ka_path is None:  # the template carries another certificate in the same place
-                    ka_path = next((p for p, t in fields.leaves(request.body).items()
-                                    if is_certificate(t)), None)
-                if ka_path is None:
-                    print(f"{stem}: no KA certificate in the template", file=sys.stderr)
+                    ka_path = next((p for p, t in body.items() if is_certificate(t)), None)
         use_case = msg.use_case.code
+        kinds = {devices.get(use_case), estate.get(apdu.recipient.hyphenated)}
         form = {
             "name": f"{variant} {srv} {stem.split('_', 2)[2] if stem.count('_') >= 2 else ''}".strip(),
             "use_case": use_case,
             "srv": srv,
             "message_code": f"{oi.message_code:04X}",
-            "devices": sorted({*devices.get(use_case, []), *[d for d in [RTDS_DEVICES.get(apdu.recipient.hyphenated)] if d]}),
+            "devices": sorted(k for k in kinds if k),
             "sender": apdu.originator.hyphenated if on_behalf else None,
             "remote_party_counter": oi.remote_party_counter is not None,
             "remote_party_ka_certificate": ka_path,
@@ -594,6 +642,15 @@ def main() -> int:
             continue
         seen.add(key)
         forms.append(form)
+    return {"service_use_cases": service_use_cases(table, templates, stems, codes, catalogue),
+            "forms": forms}
+
+
+def service_use_cases(table: list[dict[str, Any]], templates: dict[str, tuple[str, DuisRequest]],
+                      stems: dict[str, dict[str, Path]], codes: list[str],
+                      catalogue: Catalogue) -> dict[str, list[str]]:
+    """GBCS use cases per Service Reference / SRV: the use-case table's rows, and for rows that
+    say "See GBCS" the RTDS and template names, which tie a use case to its SRV."""
     service: dict[str, list[str]] = {}
     for row in table:
         for sr in str(row.get("Service Reference") or "").replace(";", ",").split(","):
@@ -602,20 +659,89 @@ def main() -> int:
                 service.setdefault(sr, []).append(str(row["Code"]))
     named = [(n.split("_")[0], r.service_reference_variant) for n, (_, r) in templates.items()]
     named += [(s.split("_")[0], s.split("_")[1]) for s in stems]
-    for variant, srv in named:  # "See GBCS" rows: the RTDS names tie the use case to its SRV
+    for variant, srv in named:
         code = next((c for c in codes if variant.startswith(c)), None)
         if code is not None and srv in catalogue and code not in service.get(srv, []):
             service.setdefault(srv, []).append(code)
-    lines = ",\n".join(json.dumps(f, separators=(",", ":")) for f in forms)
-    OUT.write_text(
-        '{"_comment":"GBCS command forms per use case: payload skeleton (payload codec JSON) and '
-        'bindings [payload path, DUIS body path or @source, conversion]. Built by '
-        'tests/core/transform/make_tables.py from the RTDS vectors; see docs/transform.md.",\n'
-        f'"service_use_cases":{json.dumps(service, separators=(",", ":"))},\n'
-        f'"forms":[\n{lines}\n]}}\n', encoding="utf-8")
-    print(f"{len(forms)} forms, {len({f['use_case'] for f in forms})} use cases -> {OUT}")
-    return 0
+    return service
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def learn_command_forms(reference: Path) -> CommandTables:
+    """The command tables learned from the reference folder `reference` (not cached)."""
+    return tables_from_data(learn_command_data(reference))
+
+
+# ---------------------------------------------------------------------------------------------
+# Learned once per reference folder: kept in memory, and on disk when learning is slow.
+
+#: The modules whose code shapes what is learned: a change to any of them is a new cache key.
+_CODE = ("learn.py", "conversions.py", "content.py", "fields.py", "tables.py")
+
+
+def _inputs(reference: Path) -> list[Path]:
+    files = [*sorted((reference / TEMPLATES).glob("*.XML")),
+             *sorted((reference / RTDS).glob("*/*COMMAND_GBCS.HEX")),
+             reference / USE_CASE_TABLE, reference / CATALOGUE]
+    for keys in (reference / "keys", reference / "gbcs" / "keystore"):
+        if keys.is_dir():
+            files += sorted(p for p in keys.rglob("*") if p.is_file())
+    return [p for p in files if p.is_file()]
+
+
+def cache_key(reference: Path) -> str:
+    """A hash of the names and sizes of the files learned from, and of the learning code."""
+    digest = hashlib.sha256()
+    for p in _inputs(reference):
+        digest.update(f"{p.relative_to(reference).as_posix()}\0{p.stat().st_size}\n".encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        digest.update(hashlib.sha256((here / name).read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def cache_path(reference: Path) -> Path:
+    """Where the learned tables of `reference` are kept between runs."""
+    return data_dir() / "cache" / f"transform-commands-{cache_key(reference)}.json"
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("forms"), list) else None
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically (a concurrent reader sees the old file or the whole new one); a
+    cache folder that cannot be written only costs the next run the learning time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".transform-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, separators=(",", ":"))
+        os.replace(tmp, path)
+        for stale in path.parent.glob("transform-commands-*.json"):
+            if stale != path:  # learned from other inputs or older code
+                stale.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def load_command_data(reference: Path) -> tuple[dict[str, Any], float]:
+    """The learned tables' data for `reference` (from the cache folder when there), and the
+    seconds spent learning (0 when read from the cache)."""
+    if not (reference / RTDS).is_dir() or not (reference / TEMPLATES).is_dir():
+        raise CommandFormsUnavailable(
+            f"no RTDS vectors / DUIS templates under {reference}: the GBCS command forms are "
+            "learned from them; set OPENDCC_REFERENCE to the reference folder")
+    path = cache_path(reference)
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached, 0.0
+    started = time.perf_counter()
+    data = learn_command_data(reference)
+    took = time.perf_counter() - started
+    if took > CACHE_AFTER_S:
+        _write_cache(path, data)
+    return data, took
