@@ -1,9 +1,9 @@
 """Response forms: built from GBCS where it says enough, else learned at run time from RTDS.
 
 A DLMS Command of sets and data-less actions gets a Response GBCS fixes from the Command
-alone (`built_form`). For the others, GBCS fixes, for every command, the structure of the device's Response; the RTDS vectors in
-the reference folder (`opendcc.config.reference_dir()`, GPL-3.0 test data read by path and
-never copied into this repository) show it. `learn_response_forms` reads each COMMAND
+alone (`built_form`). For the others, the RTDS vectors in the reference folder
+(`opendcc.config.reference_dir()`, GPL-3.0 test data read by path and never copied into
+this repository) show the structure. `learn_response_forms` reads each COMMAND
 vector of a use case the emulated devices serve and its RESPONSE partner, and keeps the
 Response's payload view under the shape of the command (`templates.shape_key`), one for
 success and one for a refusal where RTDS shows it.
