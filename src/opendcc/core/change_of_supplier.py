@@ -56,9 +56,13 @@ class CredentialTarget(Protocol):
 
 
 def meters_of(conn: Connection, mpxn: MPxN) -> list[Device]:
-    """The devices measuring a meter point (the ones holding its supplier's anchors)."""
+    """The meters whose Import MPxN is `mpxn`: they hold that meter point's supplier's anchors.
+
+    A twin-element or export MPAN registered to another supplier does not move a meter's
+    anchors: the import supplier's do.
+    """
     return [d for d in inventory_repo.devices_for_mpxn(conn, mpxn)
-            if mpxn in d.mpxns and d.status not in _GONE]
+            if d.mpxn == mpxn and d.status not in _GONE]
 
 
 def detect_switches(conn: Connection, now: datetime, mpxns: Iterable[MPxN] | None = None) -> int:
