@@ -7,6 +7,7 @@ The S1SP answers in MMC form (`SMETS1Response`: an `ra:HeaderType` header and an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -15,6 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
+from opendcc.client.mmc import document
+from opendcc.client.mmc.builders import smets_data_of
+from opendcc.client.mmc.document import MmcHeader, SmetsValues
 from opendcc.duis.request import SR
 from opendcc.duis.response import SCHEMA_VERSION, format_datetime
 from opendcc.duis.response_codes import ResponseCode
@@ -27,10 +31,6 @@ _NSMAP: Final = {"sr": SR, "ra": RA, "ds": DS}
 
 def _sr(name: str) -> str:
     return f"{{{SR}}}{name}"
-
-
-def _ra(name: str) -> str:
-    return f"{{{RA}}}{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,37 +55,34 @@ class Smets1Outcome:
 
 SUPPLY_STATE_NAMES: Final = {0: "Disabled", 1: "Enabled", 2: "Armed"}
 
-
-def _smets_data(outcome: Smets1Outcome, fuel: str, payload: etree._Element) -> None:
-    """The per-SRV `SMETSData` element (MMC schema) for the variants SMETS1 adapters serve."""
-    name = RSP_ELEMENT[outcome.variant]
-    data = etree.SubElement(etree.SubElement(payload, _ra("SMETSData")), _ra(name))
-    data.set("MessageSuccess", "true" if outcome.success else "false")
-    if not outcome.success or outcome.value is None:
-        return
-    if outcome.variant == "4.1.1":
-        if fuel == "G":
-            register = etree.SubElement(etree.SubElement(data, _ra("Gas")), _ra("ConsumptionRegister"))
-            etree.SubElement(register, _ra("Value")).text = f"{outcome.value / 1000:.3f}"
-            etree.SubElement(register, _ra("Unit")).text = "m3"
-        else:
-            register = etree.SubElement(etree.SubElement(data, _ra("Electricity")), _ra("ActiveImportRegister"))
-            etree.SubElement(register, _ra("Value")).text = str(outcome.value)
-            etree.SubElement(register, _ra("ActiveEnergyUnit")).text = "Wh"
-    elif outcome.variant == "7.4":
-        etree.SubElement(data, _ra("SupplyState")).text = SUPPLY_STATE_NAMES.get(outcome.value, "Enabled")
-
-
-# SRV variant -> the MMC response element that carries its SMETSData.
-RSP_ELEMENT: Final = {
-    "4.1.1": "ReadInstantaneousImportRegistersRsp",
-    "1.1.1": "UpdateImportTariffPrimaryElementRsp",
-    "1.2.1": "UpdatePricePrimaryElementRsp",
-    "7.1": "EnableSupplyRsp",
-    "7.2": "DisableSupplyRsp",
-    "7.3": "ArmSupplyRsp",
-    "7.4": "ReadSupplyStatusRsp",
+# How a provider's one value becomes MMC text (its conversion name in VALUE_PATHS).
+_CONVERSIONS: Final[dict[str, Callable[[int], str]]] = {
+    "int": str,
+    "milli": lambda v: f"{v / 1000:.3f}",  # gas registers come in thousandths of m3
+    "supply": lambda v: SUPPLY_STATE_NAMES.get(v, "Enabled"),
 }
+
+# SRV variant -> fuel -> (element path under the SRV's SMETSData element, conversion or
+# "=literal"), in the path language of Parse and Correlate's field specs (client/mmc/tables.json).
+VALUE_PATHS: Final[dict[str, dict[str, tuple[tuple[str, str], ...]]]] = {
+    "4.1.1": {
+        "E": (("Electricity/ActiveImportRegister/Value", "int"),
+              ("Electricity/ActiveImportRegister/ActiveEnergyUnit", "=Wh")),
+        "G": (("Gas/ConsumptionRegister/Value", "milli"), ("Gas/ConsumptionRegister/Unit", "=m3")),
+    },
+    "7.4": {"E": (("SupplyState", "supply"),), "G": (("SupplyState", "supply"),)},
+}
+
+
+def smets_values(outcome: Smets1Outcome, fuel: str) -> SmetsValues:
+    """The SRV's MMC SMETSData values for what the SMETS1 device returned."""
+    if not outcome.success or outcome.value is None:
+        return SmetsValues(outcome.variant, outcome.success)
+    value = outcome.value
+    leaves = tuple(
+        (path, how[1:] if how.startswith("=") else _CONVERSIONS[how](value))
+        for path, how in VALUE_PATHS.get(outcome.variant, {}).get(fuel, ()))
+    return SmetsValues(outcome.variant, True, leaves)
 
 
 def service_reference(variant: str) -> str:
@@ -100,15 +97,12 @@ def signed_response(outcome: Smets1Outcome, fuel: str, signer: S1SPSigner,
     root = etree.Element(_sr("SMETS1SignedResponse"), nsmap=_NSMAP)
     root.set("schemaVersion", SCHEMA_VERSION)
     response = etree.SubElement(root, _sr("SMETS1Response"))
-    header = etree.SubElement(response, _sr("Header"))
-    etree.SubElement(header, _ra("BusinessOriginatorID")).text = outcome.device_id.hyphenated
-    etree.SubElement(header, _ra("BusinessTargetID")).text = outcome.user_id.hyphenated
-    etree.SubElement(header, _ra("OriginatorCounter")).text = str(outcome.counter)
-    etree.SubElement(header, _ra("ServiceReference")).text = service_reference(outcome.variant)
-    etree.SubElement(header, _ra("ServiceReferenceVariant")).text = outcome.variant
-    etree.SubElement(header, _ra("Timestamp")).text = format_datetime(now)
-    payload = etree.SubElement(etree.SubElement(response, _sr("Body")), _sr("ResponseMessage"))
-    _smets_data(outcome, fuel, payload)
+    # The same MMC Header and ResponsePayload as Parse and Correlate's ra:GBCSResponse
+    # (DUIS 5.4 SMETS1ResponseType), without GBCSData: a SMETS1 device sends no GBCS.
+    header = MmcHeader(outcome.device_id, outcome.user_id, outcome.counter,
+                       srv=outcome.variant, timestamp=now)
+    document.response_parts(response, SR, header,
+                            smets=smets_data_of(smets_values(outcome, fuel)))
     return sign(root, signer.private_key, signer.certificate)
 
 

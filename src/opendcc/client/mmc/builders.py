@@ -56,7 +56,15 @@ from typing import Any
 
 from lxml import etree
 
-from opendcc.client.mmc.render import Renderable, alert_builder, builder, ra, xml_datetime
+from opendcc.client.mmc.document import SmetsValues, smets_data
+from opendcc.client.mmc.render import (
+    Renderable,
+    alert_builder,
+    builder,
+    ra,
+    says_nothing,
+    xml_datetime,
+)
 from opendcc.client.mmc.tables import tables
 from opendcc.gbcs.date_time import DateTime
 from opendcc.ids import EUI64
@@ -539,3 +547,18 @@ def alert_fields(msg: Renderable) -> tuple[etree._Element | None, bool]:
     payload = etree.Element(ra("Payload"))
     complete = apply_specs(payload, tables().smets_fields.get(msg.use_case, ()), view, complete=True)
     return (payload if len(payload) else None), complete and len(payload) > 0
+
+
+def smets_data_of(values: SmetsValues) -> etree._Element | None:
+    """MMC `ResponsePayload/SMETSData` from values, placed as the field specs place them
+    (for answers that do not come from GBCS, e.g. a SMETS1 service provider's); None when
+    MMC has no element for the SRV or the answer says nothing its element could carry."""
+    element = tables().element_for(values.srv)
+    if element is None:
+        return None
+    smets, el = smets_data(element, values.success)
+    for path, text in values.values:
+        _place(el, path, text)
+    if says_nothing(values.srv, el, success=values.success, complete=values.success):
+        return None
+    return smets

@@ -8,7 +8,6 @@ SRV, and which builder fills it, come from `tables.json`; nothing here is per-SR
 
 from __future__ import annotations
 
-import base64
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,21 +16,27 @@ from typing import TYPE_CHECKING, Protocol
 
 from lxml import etree
 
-from opendcc.client.mmc.tables import service_reference, tables
+from opendcc.client.mmc import document
+from opendcc.client.mmc.document import MMC_NS as MMC_NS
+from opendcc.client.mmc.document import (
+    GbcsData,
+    MmcHeader,
+    gbcs_data,
+    header,
+    smets_data,
+)
+from opendcc.client.mmc.document import ra as ra
+from opendcc.client.mmc.document import sub as sub
+from opendcc.client.mmc.document import xml_datetime as xml_datetime
+from opendcc.client.mmc.tables import tables
 from opendcc.client.mmc.values import Outcome
 from opendcc.ids import EUI64
 
 if TYPE_CHECKING:
     from opendcc.client.mmc.decryption import Decrypted
 
-MMC_NS = "http://www.dccinterface.co.uk/ResponseAndAlert"
 SCHEMA_VERSION = "5.4"
 _NSMAP = {"ra": MMC_NS}
-
-
-def ra(name: str) -> str:
-    """The Clark name of an element in the MMC namespace."""
-    return f"{{{MMC_NS}}}{name}"
 
 
 class Fill(enum.StrEnum):
@@ -124,74 +129,53 @@ class Rendered:
     smets_element: str | None
 
 
-def sub(parent: etree._Element, tag: str, text: object | None = None,
-        **attrib: str) -> etree._Element:
-    """Append an MMC element with optional text and attributes."""
-    el = etree.SubElement(parent, ra(tag), attrib)
-    if text is not None:
-        el.text = str(text)
-    return el
+def header_of(msg: Renderable) -> MmcHeader:
+    """The MMC Header values of a parsed message (an alert names no SRV)."""
+    return MmcHeader(
+        msg.business_originator, msg.business_target, msg.originator_counter,
+        srv=msg.srv if not msg.is_alert else None, timestamp=msg.timestamp,
+        message_code=msg.message_code,
+        supplementary_remote_party_id=msg.supplementary_remote_party_id,
+        supplementary_remote_party_counter=msg.supplementary_remote_party_counter,
+        supplementary_originator_counter=msg.supplementary_originator_counter)
 
 
-def xml_datetime(when: datetime) -> str:
-    """xs:dateTime in UTC with a Z."""
-    text = when.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+def gbcs_data_of(msg: Renderable) -> GbcsData:
+    """The MMC GBCSData values of a parsed message."""
+    return GbcsData(msg.gbcs, msg.use_case, msg.encrypted)
 
 
-def _header(msg: Renderable, root: etree._Element) -> None:
-    h = sub(root, "Header")
-    sub(h, "BusinessOriginatorID", msg.business_originator.hyphenated)
-    sub(h, "BusinessTargetID", msg.business_target.hyphenated)
-    sub(h, "OriginatorCounter", msg.originator_counter)
-    if msg.supplementary_remote_party_id is not None:
-        sub(h, "SupplementaryRemotePartyID", msg.supplementary_remote_party_id.hyphenated)
-    if msg.supplementary_remote_party_counter is not None:
-        sub(h, "SupplementaryRemotePartyCounter", msg.supplementary_remote_party_counter)
-    if msg.supplementary_originator_counter is not None:
-        sub(h, "SupplementaryOriginatorCounter", msg.supplementary_originator_counter)
-    sub(h, "GBCSHexadecimalMessageCode", f"{msg.message_code:04X}")
-    if msg.srv is not None and not msg.is_alert:
-        sub(h, "ServiceReference", service_reference(msg.srv))
-        sub(h, "ServiceReferenceVariant", msg.srv)
-    if msg.timestamp is not None:
-        sub(h, "Timestamp", xml_datetime(msg.timestamp))
+def says_nothing(srv: str | None, srv_el: etree._Element, *, success: bool,
+                 complete: bool) -> bool:
+    """True for a field-bearing SMETSData type with nothing to say (an error answer): the
+    schema requires its fields, so the SMETSData element is left out. (A success with nothing
+    to say, e.g. a future-dated command accepted, keeps the element for its MessageSuccess.)"""
+    return (srv or "") in tables().schema_has_fields and len(srv_el) == 0 and not (complete and success)
 
 
-def _gbcs_data(msg: Renderable, parent: etree._Element) -> None:
-    sub(parent, "GBCSData", base64.b64encode(msg.gbcs).decode("ascii"),
-        format="encrypted" if msg.encrypted else "plain", sequence="0",
-        name=msg.use_case, type="gbcs")
-
-
-def _response_body(msg: Renderable, body: etree._Element) -> tuple[Fill, str | None]:
+def _response_smets(msg: Renderable) -> tuple[etree._Element | None, Fill, str | None]:
+    """The SMETSData element (or None: GBCSData alone answers) and how complete it is."""
     t = tables()
-    message = sub(body, "ResponseMessage")
-    _gbcs_data(msg, message)
     element = t.element_for(msg.srv)
     if element is None:
-        return Fill.NONE_DEFINED, None
+        return None, Fill.NONE_DEFINED, None
     has_fields = (msg.srv or "") in t.schema_has_fields
     name = t.builder_for(msg.srv, msg.use_case) or ("outcome" if not has_fields else None)
     build = BUILDERS.get(name or "")
     if build is None:
-        return Fill.PARTIAL, element
-    smets = etree.Element(ra("SMETSData"))
-    srv_el = sub(smets, element, MessageSuccess="true" if msg.success else "false")
+        return None, Fill.PARTIAL, element
+    smets, srv_el = smets_data(element, msg.success)
     complete = build(msg, srv_el)
-    if has_fields and len(srv_el) == 0 and not (complete and msg.success):
-        # A field-bearing type with nothing to say (an error answer): GBCSData carries it.
-        # (A success with nothing to say, e.g. a future-dated command accepted, keeps the
-        # element for its MessageSuccess.)
-        return Fill.FULL if not msg.success else Fill.PARTIAL, element
-    message.append(smets)
-    return (Fill.FULL if complete else Fill.PARTIAL), element
+    if says_nothing(msg.srv, srv_el, success=msg.success, complete=complete):
+        # GBCSData carries the error answer.
+        return None, (Fill.FULL if not msg.success else Fill.PARTIAL), element
+    return smets, (Fill.FULL if complete else Fill.PARTIAL), element
 
 
 def _alert_body(msg: Renderable, body: etree._Element) -> Fill:
     t = tables()
     alert = sub(body, "DeviceAlertMessage")
-    _gbcs_data(msg, alert)
+    gbcs_data(alert, gbcs_data_of(msg))
     if msg.alert_code is None or msg.timestamp is None:
         return Fill.PARTIAL
     content = sub(alert, "DeviceAlertContent")
@@ -212,9 +196,11 @@ def render(msg: Renderable) -> Rendered:
     """MMC Schema V5.4: the `ra:GBCSResponse` document for one GBCS Response or Alert."""
     root = etree.Element(ra("GBCSResponse"), nsmap=_NSMAP)
     root.set("schemaVersion", SCHEMA_VERSION)
-    _header(msg, root)
-    body = sub(root, "Body")
     if msg.is_alert:
-        return Rendered(root, _alert_body(msg, body), None)
-    fill, element = _response_body(msg, body)
+        header(root, MMC_NS, header_of(msg))
+        return Rendered(root, _alert_body(msg, sub(root, "Body")), None)
+    smets, fill, element = _response_smets(msg)
+    # Through the module, so a SMETS1 answer (opendcc.smets1.response) and this one are
+    # visibly made by the same function.
+    document.response_parts(root, MMC_NS, header_of(msg), gbcs=gbcs_data_of(msg), smets=smets)
     return Rendered(root, fill, element)
