@@ -1,0 +1,102 @@
+"""The acceptance scenario over HTTP: two suppliers' SDK clients, the gateway (FastAPI
+TestClient), the Data Service with the emulated DCC Boxed premises behind the SM WAN.
+
+Supplier A reads the dual-fuel premises and sets a tariff; the customer switches to B
+(registration feed); B's CoS completes; B reads and sets a tariff; A's next read is E4; the
+meters' supplier anchors name B. The ZAZ1 certificate supplier B signs with expired on
+2025-12-22, so the gateway checks certificates a year back (`YearAgo`); the Data Service and the
+devices run on the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from core_requests import template
+from fastapi.testclient import TestClient
+
+from opendcc.client import DccClient
+from opendcc.client.counter import Counter
+from opendcc.core.alerts import registered_parties
+from opendcc.core.change_of_supplier import TRANSITIONAL_COS, check_switched, run_switches
+from opendcc.core.device_layer import DeviceSide, serve_device_side
+from opendcc.devices.security import RemotePartyRole, TrustAnchor
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import read_request
+from opendcc.gateway.app import create_app
+from opendcc.gateway.wiring import GatewayConfig, Services, build_services
+from opendcc.ids import EUI64
+from opendcc.inventory.installation import EmulatedCredentials
+from opendcc.inventory.registration_feed import apply_feed
+from opendcc.smki.keystore import KeyStore
+from opendcc.store.engine import open_store
+
+A = EUI64.parse("90-B3-D5-1F-30-01-00-00")
+B = EUI64.parse("90-B3-D5-1F-30-03-00-00")
+DNO = "90-B3-D5-1F-30-02-00-00"
+ESME = EUI64.parse("00-DB-12-34-56-78-90-A0")
+GSME = EUI64.parse("00-DB-12-34-56-78-90-A1")
+POINTS = ("1312345678111", "1312345678222", "1312345678333", "1000999888")
+
+
+class YearAgo:
+    """The wall clock a year back: the gateway's view of certificate validity."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - timedelta(days=365)
+
+
+@pytest.fixture
+def gateway() -> Iterator[tuple[Services, DeviceSide, TestClient]]:
+    store = open_store("sqlite://")
+    service, side = serve_device_side(store, KeyStore.from_reference(), premises=0)
+    services = build_services(GatewayConfig(store_url="sqlite://", smki_url="sqlite://",
+                                            clock=YearAgo()),
+                              service=service, store=store)
+    side.connect(services.deliver, registered_parties(store, side.router.clock.now))
+    services.worker.start(poll=0.05)
+    try:
+        yield services, side, TestClient(create_app(services=services))
+    finally:
+        services.worker.stop()
+        side.router.clock.stop()  # type: ignore[attr-defined]
+        services.close()
+
+
+def _client(user: EUI64, http: TestClient, tmp_path: Path) -> DccClient:
+    return DccClient.from_reference(user, "http://testserver", http=http, timeout=20,
+                                    counter=Counter(tmp_path / f"{user.hex}.counter"))
+
+
+def _body(name: str) -> object:
+    return read_request(parse_xml(template(name).read_bytes())).body
+
+
+def test_install_read_tariff_switch_over_http(
+    gateway: tuple[Services, DeviceSide, TestClient], tmp_path: Path,
+) -> None:
+    services, side, http = gateway
+    read, tariff = _body("ECS17b_4.1.1_SINGLE"), _body("ECS01a_1.1.1_IMMEDIATE_BLOCK")
+    with _client(A, http, tmp_path) as a, _client(B, http, tmp_path) as b:
+        assert a.request("4.1.1", read, target=ESME).response_code == "I0"
+        assert a.request_critical("1.1.1", tariff, target=ESME).response_code == "I0"
+
+        now = side.router.clock.now()
+        with services.store.begin() as conn:
+            apply_feed(conn, "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
+                f"{p},{B},{DNO},{now.isoformat()}\n" for p in POINTS), now)
+        for device in (ESME, GSME):  # the DCC Boxed devices were installed without a TCoS anchor
+            emulated = side.estate.device(device.hyphenated)
+            emulated.anchors = emulated.anchors.with_anchor(
+                RemotePartyRole.TRANSITIONAL_COS, TrustAnchor(TRANSITIONAL_COS.hyphenated))
+        credentials = EmulatedCredentials(lambda eui: side.estate.device(eui.hyphenated))
+        assert run_switches(services.store, credentials, side.router.clock.now()) == len(POINTS)
+        assert check_switched(services.store, credentials, side.router.clock.now()) == []
+
+        assert b.request("4.1.1", read, target=ESME).response_code == "I0"
+        assert b.request_critical("1.1.1", tariff, target=ESME).response_code == "I0"
+        assert a.submit("4.1.1", read, target=ESME).response_code == "E4"
+    assert credentials.supplier_anchor(ESME) == B and credentials.supplier_anchor(GSME) == B
