@@ -11,6 +11,7 @@ devices run on the wall clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,8 +31,10 @@ from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
 from opendcc.inventory.installation import EmulatedCredentials
+from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.registration_feed import apply_feed
 from opendcc.smki.keystore import KeyStore
+from opendcc.store import inventory as inventory_repo
 from opendcc.store.engine import open_store
 
 A = EUI64.parse("90-B3-D5-1F-30-01-00-00")
@@ -39,6 +42,8 @@ B = EUI64.parse("90-B3-D5-1F-30-03-00-00")
 DNO = "90-B3-D5-1F-30-02-00-00"
 ESME = EUI64.parse("00-DB-12-34-56-78-90-A0")
 GSME = EUI64.parse("00-DB-12-34-56-78-90-A1")
+NEW_HUB = EUI64.parse("00-DB-12-34-56-78-A1-00")
+NEW_GPF = EUI64.parse("00-DB-12-34-56-78-A1-01")
 POINTS = ("1312345678111", "1312345678222", "1312345678333", "1000999888")
 
 
@@ -81,6 +86,26 @@ def test_install_read_tariff_switch_over_http(
     services, side, http = gateway
     read, tariff = _body("ECS17b_4.1.1_SINGLE"), _body("ECS01a_1.1.1_IMMEDIATE_BLOCK")
     with _client(A, http, tmp_path) as a, _client(B, http, tmp_path) as b:
+        # Installing a new comms hub at the premises: pre-notified, then installed on the SM WAN.
+        for device, kind in ((NEW_HUB, "CHF"), (NEW_GPF, "GPF")):
+            assert a.request("12.2", {"DevicePrenotification": {
+                "DeviceID": device.hyphenated, "DeviceManufacturer": "opendcc",
+                "DeviceModel": f"OPENDCC-{kind}", "DeviceType": kind}}).response_code == "I0"
+        with services.store.begin() as conn:  # the GPF's hub, as the manufacturer's data says
+            gpf = inventory_repo.get_device(conn, NEW_GPF)
+            assert gpf is not None
+            inventory_repo.put_device(conn, replace(gpf, chf_id=NEW_HUB))
+        assert a.request("8.14.1", {"CHFInstallSuccessSMWAN": {
+            "DeviceID": NEW_HUB.hyphenated, "CHFInstallType": "New CHF Install",
+            "MPxN": POINTS[0], "AerialInstall": "false",
+            "CHFLocation": "Basement or Cellar"}}).response_code == "I0"
+        with services.store.begin() as conn:
+            assert inventory_repo.get_device(conn, NEW_HUB).status is DeviceStatus.COMMISSIONED  # type: ignore[union-attr]
+        assert b.request("8.14.1", {"CHFInstallSuccessSMWAN": {
+            "DeviceID": NEW_HUB.hyphenated, "CHFInstallType": "New CHF Install",
+            "MPxN": POINTS[0], "AerialInstall": "false",
+            "CHFLocation": "Basement or Cellar"}}).response_code == "E4"  # not B's premises yet
+
         assert a.request("4.1.1", read, target=ESME).response_code == "I0"
         assert a.request_critical("1.1.1", tariff, target=ESME).response_code == "I0"
 
