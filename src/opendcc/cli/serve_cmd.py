@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
         )] = None,
         smki_port: Annotated[int, typer.Option(help="SMKI repository port (0: off).")] = DEFAULT_SMKI_PORT,
         poll: Annotated[float, typer.Option(help="Seconds between outbox delivery passes.")] = 0.5,
+        premises: Annotated[int, typer.Option(
+            help="Generated premises in the emulated estate, beside the DCC Boxed ones.")] = 10,
+        devices: Annotated[bool, typer.Option(
+            help="Run the emulated estate behind the simulated WAN; --no-devices: the DCC "
+                 "Transform only (Pre-Commands), E20 for everything that crosses the WAN."
+        )] = True,
         tls_cert: Annotated[Path | None, typer.Option(
             help="Serve HTTPS with this PEM certificate (chain) ...")] = None,
         tls_key: Annotated[Path | None, typer.Option(help="... and this PEM private key.")] = None,
@@ -61,13 +67,13 @@ def register(app: typer.Typer) -> None:
 
         from opendcc.gateway import logs
         from opendcc.gateway.app import create_app
-        from opendcc.gateway.wiring import GatewayConfig, build_services
+        from opendcc.gateway.wiring import GatewayConfig
 
         logs.configure()
         if smki_store is None and store is not None and store.startswith("postgresql"):
             smki_store = store
-        services = build_services(GatewayConfig(store_url=store, reference=reference,
-                                                smki_url=smki_store))
+        config = GatewayConfig(store_url=store, reference=reference, smki_url=smki_store)
+        services, side = _build(config, devices=devices, premises=premises)
         services.worker.start(poll=poll)
         smki_server = _start_smki(host, smki_port, services) if smki_port else None
 
@@ -80,6 +86,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"SMKI repository store {services.repository.url}")
         if smki_server is not None:
             typer.echo(f"SMKI repository       http://{host}:{smki_port}/")
+        if side is not None:
+            typer.echo(f"emulated estate       {sum(1 for _ in side.estate.device_ids())} devices behind "
+                       "the simulated WAN")
         tls: dict[str, Any] = {}
         if tls_cert is not None:
             tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
@@ -92,9 +101,31 @@ def register(app: typer.Typer) -> None:
             server.run()
         finally:
             services.worker.stop()
+            if side is not None:
+                side.router.clock.stop()
             if smki_server is not None:
                 smki_server.should_exit = True
             services.close()
+
+
+def _build(config: Any, *, devices: bool, premises: int) -> tuple[Any, Any]:
+    """The gateway's services and, with `devices`, the emulated estate behind the WAN
+    (`core.device_layer.serve_device_side`), its answers and alerts delivered by the gateway."""
+    from opendcc.gateway.wiring import build_services
+
+    if not devices:
+        return build_services(config), None
+    from opendcc.core.alerts import registered_parties
+    from opendcc.core.device_layer import serve_device_side
+    from opendcc.smki.keystore import KeyStore
+    from opendcc.store.engine import open_store
+
+    store = open_store(config.store_url)
+    service, side = serve_device_side(store, KeyStore.from_reference(config.reference),
+                                      premises=premises)
+    services = build_services(config, service=service, store=store)
+    side.connect(services.deliver, registered_parties(store, side.router.clock.now))
+    return services, side
 
 
 def _start_smki(host: str, port: int, services: Any) -> Any:
