@@ -16,7 +16,7 @@ import base64
 import binascii
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from opendcc.core.transform import fields
 from opendcc.core.transform.content import build_content
@@ -81,9 +81,12 @@ def _ka_certificate(text: str | None, path: str) -> bytes:
 
 
 def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
-                  keys: KeyLookup | None, values: dict[str, str] | None = None) -> GeneralSigning:
+                  keys: KeyLookup | None, values: dict[str, str] | None = None,
+                  now: datetime | None = None) -> GeneralSigning:
     """GBCS §7.2.7: the General Signing APDU (no trailer) of `form` filled from `request`
-    (`values`: the request's body leaves, when the caller has them already)."""
+    (`values`: the request's body leaves, when the caller has them already; `now`: the time
+    the DCC issues the command, for the values it takes from its clock, such as ZCL issuer
+    event ids)."""
     rid = request.request_id
     sender = form.sender or rid.originator
     originator_counter = counter if form.sender is not None else rid.counter
@@ -93,6 +96,9 @@ def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
         "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
         "@sender": sender.hyphenated,
     })
+    if now is not None:
+        issued = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        sources["@now"] = issued.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     other = OtherInformation(form.message_code)
     if form.sender is not None:
         cert = None
@@ -186,7 +192,7 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
     values = fields.leaves(request.body)
     form = select_form(request, srv, keys=keys, device_type=device_type, use_case=use_case,
                        catalogue=catalogue, tables=tables, values=values)
-    apdu = build_command(request, form, counter=counter, keys=keys, values=values)
+    apdu = build_command(request, form, counter=counter, keys=keys, values=values, now=now)
     pre = request.command_variant == CommandVariant.TRANSFORM
     gbcs = bytes(apdu) if pre else mac_for_device(apdu, keys)
     return TransformResult(gbcs, form.use_case, form.name, pre, request.command_variant in _SEND,

@@ -13,10 +13,10 @@ from typing import Any
 
 from opendcc.core.transform import fields
 from opendcc.core.transform.conversions import (
-    LIST_CONVERSIONS,
     ConversionError,
     UnknownEncoding,
     convert,
+    takes_list,
 )
 from opendcc.core.transform.errors import BadRequestValue, CommandNotTabulated
 from opendcc.core.transform.patch import patched
@@ -72,7 +72,7 @@ def items_of(over: str, sources: dict[str, str]) -> list[int]:
 def source_text(sources: dict[str, str], path: str, conversion: str) -> str | None:
     """The request's text for a binding: the leaf at `path`, or for list conversions the
     texts of every leaf below it, one per line (None when the request has neither)."""
-    if conversion not in LIST_CONVERSIONS:
+    if not takes_list(conversion):
         return sources.get(path)
     prefix = f"{path}/"
     below = [t for p, t in sources.items() if p.startswith(prefix)]

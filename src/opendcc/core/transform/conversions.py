@@ -35,6 +35,9 @@ class UnknownEncoding(ConversionError):
 #: Conversions whose source is a DUIS list: they receive the texts of every leaf below the
 #: source path, one per line, in document order.
 LIST_CONVERSIONS = frozenset({"weekday-bits"})
+#: `samples:<seconds>`: how many samples of a log captured every <seconds> a read from the
+#: list's first date-time to its second (both included) returns (a list conversion).
+SAMPLES = "samples:"
 #: xs:DayOfWeek names in the order of a COSEM `exec_weekdays` bit-string (Monday first).
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -238,6 +241,27 @@ def as_zcl_utc(text: str, old: Leaf) -> Leaf:
     return int((when - ZCL_EPOCH).total_seconds())
 
 
+def sample_count(interval: int) -> Conversion:
+    """The number of samples between a start and an end date-time (one per line), both
+    included, of a log captured every `interval` seconds: what the DCC derives for a profile
+    read from the request's ReadLogPeriod."""
+    def convert_period(text: str, old: Leaf) -> Leaf:
+        times = [_datetime(t) for t in text.split("\n") if t.strip()]
+        if len(times) != 2:
+            raise ConversionError(f"a sample count needs a start and an end date-time, not {text!r}")
+        span = (times[1] - times[0]).total_seconds()
+        if span < 0:
+            raise ConversionError(f"the period ends ({times[1].isoformat()}) before it starts "
+                                  f"({times[0].isoformat()})")
+        return int(span // interval) + 1
+    return convert_period
+
+
+def takes_list(name: str) -> bool:
+    """Whether the conversion reads every leaf below its source (one per line)."""
+    return name in LIST_CONVERSIONS or name.startswith(SAMPLES)
+
+
 def as_invoke_id(text: str, old: Leaf) -> Leaf:
     """DLMS long-invoke-id-and-priority: the skeleton's flags, the counter's low 24 bits."""
     flags = old & 0xFF000000 if isinstance(old, int) else 0x20000000
@@ -286,6 +310,8 @@ def convert(name: str, text: str, old: Any) -> Any:
     """Apply the conversion `name`; raise ConversionError for an unknown name or a bad value."""
     if name.startswith("map:"):
         return enumeration(name[4:])(text, old)
+    if name.startswith(SAMPLES):
+        return sample_count(_int(name[len(SAMPLES):]))(text, old)
     try:
         fn = CONVERSIONS[name]
     except KeyError:

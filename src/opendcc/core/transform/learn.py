@@ -54,7 +54,8 @@ STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "met
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: Enumeration words (not numbers, dates, booleans or base64).
 WORD = re.compile(r"^[A-Za-z][A-Za-z_ ]*$")
-SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")
+SPECIALS = ("@counter", "@request_counter", "@originator", "@target", "@sender")  # not @now:
+# the time of issue is bound by `derived`, never matched to a vector's value
 SPECIAL_CONVERSIONS = ("transaction-id", "counter-hex", "eui-hex")
 INT_CONVERSIONS = ("int", "decimal-int", "zcl-utc", *(f"decimal-e{k}" for k in range(1, 7)))
 #: Fields of a COSEM date that DUIS gives as separate elements, by the element's name.
@@ -170,7 +171,52 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
         elif kind == "octet-string" and isinstance(value, str) and len(value) in (10, 24):
             out += date_parts(at, value, body, used)
     out += by_shape(skeleton, body, used, {tuple(b[0]) for b in out})
+    out += derived(skeleton, body, {tuple(b[0]) for b in out})
     return with_certificates(skeleton, body, used, out)
+
+
+#: ZigBee UTCTime values of the years the vectors are set in (2014-2042): an id field holding
+#: one is the time the command was issued.
+ZCL_TIMES = range(0x1C000000, 0x50000000)
+
+
+def derived(skeleton: Any, body: dict[str, str], bound: set[tuple[Any, ...]]) -> list[list[Any]]:
+    """Bindings for values the DCC derives rather than copies, where the vector's value shows
+    how: an id field holding a ZigBee UTC time is the time of issue (`@now`); a count field
+    equal to the samples a log captured every P seconds holds from a DUIS period's start to
+    its end (both included) is that number (`samples:P`)."""
+    periods: dict[str, tuple[str, str]] = {}
+    for path, text in body.items():
+        parent = path.rpartition("/")[0]
+        if parent and DATETIME.match(text):
+            periods.setdefault(parent, ("", ""))
+            start, end = periods[parent]
+            periods[parent] = (start, text) if start else (text, end)
+    out: list[list[Any]] = []
+    for at, value, _ in payload_leaves(skeleton):
+        if tuple(at) in bound or not isinstance(value, int) or isinstance(value, bool) or not at:
+            continue
+        key = str(at[-1])
+        if key.endswith("_id") and value in ZCL_TIMES:
+            out.append([list(at), "@now", "zcl-utc"])
+        elif ("number_of" in key or "count" in key) and value >= 3:
+            for parent, (start, end) in periods.items():
+                interval = _interval(start, end, value - 1)
+                if interval is not None:
+                    out.append([list(at), parent, f"samples:{interval}"])
+                    break
+    return out
+
+
+def _interval(start: str, end: str, steps: int) -> int | None:
+    """The whole number of minutes, in seconds, that `steps` steps from start to end take."""
+    try:
+        span = int(convert("zcl-utc", end, 0) - convert("zcl-utc", start, 0))
+    except (ConversionError, TypeError):
+        return None
+    if span <= 0 or span % steps or (span // steps) % 60:
+        return None
+    return span // steps
 
 
 def skeleton_certificates(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -614,6 +660,8 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
                                 if matches("base64-hex", t, oi.remote_party_ka_certificate.hex())), None)
                 if ka_path is None:  # the template carries another certificate in the same place
                     ka_path = next((p for p, t in body.items() if is_certificate(t)), None)
+        else:  # no template to learn from: only what the DCC derives itself
+            bind = derived(skeleton, {}, set())
         use_case = msg.use_case.code
         kinds = {devices.get(use_case), estate.get(apdu.recipient.hyphenated)}
         form = {

@@ -14,6 +14,7 @@ says: put `source` through the named conversion (`conversions.py`) into the payl
     @originator       the RequestID originator (the user)
     @target           the RequestID target (the device)
     @sender           the Grouping Header's originator (the user, or the DCC on its behalf)
+    @now              the time the DCC issues the command (its clock)
 
 Repeat groups build an xDLMS array item by item from a repeated DUIS element; `when`,
 `paths`, `roles`, `devices` and `dating` say which requests a form is for (`selection.py`).
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from opendcc.core.transform.conversions import SAMPLES
 from opendcc.ids import EUI64
 
 PathStep = str | int
@@ -80,7 +82,9 @@ class CommandForm:
     @property
     def body_sources(self) -> frozenset[str]:
         """The DUIS body paths this form reads."""
-        out = {b.source for b in self.bindings if not b.source.startswith("@")} | self.paths
+        # a sample count reads a period's start and end, which `paths` names leaf by leaf
+        out = {b.source for b in self.bindings
+               if not b.source.startswith("@") and not b.conversion.startswith(SAMPLES)} | self.paths
         out |= {r.over for r in self.repeats}
         if self.remote_party_ka_certificate:
             out.add(self.remote_party_ka_certificate)
