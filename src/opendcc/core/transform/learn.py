@@ -172,7 +172,37 @@ def infer(skeleton: Any, content: bytes, request: DuisRequest, specials: dict[st
             out += date_parts(at, value, body, used)
     out += by_shape(skeleton, body, used, {tuple(b[0]) for b in out})
     out += derived(skeleton, body, {tuple(b[0]) for b in out})
+    out += copies(skeleton, out)
     return with_certificates(skeleton, body, used, out)
+
+
+def _distinctive(value: Any) -> bool:
+    """A value too particular to repeat by chance (a time, an identifier), not a small number."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 1 << 16
+    return isinstance(value, str) and len(value) >= 8
+
+
+def copies(skeleton: Any, bind: list[list[Any]]) -> list[list[Any]]:
+    """The same value repeated under the same field name elsewhere in the payload (the period
+    of each of a GBZ read's commands) follows the binding of its first occurrence."""
+    first: dict[tuple[str, str], list[Any]] = {}
+    for b in bind:
+        if b[0]:
+            value = node_at(skeleton, b[0])
+            if _distinctive(value):
+                first.setdefault((str(b[0][-1]), json.dumps(value)), b)
+    bound = {tuple(b[0]) for b in bind}
+    out: list[list[Any]] = []
+    for at, value, _ in payload_leaves(skeleton):
+        if not at or tuple(at) in bound:
+            continue
+        origin = first.get((str(at[-1]), json.dumps(value)))
+        if origin is not None:
+            out.append([list(at), origin[1], origin[2]])
+    return out
 
 
 #: ZigBee UTCTime values of the years the vectors are set in (2014-2042): an id field holding
