@@ -21,7 +21,7 @@ from opendcc.smets1.adapters.base import (
     ProviderUnavailable,
     Result,
 )
-from opendcc.smets1.providers.estate import SUPPLIERS, Estate, Meter, Op
+from opendcc.smets1.providers.estate import SUPPLIERS, AlertKind, Estate, Meter, Op, ProviderAlert
 from opendcc.store.engine import Store
 from opendcc.store.tables import registration
 from opendcc.store.users import seed_reference_users
@@ -81,6 +81,15 @@ class LocalAdapter:
 
     def settle(self) -> None:
         pass
+
+    def alerts(self, caller: str, after: int) -> list[ProviderAlert]:
+        self._check()
+        return self.estate.alerts_for(caller, after)
+
+    def raise_alert(self, device_id: str, kind: AlertKind, detail: str = "", utrn: str = "") -> int:
+        alert = self.estate.raise_alert(device_id, kind, detail, utrn)
+        assert alert is not None
+        return alert.sequence
 
     def set_faults(self, settings: dict[str, object]) -> None:
         self.estate.faults.update(settings)

@@ -140,3 +140,23 @@ def test_an_unknown_fault_knob_is_refused_and_changes_nothing(provider):
     with pytest.raises((httpx.HTTPStatusError, ProtocolViolation)):
         adapter.set_faults({"meltdown": 1})
     assert isinstance(adapter.query([next(iter(estate.meters))])[next(iter(estate.meters))], MeterInfo)
+
+
+def test_alerts_reach_only_the_credential_holder_in_order(provider):
+    from opendcc.smets1.providers.estate import AlertKind
+
+    _, adapter, estate = provider
+    d, meter = list(estate.meters.items())[150]
+    other = list(estate.meters)[151]
+    assert adapter.replace_credentials(DCC, [(d, meter.owner)])[d].result is Result.OK
+    start = max((a.sequence for a in adapter.alerts(DCC, 0)), default=0)
+    first = adapter.raise_alert(d, AlertKind.TAMPER, "cover opened")
+    adapter.raise_alert(other, AlertKind.POWER_OUTAGE)  # held by its supplier: not the DCC's
+    last = adapter.raise_alert(d, AlertKind.CREDIT_ADDED, utrn="12345678901234567890")
+    got = adapter.alerts(DCC, start)
+    assert [(a.sequence, a.device_id, a.kind) for a in got] == [
+        (first, d, AlertKind.TAMPER), (last, d, AlertKind.CREDIT_ADDED)]
+    assert got[0].detail == "cover opened" and got[1].utrn == "12345678901234567890"
+    assert adapter.alerts(DCC, last) == []
+    assert [a.device_id for a in adapter.alerts(estate.meters[other].owner, start)] == [other]
+    adapter.restore_credentials(DCC, [(d, meter.owner)])

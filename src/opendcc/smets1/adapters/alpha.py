@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, Final
 
 import httpx
@@ -17,7 +18,8 @@ from opendcc.smets1.adapters.base import (
     ProviderUnavailable,
     Result,
 )
-from opendcc.smets1.providers.estate import Op, Status
+from opendcc.smets1.providers.alpha import ALERT_TYPES
+from opendcc.smets1.providers.estate import AlertKind, Op, ProviderAlert, Status
 
 _STATUS: Final = {
     "OK": Status.OK, "NO_RESPONSE": Status.NOT_RESPONDING, "KEY_MISMATCH": Status.CREDENTIAL_MISMATCH,
@@ -139,6 +141,32 @@ class AlphaAdapter:
         """A "command" job."""
         return self._job("command", caller,
                          [{"meterId": d, "op": _OPERATION[op], "arg": a} for d, op, a in commands])
+
+    def alerts(self, caller: str, after: int) -> list[ProviderAlert]:
+        """GET /api/v2/alerts for the meters `caller` holds."""
+        try:
+            response = self.client.get("/api/v2/alerts", params={"holder": caller, "after": after})
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(self.name, f"alert feed: {exc}") from exc
+        if response.status_code == 503:
+            raise ProviderUnavailable(self.name, "head-end out of service (HTTP 503)")
+        if response.status_code != 200:
+            raise ProtocolViolation(self.name, f"HTTP {response.status_code} from GET /api/v2/alerts")
+        try:
+            return [ProviderAlert(int(a["seq"]), str(a["meterId"]), ALERT_TYPES[str(a["type"])],
+                                  datetime.fromisoformat(str(a["time"])), str(a.get("detail", "")),
+                                  str(a.get("utrn", "")))
+                    for a in response.json()["alerts"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProtocolViolation(self.name, f"malformed alert feed: {exc}") from exc
+
+    def raise_alert(self, device_id: str, kind: AlertKind, detail: str = "", utrn: str = "") -> int:
+        """POST /admin/alerts."""
+        name = next(k for k, v in ALERT_TYPES.items() if v is kind)
+        response = self.client.post("/admin/alerts", json={"meterId": device_id, "type": name,
+                                                           "detail": detail, "utrn": utrn})
+        response.raise_for_status()
+        return int(response.json()["seq"])
 
     def set_faults(self, settings: dict[str, object]) -> None:
         """POST /admin/faults."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from opendcc.smets1.providers.estate import Op, Status
+from opendcc.smets1.providers.estate import AlertKind, Op, ProviderAlert, Status
 
 
 class Result(StrEnum):
@@ -114,8 +114,16 @@ class ProviderAdapter(Protocol):
         """
         ...
 
+    def alerts(self, caller: str, after: int) -> list[ProviderAlert]:
+        """The provider's alerts after sequence `after` for meters `caller` holds, in order."""
+        ...
+
     def set_faults(self, settings: dict[str, object]) -> None:
         """Fault injection (simulated providers only)."""
+        ...
+
+    def raise_alert(self, device_id: str, kind: AlertKind, detail: str = "", utrn: str = "") -> int:
+        """Make the provider raise an alert on a meter (simulated providers only); its sequence."""
         ...
 
     def close(self) -> None:

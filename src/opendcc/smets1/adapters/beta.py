@@ -20,7 +20,7 @@ from opendcc.smets1.adapters.base import (
 )
 from opendcc.smets1.providers import beta_wire as wire
 from opendcc.smets1.providers.beta_wire import Opcode
-from opendcc.smets1.providers.estate import Op, Status
+from opendcc.smets1.providers.estate import AlertKind, Op, ProviderAlert, Status
 
 BATCH: Final = 1000
 
@@ -140,6 +140,19 @@ class BetaAdapter:
 
     def settle(self) -> None:
         """Nothing to wait for: a beta head-end finishes a frame before it reads the next."""
+
+    def alerts(self, caller: str, after: int) -> list[ProviderAlert]:
+        """An ALERTS frame for the meters `caller` holds."""
+        try:
+            records = wire.decode_alerts(self._call(Opcode.ALERTS, wire.encode_alerts_request(caller, after)))
+            return [ProviderAlert(r.sequence, r.device_id, AlertKind(r.kind), r.at, r.detail, r.utrn)
+                    for r in records]
+        except (wire.FrameError, ValueError) as exc:
+            raise ProtocolViolation(self.name, f"malformed ALERTS answer: {exc}") from exc
+
+    def raise_alert(self, device_id: str, kind: AlertKind, detail: str = "", utrn: str = "") -> int:
+        """A RAISE frame."""
+        return int.from_bytes(self._call(Opcode.RAISE, wire.encode_raise(device_id, int(kind), detail, utrn)), "big")
 
     def set_faults(self, settings: dict[str, object]) -> None:
         """A FAULTS frame."""

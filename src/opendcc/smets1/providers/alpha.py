@@ -3,7 +3,9 @@
     POST /api/v2/meters/query {"ids": [...]}                       -> {"meters": [...]}
     POST /api/v2/jobs {"kind": "rekey"|"restore"|"command", ...}    -> 202 {"job_id": ...}
     GET  /api/v2/jobs/{job_id}     -> {"state": "running"} | {"state": "done", "results": [...]}
+    GET  /api/v2/alerts?holder=H&after=N -> {"alerts": [{"seq", "meterId", "type", "time", ...}]}
     POST /admin/faults {"failure_rate": 0.02, "outage_seconds": 5, ...}
+    POST /admin/alerts {"meterId": ..., "type": "TAMPER", "detail": ...} -> {"seq": n}
 
 Run as its own process: `python -m opendcc.smets1.providers.alpha --port N --size 5000`.
 """
@@ -19,7 +21,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from opendcc.smets1.providers.estate import Estate, Op, Status, chance
+from opendcc.smets1.providers.estate import AlertKind, Estate, Op, Status, chance
 
 STATUS_TEXT: Final = {
     Status.OK: "OK", Status.NOT_RESPONDING: "NO_RESPONSE", Status.CREDENTIAL_MISMATCH: "KEY_MISMATCH",
@@ -30,6 +32,12 @@ OPERATIONS: Final = {
     "readImport": Op.READ_IMPORT, "setTariff": Op.SET_TARIFF, "setPrice": Op.SET_PRICE,
     "supplyOn": Op.SUPPLY_ENABLE, "supplyOff": Op.SUPPLY_DISABLE, "supplyArm": Op.SUPPLY_ARM,
     "supplyState": Op.SUPPLY_STATUS,
+}
+
+ALERT_TYPES: Final = {
+    "POWER_OUTAGE": AlertKind.POWER_OUTAGE, "POWER_RESTORED": AlertKind.POWER_RESTORED,
+    "TAMPER": AlertKind.TAMPER, "LOW_CREDIT": AlertKind.LOW_CREDIT,
+    "CREDIT_ADDED": AlertKind.CREDIT_ADDED,
 }
 
 
@@ -57,6 +65,24 @@ def create_app(estate: Estate, *, job_delay: float = 0.0) -> FastAPI:
         except (KeyError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return {"ok": "faults updated"}
+
+    @app.post("/admin/alerts", response_model=None)
+    async def raise_alert(body: dict[str, Any]) -> Any:
+        kind = ALERT_TYPES.get(str(body.get("type")))
+        if kind is None:
+            return JSONResponse({"error": f"unknown alert type {body.get('type')!r}"}, status_code=400)
+        alert = estate.raise_alert(str(body.get("meterId")), kind, str(body.get("detail", "")),
+                                   str(body.get("utrn", "")))
+        if alert is None:
+            return JSONResponse({"error": f"unknown meter {body.get('meterId')!r}"}, status_code=404)
+        return {"seq": alert.sequence}
+
+    @app.get("/api/v2/alerts")
+    async def alerts(holder: str, after: int = 0) -> dict[str, list[dict[str, Any]]]:
+        kinds = {v: k for k, v in ALERT_TYPES.items()}
+        return {"alerts": [{"seq": a.sequence, "meterId": a.device_id, "type": kinds[a.kind],
+                            "time": a.at.isoformat(), "detail": a.detail, "utrn": a.utrn}
+                           for a in estate.alerts_for(holder, after)]}
 
     @app.post("/api/v2/meters/query")
     async def query(body: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:

@@ -13,8 +13,8 @@ import json
 import random
 
 from opendcc.smets1.providers import beta_wire as wire
-from opendcc.smets1.providers.beta_wire import MeterRecord, Opcode
-from opendcc.smets1.providers.estate import Estate, Op, Status, chance
+from opendcc.smets1.providers.beta_wire import AlertRecord, MeterRecord, Opcode
+from opendcc.smets1.providers.estate import AlertKind, Estate, Op, Status, chance
 
 
 class BetaServer:
@@ -60,9 +60,19 @@ class BetaServer:
                 status, value = estate.command(caller, device_id, Op(op), argument)
                 results.append((device_id, self._status(device_id, "command", status), value))
             return wire.encode_results(results)
+        if opcode == Opcode.ALERTS:
+            caller, after = wire.decode_alerts_request(payload)
+            return wire.encode_alerts([AlertRecord(a.sequence, a.device_id, int(a.kind), a.at, a.detail, a.utrn)
+                                       for a in estate.alerts_for(caller, after)])
         if opcode == Opcode.FAULTS:
             estate.faults.update(json.loads(payload))
             return b""
+        if opcode == Opcode.RAISE:
+            device_id, kind, detail, utrn = wire.decode_raise(payload)
+            alert = estate.raise_alert(device_id, AlertKind(kind), detail, utrn)
+            if alert is None:
+                raise KeyError(f"unknown meter {device_id}")
+            return alert.sequence.to_bytes(4, "big")
         raise wire.FrameError(f"unknown beta opcode 0x{opcode:02X}")
 
     async def serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -75,7 +85,7 @@ class BetaServer:
                     return
                 length, correlation, opcode = wire.split_header(head)
                 payload = await reader.readexactly(length)
-                if opcode != Opcode.FAULTS and self.estate.faults.in_outage():
+                if opcode not in (Opcode.FAULTS, Opcode.RAISE) and self.estate.faults.in_outage():
                     writer.write(wire.frame(correlation, Opcode.ERROR, b"head-end out of service"))
                     await writer.drain()
                     continue

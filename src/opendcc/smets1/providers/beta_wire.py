@@ -8,13 +8,17 @@ Device ids and credential holders are 8-octet EUI-64s.
     REKEY   caller, u16 n, n x (id, expected)  -> u16 n, n x (id, status)
     RESTORE caller, u16 n, n x (id, holder)    -> u16 n, n x (id, status)
     COMMAND caller, u16 n, n x (id, op u8, arg i64) -> u16 n, n x (id, status, value i64)
+    ALERTS  caller, u32 after                  -> u16 n, n x (u32 seq, id, kind u8, i64 epoch ms,
+                                                  text detail, text utrn)
     FAULTS  JSON object of fault knobs         -> empty
+    RAISE   id, kind u8, text detail, text utrn -> u32 seq (an alert, for tests and demos)
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Final
 
@@ -29,7 +33,9 @@ class Opcode(IntEnum):
     REKEY = 0x02
     RESTORE = 0x03
     COMMAND = 0x04
+    ALERTS = 0x05
     FAULTS = 0x70
+    RAISE = 0x71
     ERROR = 0xFF
 
 
@@ -179,3 +185,57 @@ def decode_results(payload: bytes) -> list[tuple[str, int, int]]:
     """(device, status, value) per device from an answer."""
     reader = Reader(payload)
     return [(reader.eui(), reader.u8(), reader.i64()) for _ in range(reader.u16())]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """An ALERTS answer entry."""
+
+    sequence: int
+    device_id: str
+    kind: int
+    at: datetime
+    detail: str = ""
+    utrn: str = ""
+
+
+def encode_alerts_request(caller: str, after: int) -> bytes:
+    """ALERTS payload: whose meters, after which sequence."""
+    return eui(caller) + after.to_bytes(4, "big")
+
+
+def decode_alerts_request(payload: bytes) -> tuple[str, int]:
+    """Caller and sequence from an ALERTS payload."""
+    reader = Reader(payload)
+    return reader.eui(), int.from_bytes(reader.take(4), "big")
+
+
+def encode_alerts(alerts: list[AlertRecord]) -> bytes:
+    """ALERTS answer payload."""
+    return len(alerts).to_bytes(2, "big") + b"".join(
+        a.sequence.to_bytes(4, "big") + eui(a.device_id) + bytes([a.kind])
+        + int(a.at.timestamp() * 1000).to_bytes(8, "big", signed=True) + _text(a.detail) + _text(a.utrn)
+        for a in alerts)
+
+
+def decode_alerts(payload: bytes) -> list[AlertRecord]:
+    """Alert records from an ALERTS answer."""
+    reader = Reader(payload)
+    out = []
+    for _ in range(reader.u16()):
+        sequence = int.from_bytes(reader.take(4), "big")
+        device_id, kind = reader.eui(), reader.u8()
+        at = datetime.fromtimestamp(reader.i64() / 1000, UTC)
+        out.append(AlertRecord(sequence, device_id, kind, at, reader.text(), reader.text()))
+    return out
+
+
+def encode_raise(device_id: str, kind: int, detail: str = "", utrn: str = "") -> bytes:
+    """RAISE payload."""
+    return eui(device_id) + bytes([kind]) + _text(detail) + _text(utrn)
+
+
+def decode_raise(payload: bytes) -> tuple[str, int, str, str]:
+    """Device, kind, detail and UTRN from a RAISE payload."""
+    reader = Reader(payload)
+    return reader.eui(), reader.u8(), reader.text(), reader.text()

@@ -13,6 +13,7 @@ import hashlib
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Final
 
@@ -49,6 +50,28 @@ OP_SRV: Final = {
     Op.SUPPLY_STATUS: "7.4",
 }
 SUPPLY_STATES: Final = {Op.SUPPLY_ENABLE: 1, Op.SUPPLY_DISABLE: 0, Op.SUPPLY_ARM: 2}
+
+class AlertKind(IntEnum):
+    """Events a head-end reports about its meters (its own vocabulary, not DUIS)."""
+
+    POWER_OUTAGE = 1
+    POWER_RESTORED = 2
+    TAMPER = 3
+    LOW_CREDIT = 4
+    CREDIT_ADDED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAlert:
+    """One alert in a head-end's alert feed, numbered in the order raised."""
+
+    sequence: int
+    device_id: str
+    kind: AlertKind
+    at: datetime
+    detail: str = ""
+    utrn: str = ""  # the top-up's UTRN (20 digits) for CREDIT_ADDED
+
 
 SUPPLIERS: Final = ("90B3D51F30010000", "90B3D51F30030000")  # installing suppliers (hex EUI-64)
 PROVIDER_PREFIX: Final = {"alpha": 0x00A1_5100_0000_0000, "beta": 0x00B2_5100_0000_0000}
@@ -114,6 +137,7 @@ class Estate:
     seed: int
     meters: dict[str, Meter] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
+    alerts: list[ProviderAlert] = field(default_factory=list)
 
     @classmethod
     def generate(cls, provider: str, size: int, seed: int, dormant_ratio: float = 0.05,
@@ -196,3 +220,26 @@ class Estate:
             meter.supply = SUPPLY_STATES[op]
             return Status.OK, meter.supply
         return Status.OK, meter.supply  # SUPPLY_STATUS
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    def raise_alert(self, device_id: str, kind: AlertKind, detail: str = "", utrn: str = "",
+                    at: datetime | None = None) -> ProviderAlert | None:
+        """Record an event on a meter in the feed (None: no such meter)."""
+        if device_id not in self.meters:
+            return None
+        alert = ProviderAlert(len(self.alerts) + 1, device_id, kind, at or datetime.now(UTC),
+                              detail, utrn)
+        self.alerts.append(alert)
+        return alert
+
+    def alerts_for(self, holder: str, after: int, limit: int = 1000) -> list[ProviderAlert]:
+        """The feed after sequence `after`, for meters `holder` holds the credentials of now
+        (another party's meters are not its business)."""
+        out = []
+        for alert in self.alerts[max(after, 0):]:
+            if self.meters[alert.device_id].owner == holder:
+                out.append(alert)
+                if len(out) == limit:
+                    break
+        return out
