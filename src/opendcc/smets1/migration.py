@@ -27,8 +27,6 @@ from opendcc.smets1.cohorts import CohortError, CohortStatus
 from opendcc.smets1.models import eligible
 from opendcc.smets1.states import IN_DOUBT, PLANNABLE, State, check_move
 from opendcc.store import inventory
-from opendcc.store import tables as store_tables
-from opendcc.store._sql import insert_for
 from opendcc.store.engine import Store
 
 DCC_ID = "90B3D51F30000002"  # the DCC's own EUI-64: holder of adopted meters' credentials
@@ -342,7 +340,7 @@ class MigrationEngine:
         today = self.clock.now().date()
         with self.store.begin() as conn:
             rows = conn.execute(select(t.devices).where(t.devices.c.device_id.in_(ids))).mappings().all()
-            _put_devices(conn, [_inventory_device(r, today) for r in rows])
+            inventory.put_devices(conn, [_inventory_device(r, today) for r in rows])
             self._move(conn, ids, State.REPLACED, State.MIGRATED, cohort_id=cohort_id)
 
     def _reconcile(self, cohort_id: int | None, provider: str, ids: list[str], reason: str) -> None:
@@ -415,17 +413,3 @@ def _inventory_device(row: Any, today: date) -> Device:
         model=str(row["model"]), firmware=str(row["firmware"]), mpxn=mpxn,
         smets="SMETS1", csp_region="SMETS1", s1sp=str(row["provider"]), date_commissioned=today)
 
-
-def _put_devices(conn: Connection, devices: list[Device]) -> None:
-    """`inventory.put_device` for many devices in one executemany (one upsert statement).
-
-    Same effect as calling `put_device` for each; built here because the store offers no bulk
-    form yet and building the upsert per device costs more than the write.
-    """
-    if not devices:
-        return
-    rows = [inventory._row(d) for d in devices]
-    stmt = insert_for(conn, store_tables.inventory)
-    stmt = stmt.on_conflict_do_update(index_elements=[store_tables.inventory.c.device_id],
-                                      set_={k: stmt.excluded[k] for k in rows[0] if k != "device_id"})
-    conn.execute(stmt, rows)

@@ -3,6 +3,7 @@ changes (checked against the SMI lifecycle table), and who is registered for eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 
 from sqlalchemy import delete, or_, select, update
@@ -91,6 +92,17 @@ def put_device(conn: Connection, device: Device) -> None:
         )
     )
 
+
+
+def put_devices(conn: Connection, devices: Sequence[Device]) -> None:
+    """`put_device` for many devices in one statement (an executemany upsert), e.g. a cohort."""
+    if not devices:
+        return
+    rows = [_row(d) for d in devices]
+    stmt = insert_for(conn, _d)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[_d.c.device_id],
+                                            set_={k: stmt.excluded[k] for k in rows[0] if k != "device_id"}),
+                 rows)
 
 def delete_device(conn: Connection, device_id: EUI64) -> bool:
     """Remove a device record (DUIS 8.4 DeleteDevice; the caller checks it is Pending)."""
