@@ -5,6 +5,10 @@ Every DUIS template the command tables can transform is parsed once; the figure 
 critical: Pre-Command). Beside it, from the same run: the GBCS codec's decode + re-encode of
 the produced commands (the payload-tree work a transform must at least do once), and one
 MAC Header (ECDH secret cached, one KDF and one GMAC) per non-critical command.
+
+Second section: the time to learn the command forms from the reference folder (done once per
+process, or once per reference folder with the disk cache), beside decoding the same RTDS
+vectors alone and reading the cached forms back.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from datetime import UTC, datetime
 
 from benchmarks.report import Section
 from opendcc.config import reference_dir
-from opendcc.core.transform import transform
+from opendcc.core.transform import learn, transform
+from opendcc.core.transform.tables import tables_from_data
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.duis.response_codes import DuisError
@@ -89,7 +94,36 @@ def run() -> list[Section]:
     section.add("baseline: GBCS decode + encode of the same commands", c, c / t)
     section.add(f"baseline: MAC Header only ({len(unsigned)} non-critical commands)", m, m / t)
     section.notes.append("Best of 3 rounds on a shared machine; one process, no I/O.")
-    return [section]
+    return [section, learning()]
+
+
+def learning() -> Section:
+    """Seconds to learn the command forms, beside decoding the vectors and reading the cache."""
+    ref = reference_dir()
+    vectors = [bytes.fromhex("".join(p.read_text().split()))
+               for p in sorted((ref / learn.RTDS).glob("*/*COMMAND_GBCS.HEX"))]
+
+    def best(fn: Callable[[], object], rounds: int = 2) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    learned = best(lambda: learn.learn_command_data(ref))
+    decode = best(lambda: [codec.decode(v) for v in vectors])
+    path = learn.cache_path(ref)
+    cached = best(lambda: tables_from_data(learn.load_command_data(ref)[0])) if path.exists() else None
+    section = Section("Transform: learning the command forms from the reference folder",
+                      ["measure", "seconds", "ratio to learning"])
+    section.add(f"learn_command_data() ({len(vectors)} RTDS vectors, templates)", learned, 1.0)
+    section.add(f"baseline: GBCS decode of the {len(vectors)} vectors only", decode, decode / learned)
+    if cached is not None:
+        section.add("read back from the cache folder", cached, cached / learned)
+    section.notes.append("Best of 2 on a shared machine. Learning runs once per process, "
+                         "and once per reference folder when the cache folder is writable.")
+    return section
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,18 @@ def conversions_for(value: Any, kind: str | None) -> tuple[str, ...]:
 
 def matches(conversion: str, text: str, value: Any) -> bool:
     """Whether `text` under `conversion` gives exactly the payload value `value`."""
+    if isinstance(value, int | str) or value is None:
+        return _matches_leaf(conversion, text, value)
+    return _matches(conversion, text, value)
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
+def _matches_leaf(conversion: str, text: str, value: Any) -> bool:
+    # the same request value is tried against the same leaf from several pools
+    return _matches(conversion, text, value)
+
+
+def _matches(conversion: str, text: str, value: Any) -> bool:
     if conversion == "utf8-hex" and len(text) < 3:
         return False  # one or two characters match octets by chance (digit "0" is 0x30)
     try:
