@@ -9,7 +9,7 @@ DUIS 5.4 §3.5 for Command Variants sent over the WAN (1, 3, 5, 7): I99 now, the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from opendcc.core.service import DeviceLayer, Outcome, UnreachableDevices
 from opendcc.duis.catalogue import CommandVariant, ServiceRequestVariant
@@ -31,6 +31,12 @@ class Smets1DeviceLayer:
     def __init__(self, service: Smets1Service, smets2: DeviceLayer | None = None) -> None:
         self.service = service
         self.smets2: DeviceLayer = smets2 or UnreachableDevices()
+
+    @property
+    def non_device_handlers(self) -> dict[str, Any]:
+        """The non-device SRVs the SMETS2 layer serves (e.g. DCC-scheduled SRVs), passed on."""
+        handlers: dict[str, Any] = getattr(self.smets2, "non_device_handlers", {})
+        return handlers
 
     def submit(self, request: DuisRequest, srv: ServiceRequestVariant, device: Device,
                now: datetime) -> Outcome:
