@@ -86,13 +86,20 @@ def test_a_pending_async_response_is_delivered_after_a_restart(
     assert response_code(ack.content) == "I99"
     request_id = f"{SUPPLIER}:{ESME}:9000"
 
-    time.sleep(0.5)  # the worker tries, fails (nothing listens), schedules a retry
-    server.stop()
+    # Wait until the meter's answer is queued and the worker has tried (and failed: nothing
+    # listens) to deliver it; then stop the server with the answer still pending.
     store = open_store(f"sqlite:///{tmp_path / 'opendcc.sqlite3'}")
-    with store.connect() as conn:
-        (pending,) = outbox_repo.for_request(conn, request_id)
+    deadline = time.monotonic() + 30
+    pending: list[outbox_repo.OutboxItem] = []
+    while time.monotonic() < deadline:
+        with store.connect() as conn:
+            pending = outbox_repo.for_request(conn, request_id)
+        if pending and all(p.attempts >= 1 for p in pending):
+            break
+        time.sleep(0.2)
+    server.stop()
     store.close()
-    assert pending.delivered_at is None and pending.attempts >= 1
+    assert pending and all(p.delivered_at is None and p.attempts >= 1 for p in pending)
 
     with DccClient.from_reference(SUPPLIER, server.url, counter=Counter(tmp_path / "c")) as sdk, \
             Receiver(sdk.verify_response, port=receiver_port) as receiver:
