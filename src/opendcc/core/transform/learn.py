@@ -733,8 +733,47 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
             continue
         seen.add(key)
         forms.append(form)
+    borrow_bindings(forms)
     return {"service_use_cases": service_use_cases(table, templates, stems, codes, catalogue),
             "forms": forms}
+
+
+def _fits(payload: Any, donor_payload: Any, at: list[Any]) -> bool:
+    """Whether a binding of the donor's payload lands on the same kind of field in `payload`:
+    the path exists in both, with the same leaf type and the same named, typed holder."""
+    if not at:
+        return False
+    try:
+        here, there = node_at(payload, at[:-1]), node_at(donor_payload, at[:-1])
+        leaf, donor_leaf = node_at(payload, at), node_at(donor_payload, at)
+    except (KeyError, IndexError, TypeError):
+        return False
+    same_holder = (isinstance(here, dict) and isinstance(there, dict)
+                   and all(here.get(k) == there.get(k) for k in ("@type", "name")))
+    return same_holder and type(leaf) is type(donor_leaf)
+
+
+def borrow_bindings(forms: list[dict[str, Any]]) -> None:
+    """A form without a template of its own (a vector whose variant no DUIS template shows)
+    takes the bindings of a learned form of the same SRV that land on the same kind of field
+    in its payload (CS03B and CS03A2 join commands carry OtherDeviceID where CS03C's does), so
+    the request's values replace the vector's."""
+    learned = [f for f in forms if f["learned"] and f["payload"] is not None and not f["repeat"]]
+    for form in forms:
+        if form["learned"] or form["payload"] is None:
+            continue
+        best: tuple[int, list[list[Any]], dict[str, Any]] | None = None
+        for donor in (d for d in learned if d["srv"] == form["srv"]):
+            fitting = [b for b in donor["bind"] if _fits(form["payload"], donor["payload"], b[0])]
+            if len(fitting) == len(donor["bind"]) and any(not b[1].startswith("@") for b in fitting) \
+                    and (best is None or len(fitting) > best[0]):
+                best = (len(fitting), fitting, donor)
+        if best is None:
+            continue
+        own = {json.dumps(b[0]) for b in best[1]}
+        form["bind"] = best[1] + [b for b in form["bind"] if json.dumps(b[0]) not in own]
+        form["learned"] = True
+        form["template"] = best[2]["template"]
 
 
 def service_use_cases(table: list[dict[str, Any]], templates: dict[str, tuple[str, DuisRequest]],
