@@ -1,5 +1,6 @@
-"""DCC-scheduled Service Requests: SRV 5.1 creates a schedule, the DCC sends the scheduled read
-to the device at each run and delivers the answer as DSPScheduledMessage; SRV 5.3 stops it."""
+"""DCC-scheduled Service Requests: SRV 5.1 creates a schedule, 5.2 reads it back, the DCC sends
+the scheduled read to the device at each run and delivers the answer as DSPScheduledMessage;
+SRV 5.3 stops it."""
 
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ def test_scheduled_profile_reads_run_daily_until_the_schedule_is_deleted(dcc: Dc
     answer = dcc.post(dcc.sign(build_request(rid, catalogue.get("5.1"), 8, create)))
     assert code_of(answer) == "I0", etree.tostring(answer)[:400]
     schedule_id = _schedule_id(answer)
+
+    for selector in ({"DSPScheduleID": schedule_id}, {"DeviceID": ESME}):
+        rid = RequestID(SUPPLIER, DCC_ID, next(_COUNTER))
+        body = dcc.sign(build_request(rid, catalogue.get("5.2"), 8, {"ReadSchedule": selector}))
+        reply = dcc.http.post("/api/v1/serviceD", content=body,
+                              headers={"Content-Type": "application/xml"})
+        ok, diagnostics = dcctool.validate(reply.content)
+        assert ok, diagnostics
+        read = etree.fromstring(reply.content)
+        assert code_of(read) == "I0"
+        entry = read.find(f".//{SR}DSPSchedulesRead/{SR}DSPSchedules")
+        assert entry is not None and entry.findtext(f"{SR}DSPScheduleID") == schedule_id
+        assert entry.findtext(f"{SR}DSPScheduleDetails/{SR}DSPScheduledServiceReferenceVariant") \
+            == "4.8.1"
 
     dcc.settle(2 * DAY)  # runs at 13:00 on both days
     runs = _scheduled(dcc)

@@ -30,12 +30,14 @@ from opendcc.core.alerts import AlertRouter, Deliver, Parties
 from opendcc.core.routing import RoutedCommand, WanRouter, execution_time
 from opendcc.core.scheduler import (
     FREQUENCIES,
+    DccSchedule,
     DccSchedules,
     Scheduler,
     TimerThread,
     dsp_body,
     first_run,
     on_demand_body,
+    schedule_end,
     schedule_start,
 )
 from opendcc.core.service import DataService, NonDeviceHandler, Outcome
@@ -156,6 +158,7 @@ class WanDeviceLayer(TransformOnly):
         #: Non-device SRVs this layer answers (the Data Service asks it after its own table).
         self.non_device_handlers: dict[str, NonDeviceHandler] = {
             "5.1": self._create_schedule,
+            "5.2": self._read_schedule,
             "5.3": self._delete_schedule,
         }
 
@@ -199,19 +202,38 @@ class WanDeviceLayer(TransformOnly):
 
         schedule = self.schedules.create(user.hyphenated,
                                          first_run(schedule_start(create), period, now),
-                                         period, fire)
+                                         period, fire, until=schedule_end(create),
+                                         details=copy.deepcopy(create))
         ids.append(schedule.schedule_id)
         return success(request, now, payload_element("DSPScheduleID", str(schedule.schedule_id)))
+
+    def _selected(self, request: DuisRequest) -> list[DccSchedule]:
+        """The user's schedules a 5.2 / 5.3 body selects: by DSPScheduleID, else by DeviceID."""
+        user = request.request_id.originator.hyphenated
+        wanted = (request.body.findtext(f"{{{SR}}}DSPScheduleID") or "").strip()
+        device = (request.body.findtext(f"{{{SR}}}DeviceID") or "").strip()
+        found = [s for s in self.schedules.of(user)
+                 if (str(s.schedule_id) == wanted if wanted else
+                     s.details is not None and _field(s.details, "DeviceID") == device)]
+        if not found:
+            raise ScheduleUnknown(f"{user} holds no DCC schedule {wanted or 'for ' + device}")
+        return found
+
+    def _read_schedule(self, conn: Connection, request: DuisRequest, now: datetime
+                       ) -> etree._Element:
+        """SRV 5.2 Read Schedule: the selected schedules with what was asked for each."""
+        read = payload_element("DSPSchedulesRead")
+        for schedule in self._selected(request)[:99]:
+            entry = etree.SubElement(read, f"{{{SR}}}DSPSchedules")
+            etree.SubElement(entry, f"{{{SR}}}DSPScheduleID").text = str(schedule.schedule_id)
+            details = etree.SubElement(entry, f"{{{SR}}}DSPScheduleDetails")
+            details.extend(copy.deepcopy(list(schedule.details)))
+        return success(request, now, read)
 
     def _delete_schedule(self, conn: Connection, request: DuisRequest, now: datetime
                          ) -> etree._Element:
         """SRV 5.3 Delete Schedule: by DSPScheduleID, or every schedule of the user for a device."""
-        user = request.request_id.originator.hyphenated
-        wanted = request.body.findtext(f"{{{SR}}}DSPScheduleID")
-        mine = self.schedules.of(user)
-        ids = [s.schedule_id for s in mine if wanted is None or str(s.schedule_id) == wanted.strip()]
-        if not ids:
-            raise ScheduleUnknown(f"{user} holds no DCC schedule {wanted or 'for the device'}")
+        ids = [s.schedule_id for s in self._selected(request)]
         for schedule_id in ids:
             self.schedules.delete(schedule_id)
         return success(request, now)

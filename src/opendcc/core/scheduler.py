@@ -112,13 +112,16 @@ def _monotonic() -> float:
 
 @dataclass(frozen=True, slots=True)
 class DccSchedule:
-    """One DCC-scheduled SRV: run `fire` every `period` from `first`, until cancelled."""
+    """One DCC-scheduled SRV: run `fire` every `period` from `first`, until cancelled or
+    `until` (exclusive); `details` is what the owner asked for (read back by SRV 5.2)."""
 
     schedule_id: int
     owner: str
     first: datetime
     period: timedelta
     fire: Callable[[datetime], None]
+    until: datetime | None = None
+    details: Any = None
 
 
 class DccSchedules:
@@ -130,11 +133,12 @@ class DccSchedules:
         self._ids = itertools.count(1)
 
     def create(self, owner: str, first: datetime, period: timedelta,
-               fire: Callable[[datetime], None]) -> DccSchedule:
+               fire: Callable[[datetime], None], *, until: datetime | None = None,
+               details: Any = None) -> DccSchedule:
         """Hold a new schedule; its first run is at `first` (or at once if that has passed)."""
         if period <= timedelta(0):
             raise ValueError(f"a DCC schedule needs a positive period, not {period}")
-        schedule = DccSchedule(next(self._ids), owner, first, period, fire)
+        schedule = DccSchedule(next(self._ids), owner, first, period, fire, until, details)
         self._schedules[schedule.schedule_id] = schedule
         self._arm(schedule, first)
         return schedule
@@ -142,6 +146,10 @@ class DccSchedules:
     def delete(self, schedule_id: int) -> bool:
         """Remove a schedule; True if it existed."""
         return self._schedules.pop(schedule_id, None) is not None
+
+    def get(self, schedule_id: int) -> DccSchedule | None:
+        """One schedule by its ID."""
+        return self._schedules.get(schedule_id)
 
     def of(self, owner: str) -> list[DccSchedule]:
         """The schedules `owner` holds."""
@@ -154,6 +162,9 @@ class DccSchedules:
     def _fire(self, schedule_id: int, at: datetime) -> None:
         schedule = self._schedules.get(schedule_id)
         if schedule is None:
+            return
+        if schedule.until is not None and at >= schedule.until:
+            del self._schedules[schedule_id]  # past its end date
             return
         schedule.fire(at)
         self._arm(schedule, at + schedule.period)
@@ -220,6 +231,14 @@ def schedule_start(create: etree._Element) -> datetime:
     start = date.fromisoformat((_text(create, "ScheduleStartDate") or "")[:10])
     at = _text(create, "ScheduleExecutionStartTime")
     return datetime.combine(start, _time(at) if at else time(0, tzinfo=UTC))
+
+
+def schedule_end(create: etree._Element) -> datetime | None:
+    """The end of a `CreateSchedule`: the day after its ScheduleEndDate, if it has one."""
+    end = _text(create, "ScheduleEndDate")
+    if end is None:
+        return None
+    return datetime.combine(date.fromisoformat(end[:10]) + timedelta(days=1), time(0, tzinfo=UTC))
 
 
 def dsp_body(create: etree._Element) -> etree._Element:

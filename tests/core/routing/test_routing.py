@@ -130,6 +130,16 @@ def test_dcc_schedules_fire_on_time_until_deleted(clock: SimulatedClock) -> None
         schedules.create("user", T0, timedelta(0), fired.append)
 
 
+def test_a_dcc_schedule_stops_at_its_end(clock: SimulatedClock) -> None:
+    schedules = DccSchedules(clock)
+    fired: list[datetime] = []
+    schedules.create("user", T0 + timedelta(hours=1), timedelta(days=1), fired.append,
+                     until=T0 + timedelta(days=2))
+    clock.advance(5 * 86400)
+    assert len(fired) == 2
+    assert schedules.of("user") == []
+
+
 def test_the_timer_thread_runs_actions_in_time_order_on_one_thread() -> None:
     timer = TimerThread()
     seen: list[tuple[int, Any]] = []
