@@ -83,6 +83,13 @@ class ScheduleUnknown(DuisError):
     code = ResponseCode.E050301
 
 
+class NoScheduleToRead(ScheduleUnknown):
+    """SRV 5.2 selects no DCC schedule of the user: E050201 (first SRV-specific error of 5.2,
+    its wording likewise not checked)."""
+
+    code = ResponseCode.E050201
+
+
 class MillisecondCounter:
     """Originator counters for commands the DCC originates: strictly rising, at least the
     current time in milliseconds (so they keep rising across restarts, as the DCC tool's do)."""
@@ -207,7 +214,8 @@ class WanDeviceLayer(TransformOnly):
         ids.append(schedule.schedule_id)
         return success(request, now, payload_element("DSPScheduleID", str(schedule.schedule_id)))
 
-    def _selected(self, request: DuisRequest) -> list[DccSchedule]:
+    def _selected(self, request: DuisRequest,
+                  missing: type[ScheduleUnknown] = ScheduleUnknown) -> list[DccSchedule]:
         """The user's schedules a 5.2 / 5.3 body selects: by DSPScheduleID, else by DeviceID."""
         user = request.request_id.originator.hyphenated
         wanted = (request.body.findtext(f"{{{SR}}}DSPScheduleID") or "").strip()
@@ -216,14 +224,14 @@ class WanDeviceLayer(TransformOnly):
                  if (str(s.schedule_id) == wanted if wanted else
                      s.details is not None and _field(s.details, "DeviceID") == device)]
         if not found:
-            raise ScheduleUnknown(f"{user} holds no DCC schedule {wanted or 'for ' + device}")
+            raise missing(f"{user} holds no DCC schedule {wanted or 'for ' + device}")
         return found
 
     def _read_schedule(self, conn: Connection, request: DuisRequest, now: datetime
                        ) -> etree._Element:
         """SRV 5.2 Read Schedule: the selected schedules with what was asked for each."""
         read = payload_element("DSPSchedulesRead")
-        for schedule in self._selected(request)[:99]:
+        for schedule in self._selected(request, NoScheduleToRead)[:99]:
             entry = etree.SubElement(read, f"{{{SR}}}DSPSchedules")
             etree.SubElement(entry, f"{{{SR}}}DSPScheduleID").text = str(schedule.schedule_id)
             details = etree.SubElement(entry, f"{{{SR}}}DSPScheduleDetails")
