@@ -287,6 +287,11 @@ class DeviceSide:
             self.alerts = AlertRouter(deliver, parties, self.keys, self.layer.counter,
                                       lambda hub: self.estate.premises_of(hub).esme.id)
 
+    def close(self) -> None:
+        """Stop the wall-clock scheduler the devices run on, if it is a `TimerThread`."""
+        if isinstance(self.router.clock, TimerThread):
+            self.router.clock.stop()
+
 
 def demo_device_side(clock: Scheduler, remote_parties: KeyStore, *, premises: int = 0,
                      seed: int = 1, device_seed: bytes = DEFAULT_SEED,
