@@ -734,6 +734,7 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
         seen.add(key)
         forms.append(form)
     borrow_bindings(forms)
+    _matches_leaf.cache_clear()  # the memo serves one learning run: free it
     return {"service_use_cases": service_use_cases(table, templates, stems, codes, catalogue),
             "forms": forms}
 

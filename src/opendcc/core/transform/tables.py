@@ -1,5 +1,5 @@
 """The command tables: for each GBCS use case, the command forms the DCC builds and how each
-DUIS body value lands in the payload. Data (`commands.json`), loaded once.
+DUIS body value lands in the payload. Data learned from the reference folder, loaded once.
 
 A form is one shape of a use case's command (e.g. ECS01a immediate with block tariff, or
 future-dated with TOU): the GBCS payload as the payload codec's JSON view (DLMS attribute and
