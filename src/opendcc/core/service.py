@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
 from opendcc.core import access_control, commissioning
+from opendcc.core.anomaly_detection import AnomalyDetector, Thresholds
 from opendcc.core.read_inventory import dsp_inventory, read_query
 from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant
 from opendcc.duis.request import SR, DuisRequest
@@ -145,11 +146,14 @@ class DataService:
     """DUIS 5.4 §3: replay protection, access control and the DCC's answer to each request."""
 
     def __init__(self, store: Store, catalogue: Catalogue, clock: Clock,
-                 devices: DeviceLayer | None = None) -> None:
+                 devices: DeviceLayer | None = None, *,
+                 anomaly: AnomalyDetector | None = None) -> None:
         self.store = store
         self.catalogue = catalogue
         self.clock = clock
         self.devices: DeviceLayer = devices or UnreachableDevices()
+        # Step 5, after access control: quarantine what exceeds a threshold (off by default).
+        self.anomaly = anomaly or AnomalyDetector(Thresholds(), clock)
 
     def handle(self, request: DuisRequest, signer: EUI64, endpoint: Endpoint | str, *,
                on_outcome: Callable[[Connection, Outcome], None] | None = None) -> Outcome:
@@ -194,6 +198,7 @@ class DataService:
                 raise ServiceNotImplemented(
                     f"non-device SRV {srv.variant} ({srv.name}) is not provided by opendcc yet"
                 )
+            self.anomaly.check(request.request_id.originator, srv.variant)
             return Outcome(handler(conn, request, now))
         target = request.request_id.target
         # E4 is "not authorised for the device at the required date and time": a future-dated
@@ -205,6 +210,7 @@ class DataService:
             device = access_control.check_device(
                 user, srv, eligible, target, self._device_access(conn, target, when)
             )
+        self.anomaly.check(request.request_id.originator, srv.variant)
         return self.devices.submit(request, srv, device, now)
 
     @staticmethod

@@ -434,6 +434,17 @@ class ExecutionDateTimeExpired(DuisError):
     """
 
 
+class RequestQuarantined(DuisError):
+    """The request would exceed the user's Anomaly Detection Threshold for the SRV: quarantined.
+
+    SEC Threshold Anomaly Detection; DUIS V5.4's schema documents the DCC Alert that follows
+    (QuarantinedRequest/ADUserThresholdBreach) but no synchronous response code opendcc could
+    confirm, so it is answered with HTTP 429 (too many requests) and no code.
+    """
+
+    http_status = HTTPStatus.TOO_MANY_REQUESTS
+
+
 class ServiceNotImplemented(DuisError):
     """opendcc does not provide this Service Request yet (no DUIS code: HTTP 501)."""
 
