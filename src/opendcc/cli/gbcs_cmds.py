@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from opendcc.cli.render import json_tree
+
 gbcs_app = typer.Typer(help="GBCS messages: decode to a tree or JSON, encode from JSON.",
                        no_args_is_help=True)
 
@@ -51,20 +53,7 @@ def _keys(verify: bool) -> Any:
     return KeyStore.from_reference() if reference_dir().is_dir() else None
 
 
-def _tree(label: str, value: Any, parent: Any) -> None:
-    if isinstance(value, dict):
-        node = parent.add(f"[bold]{label}[/bold]")
-        for k, v in value.items():
-            _tree(str(k), v, node)
-    elif isinstance(value, list):
-        node = parent.add(f"[bold]{label}[/bold] [{len(value)}]")
-        for i, v in enumerate(value):
-            _tree(f"[{i}]", v, node)
-    else:
-        from rich.markup import escape
-
-        parent.add(f"{escape(label)}: [cyan]{escape(str(value))}[/cyan]")
-
+_tree = json_tree
 
 @gbcs_app.command("decode")
 def decode_cmd(

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from lxml import etree
 
+from opendcc.cli.render import json_tree
 
-def _tree(label: str, value: Any, parent: Any) -> None:
-    """Add a JSON value to a rich tree, dictionaries and lists as branches."""
-    if isinstance(value, dict):
-        node = parent.add(f"[bold]{label}[/bold]")
-        for k, v in value.items():
-            _tree(str(k), v, node)
-    elif isinstance(value, list):
-        node = parent.add(f"[bold]{label}[/bold] [{len(value)}]")
-        for i, v in enumerate(value):
-            _tree(f"[{i}]", v, node)
-    else:
-        parent.add(f"{label}: [cyan]{value}[/cyan]")
-
+_tree = json_tree
 
 def parse_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DUIS Response XML, or GBCS as hex or octets"),
