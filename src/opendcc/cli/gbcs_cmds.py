@@ -53,7 +53,6 @@ def _keys(verify: bool) -> Any:
     return KeyStore.from_reference() if reference_dir().is_dir() else None
 
 
-_tree = json_tree
 
 @gbcs_app.command("decode")
 def decode_cmd(
@@ -87,7 +86,7 @@ def decode_cmd(
     root = Tree(f"[bold]{msg.kind.value}[/bold] {uc.code} {uc.title} ({uc.message_type or '?'}) "
                 f"- {msg.verification.value}")
     for key, value in view.items():
-        _tree(key, value, root)
+        json_tree(key, value, root)
     Console().print(root)
 
 

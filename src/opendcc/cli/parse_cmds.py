@@ -9,7 +9,6 @@ from lxml import etree
 
 from opendcc.cli.render import json_tree
 
-_tree = json_tree
 
 def parse_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DUIS Response XML, or GBCS as hex or octets"),
@@ -38,9 +37,9 @@ def parse_command(
         from rich.tree import Tree
 
         root = Tree(f"[bold]{parsed.use_case}[/bold] {parsed.use_case_title}")
-        _tree("message", parsed.to_json(), root)
+        json_tree("message", parsed.to_json(), root)
         if parsed.decrypted.view is not None:
-            _tree("payload (decrypted)", parsed.decrypted.view, root)
+            json_tree("payload (decrypted)", parsed.decrypted.view, root)
         Console().print(root)
         return
     typer.echo(etree.tostring(parsed.to_mmc_xml(), pretty_print=True, encoding="unicode"), nl=False)
