@@ -182,10 +182,11 @@ _SECONDARY_TOU = 200
 
 
 def _special_days(ctx: FillContext, node: Any) -> Any:
-    """Special days table: each entry numbered, running day profile 1."""
+    """Special days table: each entry numbered from 1 (MMC SpecialDay index is 1-20),
+    running day profile 1."""
     out = copy.deepcopy(node)
     for i, entry in enumerate(out.get("elements", [])):
-        entry["elements"][0]["value"] = i
+        entry["elements"][0]["value"] = i + 1
         entry["elements"][2]["value"] = 1
     return out
 
