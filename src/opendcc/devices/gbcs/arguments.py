@@ -425,6 +425,55 @@ def _restore_gpf(ctx: CommandContext) -> dict[str, Any]:
     return {"entries": tuple(eui(v) for v in named(ctx.view, "deviceID"))}
 
 
+#: GBCS extended data (class 9000) objects of ECS08, attribute 4 (2.20: attribute 2) each:
+#: the prepayment settings the ESME models (values in 10^-5 currency units).
+_ECS08_SETTINGS = {("0-0:94.44.128.2", 4): "emergency_credit_limit",
+                   ("0-0:94.44.128.3", 4): "emergency_credit_threshold",
+                   ("0-0:94.44.2.20", 2): "max_meter_balance",
+                   ("0-0:94.44.2.10", 4): "max_credit"}
+
+
+def _prepayment_config_dlms(ctx: CommandContext) -> dict[str, Any]:
+    """ECS08: emergency credit limit and threshold, maximum meter balance and maximum credit
+    (GBCS extended data); low-credit threshold, debt recovery cap and the non-disablement
+    calendar are not modelled."""
+    meter: Any = ctx.device
+    config: PrepaymentConfig = meter.prepayment_config
+    for (obis, attribute), name in _ECS08_SETTINGS.items():
+        node = dlms_value(ctx.view, 9000, obis, attribute)
+        if node is not None:
+            config = replace(config, **{name: int(scalar(node)) // MONEY_SCALE})
+    return {"config": config}
+
+
+def _balance_reset(ctx: CommandContext) -> dict[str, Any]:
+    """ECS04b: Credit (class 112) method 2 sets the meter balance (0-0:19.10.0) to a value,
+    normally 0: the adjustment is that value less the balance now."""
+    node = dlms_action(ctx.view, 112, "0-0:19.10.0.255", 2)
+    if node is None:
+        raise InvalidArgument("the command does not set the meter balance")
+    meter: Any = ctx.device
+    return {"amount": int(scalar(node)) // MONEY_SCALE - meter.read_meter_balance(ctx.now).value.balance}
+
+
+#: ZCL Credit Adjustment Types of the credit-mode meter balance (GCS40c/d): absolute, incremental.
+_CREDIT_MODE_ABSOLUTE, _CREDIT_MODE_INCREMENTAL = 2, 3
+
+
+def _credit_adjustment(ctx: CommandContext) -> dict[str, Any]:
+    """GCS40c/GCS40d: Credit Adjustment of the meter balance, by an amount (incremental) or to
+    a value (absolute, 0 for a reset)."""
+    fields = zcl_fields(ctx.view, "prepayment/credit-adjustment")
+    kind, value = fields.get("credit_adjustment_type"), fields.get("credit_adjustment_value")
+    if kind not in (_CREDIT_MODE_ABSOLUTE, _CREDIT_MODE_INCREMENTAL) or not isinstance(value, int):
+        raise InvalidArgument(f"credit adjustment type {kind} is not a credit-mode meter balance")
+    amount = value // MONEY_SCALE
+    if kind == _CREDIT_MODE_ABSOLUTE:
+        meter: Any = ctx.device
+        amount -= meter.read_meter_balance(ctx.now).value.balance
+    return {"amount": amount}
+
+
 _E_PRICES: Reader = lambda ctx: _prices(ctx, PRIMARY_PRICES, standing=True)  # noqa: E731
 
 #: GBCS use case -> reader of its device method's arguments.
@@ -442,6 +491,11 @@ ARGUMENTS: dict[str, Reader] = {
     "ECS07": _debt_dlms,
     "GCS04": _debt_zcl,
     "GCS05": _prepayment_config,
+    "ECS08": _prepayment_config_dlms,
+    "ECS04b": _balance_reset,
+    "GCS40c": _credit_adjustment,
+    "GCS40d": _credit_adjustment,
+    "GCS24": lambda ctx: {"state": SupplyTamperState.LOCKED},
     "CS01a": _top_up_dlms,
     "CS01b": _top_up_zcl,
     "ECS21a": _log_window,
