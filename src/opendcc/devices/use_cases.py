@@ -120,6 +120,7 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS21b", _E, "read_daily_read_log", False),
     ("ECS22c", _E, "read_half_hour_profile", False),
     ("ECS23", _E, "read_instantaneous_power", False),
+    ("ECS26a", _E, "read_prepayment_registers", False),
     ("ECS26d", _E, "read_tariff", False),
     ("ECS26e", _E, "read_firmware_version", False),
     ("ECS26f", _E, "read_load_limit_data", False),

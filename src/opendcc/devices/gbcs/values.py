@@ -208,6 +208,22 @@ def _day_profile_table(switching: tuple[tuple[int, int], ...], base: int, node: 
     return out
 
 
+def _schedule(ctx: FillContext, node: Any) -> Any:
+    """Schedule (class 10) entries the device model does not keep (the ESME's non-disablement
+    calendar): numbered from 1, disabled (the form's neutral false), valid from and to the
+    device's date (MMC needs a calendar date where COSEM would allow "not specified")."""
+    out = copy.deepcopy(node)
+    today = ctx.device.device_time(ctx.now).date()
+    cosem_date = (today.year.to_bytes(2, "big") + bytes((today.month, today.day,
+                                                          today.isoweekday()))).hex()
+    for i, entry in enumerate(out.get("elements", [])):
+        fields = entry["elements"]
+        fields[0]["value"] = i + 1
+        for field in fields[-2:]:
+            field["value"] = cosem_date
+    return out
+
+
 def _export(ctx: FillContext, node: Any) -> Any:
     return _set_value(node, _meter(ctx).read_export_registers(ctx.now).value.total_wh)
 
@@ -231,6 +247,9 @@ DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
     (20, "0-0:13.0.1.255", 5): _day_profiles(True),
     (11, "0-0:11.0.0.255", 2): _special_days,
     (11, "0-0:11.0.1.255", 2): _special_days,
+    # ESME non-disablement calendar (ECS26a): special days and schedule.
+    (11, "0-0:11.0.2.255", 2): _special_days,
+    (10, "0-0:12.0.1.255", 2): _schedule,
 }
 
 #: (cluster id, attribute id) of a ZCL read -> the device value in the response record.
