@@ -93,7 +93,7 @@ class Services:
         key = _message_id(response)
         body = self.gateway.signer.sign(response)
         with self.store.begin() as conn:
-            sequence = len(outbox_repo.for_request(conn, key))
+            sequence = outbox_repo.count_for_request(conn, key)
             self.outbox.enqueue_in(conn, user.hyphenated, key, sequence, body, self.clock.now())
         self.worker.wake()
         return sequence

@@ -12,6 +12,8 @@ from opendcc.store._sql import as_utc, require_utc
 from opendcc.store.tables import audit
 
 _t = audit
+# Built once: each append only binds its values (no statement construction per request).
+_APPEND = insert(_t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +31,15 @@ class AuditRecord:
 
 def append(conn: Connection, record: AuditRecord) -> None:
     """Add one record."""
-    conn.execute(
-        insert(_t).values(
-            at=require_utc(record.at),
-            response_code=record.response_code,
-            originator=record.originator,
-            request_id=record.request_id,
-            service_reference_variant=record.service_reference_variant,
-            endpoint=record.endpoint,
-            detail=None if record.detail is None else record.detail[:4000],
-        )
-    )
+    conn.execute(_APPEND, {
+        "at": require_utc(record.at),
+        "response_code": record.response_code,
+        "originator": record.originator,
+        "request_id": record.request_id,
+        "service_reference_variant": record.service_reference_variant,
+        "endpoint": record.endpoint,
+        "detail": None if record.detail is None else record.detail[:4000],
+    })
 
 
 def recent(

@@ -8,7 +8,9 @@ PostgreSQL, and the last counter survives restarts.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from opendcc.duis.response_codes import CounterReplayed
@@ -17,6 +19,26 @@ from opendcc.store._sql import insert_for
 from opendcc.store.tables import counter_from_sql, counter_to_sql, request_counters
 
 _table = request_counters
+# Built once (the INSERT per dialect): the per-request advance skips statement construction
+# and cache-key generation.
+_ADVANCE = (
+    update(_table)
+    .where(_table.c.originator == bindparam("key"), _table.c.last_counter < bindparam("value"))
+    .values(last_counter=bindparam("value"))
+)
+_FIRST: dict[str, Any] = {}
+
+
+def _first(conn: Connection) -> Any:
+    stmt = _FIRST.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _FIRST[conn.dialect.name] = (
+            insert_for(conn, _table)
+            .values(originator=bindparam("key"), last_counter=bindparam("value"))
+            .on_conflict_do_nothing(index_elements=[_table.c.originator])
+            .returning(_table.c.originator)
+        )
+    return stmt
 
 
 def last_counter(conn: Connection, originator: EUI64) -> int | None:
@@ -39,20 +61,11 @@ def advance_counter(conn: Connection, originator: EUI64, counter: int) -> None:
     # Two rounds: a first request from a new originator may lose the INSERT race to another
     # request, in which case the row now exists and the conditional UPDATE decides.
     for _ in range(2):
-        advanced = conn.execute(
-            update(_table)
-            .where(_table.c.originator == key, _table.c.last_counter < value)
-            .values(last_counter=value)
-        ).rowcount
+        advanced = conn.execute(_ADVANCE, {"key": key, "value": value}).rowcount
         if advanced == 1:
             return
         # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
-        inserted = conn.execute(
-            insert_for(conn, _table)
-            .values(originator=key, last_counter=value)
-            .on_conflict_do_nothing(index_elements=[_table.c.originator])
-            .returning(_table.c.originator)
-        ).first()
+        inserted = conn.execute(_first(conn), {"key": key, "value": value}).first()
         if inserted is not None:
             return
     last = last_counter(conn, originator)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.ids import EUI64, MPxN
@@ -17,6 +17,15 @@ from opendcc.store.tables import inventory, registration
 
 _d = inventory
 _r = registration
+# The per-request lookups of access control, built once: executing them skips statement
+# construction and cache-key generation.
+_DEVICE_BY_ID = select(_d).where(_d.c.device_id == bindparam("id"))
+_REGISTRATION_AT = (
+    select(_r)
+    .where(_r.c.mpxn == bindparam("mpxn"), _r.c.effective_from <= bindparam("when"))
+    .order_by(_r.c.effective_from.desc())
+    .limit(1)
+)
 
 
 class DeviceNotInInventory(LookupError):
@@ -111,7 +120,7 @@ def delete_device(conn: Connection, device_id: EUI64) -> bool:
 
 def get_device(conn: Connection, device_id: EUI64) -> Device | None:
     """The inventory record of one device, or None."""
-    row = conn.execute(select(_d).where(_d.c.device_id == device_id.hyphenated)).mappings().first()
+    row = conn.execute(_DEVICE_BY_ID, {"id": device_id.hyphenated}).mappings().first()
     return None if row is None else _device(row)
 
 
@@ -210,10 +219,7 @@ def register(conn: Connection, record: Registration) -> None:
 def registration_at(conn: Connection, mpxn: MPxN, when: datetime) -> Registration | None:
     """The registration in force for `mpxn` at `when`, or None if the meter point has none."""
     row = conn.execute(
-        select(_r)
-        .where(_r.c.mpxn == str(mpxn), _r.c.effective_from <= require_utc(when))
-        .order_by(_r.c.effective_from.desc())
-        .limit(1)
+        _REGISTRATION_AT, {"mpxn": str(mpxn), "when": require_utc(when)}
     ).mappings().first()
     return None if row is None else _registration(row)
 

@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.store._sql import as_utc, insert_for, require_utc
 from opendcc.store.tables import outbox
 
 _t = outbox
+# Built once (the INSERT per dialect): the per-response statements only bind their values.
+_ENQUEUE: dict[str, Any] = {}
+_FOR_REQUEST = select(_t).where(_t.c.request_id == bindparam("rid")).order_by(_t.c.sequence)
+_COUNT_FOR_REQUEST = select(func.count()).select_from(_t).where(_t.c.request_id == bindparam("rid"))
+
+
+def _enqueue_statement(conn: Connection) -> Any:
+    stmt = _ENQUEUE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _ENQUEUE[conn.dialect.name] = (
+            insert_for(conn, _t)
+            .on_conflict_do_nothing(index_elements=[_t.c.request_id, _t.c.sequence])
+            .returning(_t.c.id)
+        )
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +85,16 @@ def enqueue(
 ) -> bool:
     """Queue `body` for delivery now; False (and nothing changed) if already queued."""
     now = require_utc(now)
-    inserted = conn.execute(
-        insert_for(conn, _t)
-        .values(
-            request_id=request_id,
-            sequence=sequence,
-            user_id=user_id,
-            url=url,
-            body=body,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[_t.c.request_id, _t.c.sequence])
-        .returning(_t.c.id)
-    ).first()
+    inserted = conn.execute(_enqueue_statement(conn), {
+        "request_id": request_id,
+        "sequence": sequence,
+        "user_id": user_id,
+        "url": url,
+        "body": body,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }).first()
     return inserted is not None
 
 
@@ -95,10 +106,13 @@ def get(conn: Connection, item_id: int) -> OutboxItem | None:
 
 def for_request(conn: Connection, request_id: str) -> list[OutboxItem]:
     """Every response queued for a RequestID, in sequence order."""
-    rows = conn.execute(
-        select(_t).where(_t.c.request_id == request_id).order_by(_t.c.sequence)
-    ).mappings()
+    rows = conn.execute(_FOR_REQUEST, {"rid": request_id}).mappings()
     return [_item(r) for r in rows]
+
+
+def count_for_request(conn: Connection, request_id: str) -> int:
+    """How many responses are queued for a RequestID (delivered or not)."""
+    return int(conn.execute(_COUNT_FOR_REQUEST, {"rid": request_id}).scalar_one())
 
 
 def due(conn: Connection, now: datetime, limit: int = 100) -> list[OutboxItem]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.config import reference_dir
@@ -16,6 +16,8 @@ from opendcc.store._sql import insert_for
 from opendcc.store.tables import users
 
 _t = users
+# Built once: the per-request lookup skips statement construction and cache-key generation.
+_BY_ID = select(_t).where(_t.c.user_id == bindparam("id"))
 
 # Display names for the ZAZ1 organisations whose certificates carry no CN.
 _NAMES = {
@@ -57,7 +59,7 @@ def put_user(conn: Connection, user: User) -> None:
 
 def get_user(conn: Connection, user_id: EUI64) -> User | None:
     """The user with this User ID, or None."""
-    row = conn.execute(select(_t).where(_t.c.user_id == user_id.hyphenated)).mappings().first()
+    row = conn.execute(_BY_ID, {"id": user_id.hyphenated}).mappings().first()
     return None if row is None else _user(row)
 
 
