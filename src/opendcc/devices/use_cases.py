@@ -126,7 +126,7 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS26f", _E, "read_load_limit_data", False),
     ("ECS26j", _E, "read_prepayment_registers", False),
     ("ECS26k", _E, "read_instantaneous_power", False),
-    ("ECS26n", _E, "read_firmware_version", False),
+    ("ECS26n", _C, "read_firmware_version", False),
     ("ECS35c", _C, "read_event_log", False),
     ("ECS35d", _C, "read_security_log", False),
     ("ECS35e", _E, "read_event_log", False),

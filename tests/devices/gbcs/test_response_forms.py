@@ -13,8 +13,8 @@ from devices.gbcs.sites import Site
 from opendcc.devices.gbcs import UnsupportedUseCase
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
 from opendcc.devices.gbcs.forms import RTDS, built_form, forms, learn_response_forms, neutral
+from opendcc.devices.gbcs.settings import served as is_served
 from opendcc.devices.gbcs.templates import shape, shape_key
-from opendcc.devices.use_cases import USE_CASES
 from opendcc.gbcs import decode
 from opendcc.gbcs.payloads import payload_json
 
@@ -34,7 +34,7 @@ def test_every_served_use_case_with_rtds_pairs_has_a_form(reference: Path) -> No
               for p in (reference / RTDS).glob("*/*_COMMAND_GBCS.HEX")
               if p.with_name(p.name.replace("_COMMAND_", "_RESPONSE_")).exists()}
     learned = forms()
-    assert {code for code in served if code in USE_CASES} == set(learned)
+    assert {code for code in served if is_served(code)} == set(learned)
     print(f"\n{sum(len(v) for v in learned.values())} forms for {len(learned)} use cases")
 
 
@@ -84,7 +84,7 @@ def _built_cases(reference: Path) -> list[tuple[str, Any, bool]]:
     out = []
     for path in sorted((reference / RTDS).glob("*/*_SUCCESS_COMMAND_GBCS.HEX")):
         command = decode(bytes.fromhex(path.read_text().strip()))
-        if command.use_case.code in USE_CASES:
+        if is_served(command.use_case.code):
             out.append((command.use_case.code, payload_json(command.payload),
                         bool(command.apdu.signature)))
     return out

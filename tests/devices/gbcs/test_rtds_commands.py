@@ -15,9 +15,9 @@ from devices.gbcs.sites import Site
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.devices.gbcs.endpoint import Answer
+from opendcc.devices.gbcs.settings import served as is_served
 from opendcc.devices.gbcs.templates import shape, shape_key
 from opendcc.devices.gbcs.values import gas_volume_milli_m3
-from opendcc.devices.use_cases import USE_CASES
 from opendcc.duis.schema import validate_mmc
 from opendcc.gbcs import decode, decrypt_payload
 from opendcc.gbcs.codec import GbcsMessage, Verification
@@ -33,7 +33,7 @@ def read(path: Path) -> GbcsMessage:
 
 
 def served(paths: list[Path]) -> list[Path]:
-    return [p for p in paths if read(p).use_case.code in USE_CASES]
+    return [p for p in paths if is_served(read(p).use_case.code)]
 
 
 COMMANDS = served(ALL_COMMANDS)

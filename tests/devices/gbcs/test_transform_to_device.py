@@ -17,7 +17,7 @@ from opendcc.config import reference_dir
 from opendcc.core.transform import transform
 from opendcc.devices.errors import NotAuthorised
 from opendcc.devices.gbcs.forms import forms
-from opendcc.devices.use_cases import USE_CASES
+from opendcc.devices.gbcs.settings import served as is_served
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
 from opendcc.duis.response_codes import DuisError
@@ -44,7 +44,7 @@ def command_for(path: Path, keys: Keys) -> bytes | None:
         OUTCOMES[f"not transformed ({type(exc).__name__})"] += 1
         return None
     msg = codec.decode(result.gbcs)
-    if msg.use_case.code not in USE_CASES or not forms().get(msg.use_case.code):
+    if not is_served(msg.use_case.code) or not forms().get(msg.use_case.code):
         OUTCOMES["use case not served by the devices"] += 1
         return None
     if not result.pre_command:

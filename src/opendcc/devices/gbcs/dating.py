@@ -19,7 +19,7 @@ from opendcc.devices.gbcs.alerts import ZCL_TIME_FIELDS
 from opendcc.gbcs.date_time import DateTime
 
 #: Use cases GBCS lets a user future-date (those RTDS shows future-dated).
-FUTURE_DATABLE = frozenset({"ECS01a", "ECS01b", "ECS01c", "ECS01d", "ECS03", "ECS08", "ECS28a",
+FUTURE_DATABLE = frozenset({"ECS01a", "ECS01b", "ECS01c", "ECS01d", "ECS03", "ECS08", "ECS28a", "ECS46c",
                             "GCS01b", "GCS02", "GCS03", "GCS05"})
 _ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ZCL_NOW, _ZCL_CANCEL = 0, 0xFFFFFFFF

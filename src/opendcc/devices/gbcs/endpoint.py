@@ -35,9 +35,10 @@ from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
 from opendcc.devices.gbcs.forms import form_for
+from opendcc.devices.gbcs.settings import RECORDED, RecordedSettings, served
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.gbcs.values import FillContext, fill
-from opendcc.devices.results import Result
+from opendcc.devices.results import Result, ok
 from opendcc.devices.security import CommandHeader, RemotePartyRole, TrustAnchor
 from opendcc.devices.use_cases import USE_CASES
 from opendcc.devices.wan import Delivery
@@ -121,6 +122,8 @@ class DeviceGbcsEndpoint:
         #: Where Alerts go when a held command runs later; without a sink they wait in `alerts`.
         self.alert_sink = alert_sink
         self.alerts: list[bytes] = []
+        #: Configuration the device models do not keep, recorded as the commands carried it.
+        self.settings = RecordedSettings()
         self._alert_counters: dict[str, int] = {}
 
     # -----------------------------------------------------------------------------------------
@@ -155,7 +158,7 @@ class DeviceGbcsEndpoint:
         success = True
         queued = len(device.outbox or [])
         try:
-            args = arguments(code, ctx)
+            args = {"payload": view} if code in RECORDED else arguments(code, ctx)
             when = dating(code, view)
             if when.cancel:
                 self._cancel(code, device, now)
@@ -179,7 +182,7 @@ class DeviceGbcsEndpoint:
             raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
         if msg.kind is not MessageKind.COMMAND:
             raise NotACommand(f"a {msg.kind.value} is not a Command a device executes")
-        if msg.use_case.code not in USE_CASES:
+        if not served(msg.use_case.code):
             raise UnsupportedUseCase(f"{msg.use_case.code} (message code "
                                      f"0x{msg.apdu.message_code:04X}) is not emulated")
         return msg
@@ -188,6 +191,8 @@ class DeviceGbcsEndpoint:
                  args: dict[str, Any]) -> Result[Any]:
         """Run the use case on the device. Joins and unjoins (CS03, CS04) run on whichever
         side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
+        if code in RECORDED:
+            return ok(self.settings.record(code, device, args["payload"], now), now)
         row = USE_CASES[code]
         if device.kind is not row.device and code.startswith(_HAN_LINK_USE_CASES) \
                 and hasattr(device, row.method):

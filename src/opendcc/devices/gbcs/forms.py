@@ -30,8 +30,8 @@ from typing import Any
 from opendcc.config import reference_dir
 from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
+from opendcc.devices.gbcs.settings import served
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
-from opendcc.devices.use_cases import USE_CASES
 from opendcc.gbcs import decode, security
 from opendcc.gbcs.codec import GbcsMessage, encryption_key
 from opendcc.gbcs.payload.axdr import Data, decode_data, encode_data
@@ -224,7 +224,7 @@ def learn_response_forms(reference: Path) -> ResponseForms:
             continue
         command = decode(bytes.fromhex(path.read_text().strip()))
         code = command.use_case.code
-        if code not in USE_CASES:
+        if not served(code):
             continue
         command_shape = shape_key(payload_json(command.payload))
         success = "ERROR" not in path.name
