@@ -27,7 +27,7 @@ does not allow the move.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
@@ -298,6 +298,36 @@ DEVICE_EFFECTS: Final[dict[str, tuple[str, tuple[DeviceStatus, ...]]]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceEffect:
+    """The inventory change a device SRV makes once the device has carried it out."""
+
+    srv: str
+    target: EUI64
+    other: EUI64 | None = None
+
+
+def device_effect(request: DuisRequest) -> DeviceEffect | None:
+    """The `DEVICE_EFFECTS` change `request` makes on success, or None: 8.11 names the device
+    added to the CHF Device Log in `UpdateHANDeviceLog/DeviceID` (only RequestType Add adds
+    it), 8.7 the device joined in `OtherDeviceID`."""
+    srv = request.service_reference_variant
+    if srv not in DEVICE_EFFECTS:
+        return None
+    body = request.body
+    other: str | None = None
+    if srv == "8.11":
+        log = body.find(f"{{{SR}}}UpdateHANDeviceLog")
+        if log is None or _text(log, "RequestType") != "Add":
+            return None
+        other = _text(log, "DeviceID")
+    elif DEVICE_EFFECTS[srv][0] == "other":
+        found = body.find(f".//{{{SR}}}OtherDeviceID")
+        other = None if found is None else (found.text or "").strip()
+    target = request.request_id.target
+    return DeviceEffect(srv, target, None if other is None else _device_id(other))
+
+
 def _effect_subject(conn: Connection, srv: str, target: EUI64, other: EUI64 | None) -> Device:
     which, _ = DEVICE_EFFECTS[srv]
     if which == "other":
@@ -308,8 +338,12 @@ def _effect_subject(conn: Connection, srv: str, target: EUI64, other: EUI64 | No
 
 
 def check_device_srv(conn: Connection, srv: str, target: EUI64, other: EUI64 | None = None) -> None:
-    """Before sending an inventory-changing device SRV: E19 / E5 if it could not take effect."""
-    if srv in DEVICE_EFFECTS:
+    """Before sending an inventory-changing device SRV: E19 / E5 if it could not take effect.
+
+    A signed Pre-Command (CV 5-7) names the other device of an 8.7 only inside its GBCS
+    (`other` None): that was checked when the DCC made the Pre-Command (CV 4).
+    """
+    if srv in DEVICE_EFFECTS and not (DEVICE_EFFECTS[srv][0] == "other" and other is None):
         move_along_check(_effect_subject(conn, srv, target, other), DEVICE_EFFECTS[srv][1], srv)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
 from opendcc.core.alerts import AlertRouter, Deliver, Parties
+from opendcc.core.commissioning import DeviceEffect, apply_device_success, device_effect
 from opendcc.core.routing import RoutedCommand, WanRouter, execution_time
 from opendcc.core.scheduler import (
     FREQUENCIES,
@@ -162,6 +163,7 @@ class WanDeviceLayer(TransformOnly):
         super().__init__(keys, counter)
         self.router = router
         self.schedules = DccSchedules(router.clock)
+        self._pre_command_effects: dict[tuple[EUI64, EUI64, str], DeviceEffect] = {}
         #: Non-device SRVs this layer answers (the Data Service asks it after its own table).
         self.non_device_handlers: dict[str, NonDeviceHandler] = {
             "5.1": self._create_schedule,
@@ -174,6 +176,7 @@ class WanDeviceLayer(TransformOnly):
         """DUIS 5.4 §3.2: transform; Pre-Command or local command now; the device's answer later."""
         result = self._transform(request, device, now)
         if result.pre_command:
+            self._effect(request, result)
             return Outcome(success(request, now, _message("PreCommand", result.gbcs, GBCS_VERSION)))
         if result.deliver_locally:
             sync = success(request, now, _message("LocalCommand", result.gbcs))
@@ -182,9 +185,21 @@ class WanDeviceLayer(TransformOnly):
         if result.send_over_wan:
             self.router.send(result.gbcs, RoutedCommand(
                 request.request_id, request.service_reference, request.service_reference_variant,
-                execution_time(request.execution_datetime)))
+                execution_time(request.execution_datetime), effect=self._effect(request, result)))
         return Outcome(sync)
 
+    def _effect(self, request: DuisRequest, result: TransformResult) -> DeviceEffect | None:
+        """The inventory change of `request`; a signed Pre-Command's other device (8.7) is the
+        one the DCC's Pre-Command for the same user, device and SRV named (CV 4)."""
+        effect = device_effect(request)
+        if effect is None:
+            return None
+        key = (request.request_id.originator, effect.target, effect.srv)
+        if result.pre_command:
+            self._pre_command_effects[key] = effect
+        elif effect.other is None:
+            return self._pre_command_effects.pop(key, effect)
+        return effect
 
     # DCC-scheduled SRVs (DUIS 5.4 §3.2) ----------------------------------------------------
 
@@ -287,6 +302,23 @@ class DeviceSide:
             self.alerts = AlertRouter(deliver, parties, self.keys, self.layer.counter,
                                       lambda hub: self.estate.premises_of(hub).esme.id)
 
+    def follow_inventory(self, store: Store) -> None:
+        """When a device carries out 8.11, 8.1.1 or 8.7, apply the inventory change
+        (`commissioning.apply_device_success`) in its own transaction."""
+
+        def apply(routed: RoutedCommand) -> None:
+            effect = routed.effect
+            assert effect is not None
+            try:
+                with store.begin() as conn:
+                    apply_device_success(conn, effect.srv, effect.target, self.router.clock.now(),
+                                         effect.other)
+            except DuisError as exc:  # the inventory moved meanwhile: the device's word stands
+                _log.warning("SRV %s carried out by %s, inventory not updated: %s",
+                             effect.srv, effect.target, exc)
+
+        self.router.on_effect = apply
+
     def close(self) -> None:
         """Stop the wall-clock scheduler the devices run on, if it is a `TimerThread`."""
         if isinstance(self.router.clock, TimerThread):
@@ -343,6 +375,7 @@ def serve_device_side(store: Store, remote_parties: KeyStore, *, premises: int =
     seed_demo(store)  # the DCC Boxed premises as the inventory knows them (idempotent)
     register_estate(store, side.estate, DEMO_SUPPLIER, DEMO_NETWORK_OPERATOR,
                     scheduler.now() - timedelta(days=1))
+    side.follow_inventory(store)
     return DataService(store, load_catalogue(), scheduler, devices=side.layer), side
 
 

@@ -24,6 +24,7 @@ from typing import Final
 from lxml import etree
 
 from opendcc.core.alerts import device_alert_message
+from opendcc.core.commissioning import DeviceEffect
 from opendcc.core.scheduler import Scheduler
 from opendcc.devices.errors import (
     DeviceError,
@@ -73,6 +74,8 @@ class RoutedCommand:
     variant: str
     execute_at: datetime | None = None
     schedule_id: int | None = None  # a run of a DCC schedule (SRV 5.1)
+    #: The inventory change the device's carrying it out makes (8.11, 8.1.1, 8.7).
+    effect: DeviceEffect | None = None
 
     @property
     def user(self) -> EUI64:
@@ -106,6 +109,9 @@ class WanRouter:
         self.clock = clock
         self.deliver: Deliver = deliver or _nowhere
         self.counts = RoutingCounts()
+        #: Called with a command whose `effect` the device carried out, before its answer
+        #: goes to the user (`DeviceSide.follow_inventory`: the inventory follows the device).
+        self.on_effect: Callable[[RoutedCommand], object] | None = None
 
     def send(self, command: bytes, routed: RoutedCommand) -> None:
         """DUIS 5.4 §3.2: send one Command; its answer reaches `deliver` later, on the clock."""
@@ -150,6 +156,8 @@ class WanRouter:
         now = self.clock.now()
         self.counts.answered += 1
         response, *alerts = delivery.response.messages
+        if routed.effect is not None and delivery.response.executed and self.on_effect:
+            self.on_effect(routed)
         self.deliver(routed.user, device_response(routed, response, now))
         for gbcs in alerts:  # alerts the command caused, to the party each is addressed to
             apdu = codec.decode(gbcs).apdu

@@ -210,6 +210,9 @@ class DataService:
             device = access_control.check_device(
                 user, srv, eligible, target, self._device_access(conn, target, when)
             )
+        effect = commissioning.device_effect(request)
+        if effect is not None:  # an inventory-changing SRV that could not take effect: E19 / E5
+            commissioning.check_device_srv(conn, effect.srv, effect.target, effect.other)
         self.anomaly.check(request.request_id.originator, srv.variant)
         return self.devices.submit(request, srv, device, now)
 
