@@ -27,7 +27,7 @@ from typing import Any
 
 from opendcc.clock import Clock
 from opendcc.devices.device import Device, DeviceType
-from opendcc.devices.errors import CommandRefused, NotAuthorised
+from opendcc.devices.errors import CommandRefused, InvalidArgument, NotAuthorised
 from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert, Recipient
 from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_apdu
@@ -35,7 +35,7 @@ from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
 from opendcc.devices.gbcs.forms import form_for
-from opendcc.devices.gbcs.settings import RECORDED, RecordedSettings, served
+from opendcc.devices.gbcs.settings import DEVICE_READS, RECORDED, RecordedSettings, served
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.results import Result, ok
@@ -193,6 +193,11 @@ class DeviceGbcsEndpoint:
         side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
         if code in RECORDED:
             return ok(self.settings.record(code, device, args["payload"], now), now)
+        if code in DEVICE_READS:
+            # Answered from the device's own certificates by values.PAYLOAD_VALUES.
+            if self.keys.certificate(device.eui, "ds") is None:
+                raise InvalidArgument(f"{device.id} holds no device certificate")
+            return ok(None, now)
         row = USE_CASES[code]
         if device.kind is not row.device and code.startswith(_HAN_LINK_USE_CASES) \
                 and hasattr(device, row.method):
@@ -308,7 +313,8 @@ class DeviceGbcsEndpoint:
     def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
                  now: datetime, success: bool) -> bytes:
         """GBCS §7.2.7: the Response APDU, MACed or (for critical commands) signed."""
-        view = fill(form, FillContext(device, now, command_view, msg.use_case.code), success=success)
+        view = fill(form, FillContext(device, now, command_view, msg.use_case.code, self.keys),
+                    success=success)
         cmd = msg.apdu
         other = OtherInformation(cmd.message_code, cmd.other_information.remote_party_id,
                                  cmd.other_information.remote_party_counter)

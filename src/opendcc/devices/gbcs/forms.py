@@ -140,6 +140,8 @@ def neutral(view: Any, component: Any = None) -> Any:
             out[key] = "00" * len(bytes.fromhex(value))  # sealed again from the plaintext
         elif key == "bits":
             out[key] = "0" * len(value)
+        elif key == "octets" and kind == "BIT STRING" and isinstance(value, str):
+            out[key] = "00" * len(bytes.fromhex(value))  # e.g. a certificate's public key
         elif key == "fields" and kind == "cluster-command":
             out[key] = _neutral_fields(value)
         elif key == "value" and not isinstance(value, (dict, list)):

@@ -47,10 +47,13 @@ RECORDED: dict[str, DeviceType] = {
     "DBCH04": _C,   # Set CHF Sub GHz Configuration
 }
 
+#: Reads any device answers from its own credentials, whatever its type (GBCS 6.24).
+DEVICE_READS = frozenset({"CS02e"})  # Provide Device Certificates from Device
+
 
 def served(use_case: str) -> bool:
-    """Whether the emulated devices answer this GBCS use case (executed or recorded)."""
-    return use_case in USE_CASES or use_case in RECORDED
+    """Whether the emulated devices answer this GBCS use case (executed, recorded or read)."""
+    return use_case in USE_CASES or use_case in RECORDED or use_case in DEVICE_READS
 
 
 @dataclass(frozen=True, slots=True)

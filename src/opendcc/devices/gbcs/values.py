@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from opendcc.devices.device import Device
 from opendcc.devices.gbcs.arguments import (
     DEVICE_PRICE_SCALE,
@@ -29,6 +31,8 @@ from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.supply import SupplyState
 from opendcc.gbcs.payload.axdr import Data, decode_data, encode_data
 from opendcc.gbcs.payload.gbz import GbzComponent, decode_deciphered_zcl, encode_zcl_payload
+from opendcc.gbcs.payloads import ASN1, decode_payload, payload_json
+from opendcc.gbcs.security import KeyLookup
 
 #: DLMS Data-Access-Result / Action-Result "other-reason", and ZCL status FAILURE.
 DLMS_OTHER_REASON = 250
@@ -48,6 +52,8 @@ class FillContext:
     now: datetime
     command: Any
     use_case: str = ""
+    #: The device side's keys: where a device finds its own certificates (CS02e).
+    keys: KeyLookup | None = None
 
 
 Getter = Callable[[FillContext, Any], Any]
@@ -402,6 +408,30 @@ def _fill_plaintexts(node: Any, ctx: FillContext, component: Any = None) -> None
             _fill_plaintexts(v, ctx, component)
 
 
+#: keyUsage bits of a CS02e command (X.509 KeyUsage BIT STRING, first octet).
+_DIGITAL_SIGNATURE_BIT, _KEY_AGREEMENT_BIT = 0x80, 0x08
+
+
+def _device_certificate(ctx: FillContext, view: Any) -> Any:
+    """CS02e: the device's own certificate for the key usage the command names (GBCS
+    ProvideDeviceCertificateCommand keyUsage), as the Response's ASN.1 payload."""
+    usage_bits = next((int(e.get("octets", "00")[:2] or "0", 16)
+                       for e in ctx.command.get("elements", []) if e.get("name") == "keyUsage"), 0)
+    key_agreement = usage_bits & _KEY_AGREEMENT_BIT and not usage_bits & _DIGITAL_SIGNATURE_BIT
+    certificate = None if ctx.keys is None else \
+        ctx.keys.certificate(ctx.device.eui, "ka" if key_agreement else "ds")
+    if certificate is None:
+        return view
+    return payload_json(decode_payload(ASN1, certificate.public_bytes(Encoding.DER),
+                                       use_case=ctx.use_case))
+
+
+#: Use case -> the whole success payload from the device's own data.
+PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
+    "CS02e": _device_certificate,
+}
+
+
 def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
     """The form's payload view with the device's values (a fresh copy). A refusal answered
     with a success form (RTDS shows no failure form for that command) has every result set
@@ -420,7 +450,8 @@ def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
     elif kind == "gbz-payload":
         _fill_zcl(view, ctx, success)
     elif success:
-        view = _fill_asn1(view, ctx)
+        whole = PAYLOAD_VALUES.get(ctx.use_case)
+        view = whole(ctx, view) if whole is not None else _fill_asn1(view, ctx)
     if success:
         _fill_plaintexts(view, ctx)
     return view
