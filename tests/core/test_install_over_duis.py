@@ -4,7 +4,8 @@ Supplier A, with the SDK over HTTP (FastAPI TestClient): 12.2 pre-notifies the h
 meters and PPMID; 8.14.1 installs the hub on the SM WAN; a read (4.1.1) of the ESME is E5 until
 it is commissioned; 8.11 adds the meters to the hub's device log (CCS01); 8.7.1 joins the
 PPMID to the ESME (CS03A1); 8.1.1 commissions the ESME (ECS70); the read then reaches the
-meter (I0). The inventory follows each device SRV when the device has carried it out
+meter (I0); A sets a tariff; the customer switches to B, whose CoS completes; B reads and sets a
+tariff, A's read is E4. The inventory follows each device SRV when the device has carried it out
 (`DeviceSide.follow_inventory`). The premises is one the emulated estate generates (seed 4
 has a PPMID) and the inventory does not know beforehand.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,13 @@ from fastapi.testclient import TestClient
 from opendcc.client import DccClient
 from opendcc.client.counter import Counter
 from opendcc.core.alerts import registered_parties
+from opendcc.core.change_of_supplier import TRANSITIONAL_COS, check_switched, run_switches
 from opendcc.core.device_layer import DeviceSide, demo_device_side
 from opendcc.core.scheduler import TimerThread
 from opendcc.core.service import DataService
 from opendcc.devices.estate import Premises
+from opendcc.devices.security import RemotePartyRole, TrustAnchor
+from opendcc.devices.wan import ZERO_LATENCY
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
@@ -34,16 +38,27 @@ from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import seed_demo
+from opendcc.inventory.installation import EmulatedCredentials
 from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.model import Registration
+from opendcc.inventory.registration_feed import apply_feed
 from opendcc.smki.keystore import KeyStore
 from opendcc.store import inventory as inventory_repo
 from opendcc.store.engine import open_store
 
 A = EUI64.parse("90-B3-D5-1F-30-01-00-00")
+B = EUI64.parse("90-B3-D5-1F-30-03-00-00")
 DNO = EUI64.parse("90-B3-D5-1F-30-02-00-00")
 INSTALL_CODE = "30313233343536373839414243444546"
 S = DeviceStatus
+
+
+class YearAgo:
+    """The wall clock a year back: the gateway's view of certificate validity (supplier B's
+    ZAZ1 XML-signing certificate expired on 2025-12-22)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - timedelta(days=365)
 
 
 @dataclass
@@ -59,6 +74,7 @@ def dcc() -> Iterator[Dcc]:
     store = open_store("sqlite://")
     clock = TimerThread()
     side = demo_device_side(clock, KeyStore.from_reference(), premises=1, seed=4)
+    side.estate.wan.profile = ZERO_LATENCY
     seed_demo(store)
     side.follow_inventory(store)
     [premises] = [p for p in side.estate.premises if p.index == 0]
@@ -69,7 +85,7 @@ def dcc() -> Iterator[Dcc]:
                                                        clock.now() - timedelta(days=1)))
     service = DataService(store, load_catalogue(), clock, devices=side.layer)
     services = build_services(GatewayConfig(store_url="sqlite://", smki_url="sqlite://",
-                                            clock=clock), service=service, store=store)
+                                            clock=YearAgo()), service=service, store=store)
     side.connect(services.deliver, registered_parties(store, clock.now))
     services.worker.start(poll=0.05)
     try:
@@ -80,9 +96,9 @@ def dcc() -> Iterator[Dcc]:
         services.close()
 
 
-def _client(http: TestClient, tmp_path: Path) -> DccClient:
-    return DccClient.from_reference(A, "http://testserver", http=http, timeout=20,
-                                    counter=Counter(tmp_path / "a.counter"))
+def _client(http: TestClient, tmp_path: Path, user: EUI64 = A) -> DccClient:
+    return DccClient.from_reference(user, "http://testserver", http=http, timeout=20,
+                                    counter=Counter(tmp_path / f"{user.hex}.counter"))
 
 
 def _status(dcc: Dcc, device: str) -> DeviceStatus:
@@ -130,7 +146,7 @@ def _read(a: DccClient, esme: str) -> str:
     return a.request("4.1.1", _body("ECS17b_4.1.1_SINGLE"), target=esme).response_code
 
 
-def test_a_new_dual_fuel_premises_is_installed_and_commissioned_over_duis(
+def test_a_new_premises_installed_over_duis_is_read_then_switched_to_another_supplier(
     dcc: Dcc, tmp_path: Path,
 ) -> None:
     p = dcc.premises
@@ -163,6 +179,27 @@ def test_a_new_dual_fuel_premises_is_installed_and_commissioned_over_duis(
         assert _status(dcc, p.esme.id) is S.COMMISSIONED
 
         assert _read(a, p.esme.id) == "I0"
+        assert a.request_critical("1.1.1", _body("ECS01a_1.1.1_IMMEDIATE_BLOCK"),
+                                  target=p.esme.id).response_code == "I0"
+
+    # The customer moves to supplier B: registration feed, then B's CoS (CS02b via the TCoS).
+    now = dcc.side.router.clock.now()
+    with dcc.services.store.begin() as conn:
+        apply_feed(conn, "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
+            f"{m.mpxn},{B},{DNO},{now.isoformat()}\n" for m in (p.esme, p.gsme)), now)
+    for meter in (p.esme, p.gsme):  # generated meters are made without a TCoS anchor
+        meter.anchors = meter.anchors.with_anchor(
+            RemotePartyRole.TRANSITIONAL_COS, TrustAnchor(TRANSITIONAL_COS.hyphenated))
+    credentials = EmulatedCredentials(lambda eui: dcc.side.estate.device(eui.hyphenated))
+    assert run_switches(dcc.services.store, credentials, dcc.side.router.clock.now()) == 2
+    assert check_switched(dcc.services.store, credentials, dcc.side.router.clock.now()) == []
+    with _client(dcc.http, tmp_path, B) as b, _client(dcc.http, tmp_path) as a:
+        assert _read(b, p.esme.id) == "I0"
+        assert b.request_critical("1.1.1", _body("ECS01a_1.1.1_IMMEDIATE_BLOCK"),
+                                  target=p.esme.id).response_code == "I0"
+        assert a.submit("4.1.1", _body("ECS17b_4.1.1_SINGLE"), target=p.esme.id
+                        ).response_code == "E4"
+    assert credentials.supplier_anchor(p.esme.eui) == B
 
 
 def test_a_join_to_a_device_not_in_the_inventory_is_refused_before_anything_is_sent(
