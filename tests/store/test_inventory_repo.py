@@ -50,6 +50,24 @@ def test_registration_in_force_follows_effective_dates(any_store: Store) -> None
     assert [r.supplier_id for r in history] == [SUPPLIER, SUPPLIER2]
 
 
+def test_registrations_at_agrees_with_registration_at_for_each_meter_point(any_store: Store) -> None:
+    seed_demo(any_store)
+    mpan = MPxN.parse("1312345678111")
+    switch = datetime(2026, 6, 1, tzinfo=UTC)
+    with any_store.begin() as conn:
+        inventory.register(conn, Registration(mpan, SUPPLIER2, NETWORK_OPERATOR, switch))
+    with any_store.begin() as conn:
+        ppmid = inventory.get_device(conn, PPMID)
+        assert ppmid is not None
+        points = (*inventory.responsible_mpxns(conn, ppmid), MPxN.parse("1999999999999"))
+        for when in (datetime(1990, 1, 1, tzinfo=UTC), datetime(2026, 5, 31, tzinfo=UTC), switch,
+                     datetime(2030, 1, 1, tzinfo=UTC)):
+            one_by_one = [inventory.registration_at(conn, m, when) for m in points]
+            assert inventory.registrations_at(conn, points, when) == [
+                r for r in one_by_one if r is not None
+            ]
+
+
 def test_racing_status_changes_apply_once(any_store: Store) -> None:
     seed_demo(any_store)
     barrier = threading.Barrier(4)

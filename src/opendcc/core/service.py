@@ -41,7 +41,7 @@ from opendcc.duis.response_codes import (
     ServiceNotImplemented,
 )
 from opendcc.ids import EUI64, InvalidIdentifier, MPxN
-from opendcc.inventory.model import Device, Registration
+from opendcc.inventory.model import Device
 from opendcc.store import audit
 from opendcc.store import inventory as inventory_repo
 from opendcc.store.counters import advance_counter
@@ -221,11 +221,8 @@ class DataService:
         device = inventory_repo.get_device(conn, target)
         if device is None:
             return access_control.DeviceAccess(None, ())
-        registrations: list[Registration] = []
-        for mpxn in inventory_repo.responsible_mpxns(conn, device):
-            reg = inventory_repo.registration_at(conn, mpxn, now)
-            if reg is not None:
-                registrations.append(reg)
+        mpxns = inventory_repo.responsible_mpxns(conn, device)
+        registrations = inventory_repo.registrations_at(conn, mpxns, now)
         return access_control.DeviceAccess(device, tuple(registrations))
 
     @staticmethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from opendcc.ids import EUI64, MPxN
@@ -25,6 +25,17 @@ _REGISTRATION_AT = (
     .where(_r.c.mpxn == bindparam("mpxn"), _r.c.effective_from <= bindparam("when"))
     .order_by(_r.c.effective_from.desc())
     .limit(1)
+)
+_latest = registration.alias("latest")
+# For each meter point asked for, the record with the latest start at or before `when`
+# ((mpxn, effective_from) is unique, so one row per meter point at most).
+_REGISTRATIONS_AT = select(_r).where(
+    _r.c.mpxn.in_(bindparam("mpxns", expanding=True)),
+    _r.c.effective_from == (
+        select(func.max(_latest.c.effective_from))
+        .where(_latest.c.mpxn == _r.c.mpxn, _latest.c.effective_from <= bindparam("when"))
+        .scalar_subquery()
+    ),
 )
 
 
@@ -222,6 +233,18 @@ def registration_at(conn: Connection, mpxn: MPxN, when: datetime) -> Registratio
         _REGISTRATION_AT, {"mpxn": str(mpxn), "when": require_utc(when)}
     ).mappings().first()
     return None if row is None else _registration(row)
+
+
+def registrations_at(conn: Connection, mpxns: Sequence[MPxN], when: datetime) -> list[Registration]:
+    """The registrations in force at `when` for several meter points, in the order asked,
+    leaving out those with none (one query instead of one `registration_at` each)."""
+    if not mpxns:
+        return []
+    rows = conn.execute(
+        _REGISTRATIONS_AT, {"mpxns": [str(m) for m in mpxns], "when": require_utc(when)}
+    ).mappings()
+    found = {r["mpxn"]: _registration(r) for r in rows}
+    return [found[str(m)] for m in mpxns if str(m) in found]
 
 
 def registration_exactly_at(conn: Connection, mpxn: MPxN, effective_from: datetime) -> Registration | None:
