@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from core_requests import template
+from core_requests import TEMPLATES, template
 from fastapi.testclient import TestClient
 
 from opendcc.client import DccClient
 from opendcc.client.counter import Counter
 from opendcc.core.alerts import registered_parties
 from opendcc.core.change_of_supplier import TRANSITIONAL_COS, check_switched, run_switches
+from opendcc.core.commissioning import DEVICE_EFFECTS, device_effect
 from opendcc.core.device_layer import DeviceSide, demo_device_side
 from opendcc.core.scheduler import TimerThread
 from opendcc.core.service import DataService
@@ -33,7 +34,7 @@ from opendcc.devices.security import RemotePartyRole, TrustAnchor
 from opendcc.devices.wan import ZERO_LATENCY
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
-from opendcc.duis.request import read_request
+from opendcc.duis.request import SR, read_request
 from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
@@ -245,3 +246,44 @@ def test_commissioning_the_gas_meter_over_duis(dcc: Dcc, tmp_path: Path) -> None
                                           target=p.gsme.id)
         assert commissioned.response_code == "I0"
         assert _status(dcc, p.gsme.id) is S.COMMISSIONED
+
+
+def test_a_join_to_a_withdrawn_device_is_e5_before_anything_is_sent(
+    dcc: Dcc, tmp_path: Path,
+) -> None:
+    p = dcc.premises
+    [ppmid] = [d for d in p.others]
+    with _client(dcc.http, tmp_path) as a:
+        _pre_notify_and_install_hub(a, dcc)
+        with dcc.services.store.begin() as conn:
+            inventory_repo.set_status(conn, ppmid.eui, S.WITHDRAWN)
+            inventory_repo.set_status(conn, p.esme.eui, S.WHITELISTED)
+        sent = dcc.side.router.counts.sent
+        refused = a.submit("8.7.1", {"JoinServiceCritical": {"OtherDeviceID": ppmid.id}},
+                           target=p.esme.id, command_variant=4)
+        assert refused.response_code == "E5"
+        assert dcc.side.router.counts.sent == sent
+        assert _status(dcc, ppmid.id) is S.WITHDRAWN
+
+
+_EFFECT_TEMPLATES = [t for t in TEMPLATES
+                     if read_request(parse_xml(t.read_bytes())).service_reference_variant
+                     in DEVICE_EFFECTS]
+
+
+@pytest.mark.parametrize("path", _EFFECT_TEMPLATES, ids=lambda t: t.name)
+def test_each_inventory_changing_template_names_the_device_that_moves(path: Path) -> None:
+    request = read_request(parse_xml(path.read_bytes()))
+    effect = device_effect(request)
+    srv = request.service_reference_variant
+    log = request.body  # 8.11: UpdateHANDeviceLog
+    if srv == "8.11" and log.findtext(f"{{{SR}}}RequestType") != "Add":
+        assert effect is None  # CCS02: removed from the device log, the inventory moves by 8.3
+        return
+    assert effect is not None and effect.target == request.request_id.target
+    if srv == "8.11":
+        assert effect.other == EUI64.parse(log.findtext(f"{{{SR}}}DeviceID") or "")
+    elif DEVICE_EFFECTS[srv][0] == "other":
+        assert effect.other == EUI64.parse(request.body.findtext(f".//{{{SR}}}OtherDeviceID") or "")
+    else:
+        assert effect.other is None

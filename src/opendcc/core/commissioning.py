@@ -297,6 +297,16 @@ DEVICE_EFFECTS: Final[dict[str, tuple[str, tuple[DeviceStatus, ...]]]] = {
     "8.7.2": ("other", (S.COMMISSIONED,)),
 }
 
+# Statuses in which a device already has what the SRV gives it: the SRV is accepted and the
+# status stays (8.11 for a device joined or in service: re-adding it to a hub's device log).
+_ALREADY: Final[dict[str, frozenset[DeviceStatus]]] = {
+    "8.11": frozenset({S.WHITELISTED, S.INSTALLED_NOT_COMMISSIONED, S.COMMISSIONED}),
+}
+
+
+def _path(srv: str, device: Device) -> tuple[DeviceStatus, ...]:
+    return (device.status,) if device.status in _ALREADY.get(srv, ()) else DEVICE_EFFECTS[srv][1]
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceEffect:
@@ -316,11 +326,10 @@ def device_effect(request: DuisRequest) -> DeviceEffect | None:
         return None
     body = request.body
     other: str | None = None
-    if srv == "8.11":
-        log = body.find(f"{{{SR}}}UpdateHANDeviceLog")
-        if log is None or _text(log, "RequestType") != "Add":
+    if srv == "8.11":  # the body is the UpdateHANDeviceLog
+        if _text(body, "RequestType") != "Add":
             return None
-        other = _text(log, "DeviceID")
+        other = _text(body, "DeviceID")
     elif DEVICE_EFFECTS[srv][0] == "other":
         found = body.find(f".//{{{SR}}}OtherDeviceID")
         other = None if found is None else (found.text or "").strip()
@@ -344,7 +353,8 @@ def check_device_srv(conn: Connection, srv: str, target: EUI64, other: EUI64 | N
     (`other` None): that was checked when the DCC made the Pre-Command (CV 4).
     """
     if srv in DEVICE_EFFECTS and not (DEVICE_EFFECTS[srv][0] == "other" and other is None):
-        move_along_check(_effect_subject(conn, srv, target, other), DEVICE_EFFECTS[srv][1], srv)
+        subject = _effect_subject(conn, srv, target, other)
+        move_along_check(subject, _path(srv, subject), srv)
 
 
 def apply_device_success(conn: Connection, srv: str, target: EUI64, now: datetime,
@@ -353,7 +363,7 @@ def apply_device_success(conn: Connection, srv: str, target: EUI64, now: datetim
     if srv not in DEVICE_EFFECTS:
         return None
     subject = _effect_subject(conn, srv, target, other)
-    moved = move_along(conn, subject, DEVICE_EFFECTS[srv][1], srv, now)
+    moved = move_along(conn, subject, _path(srv, subject), srv, now)
     if srv == "8.11" and moved.chf_id is None and moved.device_type is not T.CHF:
         moved = replace(moved, chf_id=target)  # whitelisted on this hub: it is on its HAN now
         inventory_repo.put_device(conn, moved)
