@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from devices.gbcs.sites import Site
 from opendcc.client.parse import parse
@@ -14,7 +15,7 @@ from opendcc.devices.errors import WrongDevice
 from opendcc.devices.gbcs.settings import RECORDED
 from opendcc.gbcs import codec
 from opendcc.gbcs.codec import GbcsMessage
-from opendcc.gbcs.payloads import payload_json
+from opendcc.gbcs.payloads import ASN1, decode_payload, payload_from_json, payload_json
 
 RTDS = reference_dir() / "gbcs" / "rtds"
 
@@ -49,3 +50,30 @@ def test_a_configuration_for_another_device_type_is_refused(site: Site) -> None:
     with pytest.raises(WrongDevice):
         site.endpoint.settings.record("GCS36", esme, {}, site.clock.now())
     assert site.endpoint.settings.of(esme.id) == {}
+
+
+def _cs02d_with(site: Site, certificate_der: bytes | None) -> GbcsMessage:
+    [path] = RTDS.glob("*/CS02d_*_SUCCESS_COMMAND_GBCS.HEX")
+    command = _read(path)
+    if certificate_der is None:
+        return command
+    view = payload_json(decode_payload(ASN1, certificate_der, use_case="CS02d"))
+    return codec.with_payload(command, payload_from_json(view))
+
+
+def test_a_device_takes_a_certificate_for_its_own_key(site: Site) -> None:
+    device = codec.decode(site.command(_cs02d_with(site, None))).apdu.recipient
+    own = site.keys.device_side.certificate(device, "ds")
+    assert own is not None
+    answer = site.endpoint.answer(site.command(_cs02d_with(site, own.public_bytes(Encoding.DER))))
+    assert answer.executed
+    assert parse(answer.messages[0], keys=site.keys.supplier_side).success
+    assert "CS02d" in site.endpoint.settings.of(answer.device)
+
+
+def test_a_certificate_for_another_key_is_refused(site: Site) -> None:
+    """The RTDS certificate certifies a key of the RTDS device, not the emulated one's."""
+    answer = site.endpoint.answer(site.command(_cs02d_with(site, None)))
+    assert not answer.executed
+    assert not parse(answer.messages[0], keys=site.keys.supplier_side).success
+    assert site.endpoint.settings.of(answer.device) == {}

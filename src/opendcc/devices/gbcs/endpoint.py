@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from opendcc.clock import Clock
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import CommandRefused, InvalidArgument, NotAuthorised
@@ -35,7 +38,13 @@ from opendcc.devices.gbcs.arguments import CommandContext, arguments
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
 from opendcc.devices.gbcs.forms import form_for
-from opendcc.devices.gbcs.settings import DEVICE_READS, RECORDED, RecordedSettings, served
+from opendcc.devices.gbcs.settings import (
+    CERTIFICATE_UPDATES,
+    DEVICE_READS,
+    RECORDED,
+    RecordedSettings,
+    served,
+)
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.gbcs.values import FillContext, fill
 from opendcc.devices.results import Result, ok
@@ -158,7 +167,8 @@ class DeviceGbcsEndpoint:
         success = True
         queued = len(device.outbox or [])
         try:
-            args = {"payload": view} if code in RECORDED else arguments(code, ctx)
+            args = {"payload": view} if code in RECORDED or code in CERTIFICATE_UPDATES \
+                else arguments(code, ctx)
             when = dating(code, view)
             if when.cancel:
                 self._cancel(code, device, now)
@@ -193,6 +203,9 @@ class DeviceGbcsEndpoint:
         side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
         if code in RECORDED:
             return ok(self.settings.record(code, device, args["payload"], now), now)
+        if code in CERTIFICATE_UPDATES:
+            self._check_certificate(device, args["payload"])
+            return ok(self.settings.record(code, device, args["payload"], now), now)
         if code in DEVICE_READS:
             # Answered from the device's own certificates by values.PAYLOAD_VALUES.
             if self.keys.certificate(device.eui, "ds") is None:
@@ -210,6 +223,20 @@ class DeviceGbcsEndpoint:
                 read: Callable[..., Result[Any]] = getattr(gsme, row.method)
                 return read(now=now, **args)
         return self.estate.dispatch(code, device.id, now, **args)
+
+    def _check_certificate(self, device: Device, view: Any) -> None:
+        """GBCS 6.15.2 (CS02d): the new certificate must certify a public key this device holds
+        the private key of (its DS or KA key); otherwise the device refuses it."""
+        payload = payload_from_json(view)
+        try:
+            certificate = x509.load_der_x509_certificate(encode_payload(payload)
+                                                         if payload is not None else b"")
+        except ValueError:
+            raise InvalidArgument("the command does not carry an X.509 certificate") from None
+        own = [_spki(c) for usage in ("ds", "ka")
+               if (c := self.keys.certificate(device.eui, usage)) is not None]
+        if _spki(certificate) not in own:
+            raise InvalidArgument(f"the certificate does not certify a key {device.id} holds")
 
     def _hold(self, msg: GbcsMessage, device: Device, at: datetime, args: dict[str, Any]) -> None:
         """GBCS §7.2.10: hold the command until `at` (refused if not in the future); when it
@@ -341,6 +368,11 @@ def addressee(command: bytes) -> str:
         raise MalformedCommand(f"{exc.field} at offset {exc.offset}: {exc.message}") from None
     apdu = frame.apdu if isinstance(frame, GeneralCiphering) else frame
     return apdu.recipient.hyphenated
+
+
+def _spki(certificate: x509.Certificate) -> bytes:
+    """The certified public key, as DER SubjectPublicKeyInfo."""
+    return certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def _has_plaintext(node: Any) -> bool:

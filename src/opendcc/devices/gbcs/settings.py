@@ -47,13 +47,18 @@ RECORDED: dict[str, DeviceType] = {
     "DBCH04": _C,   # Set CHF Sub GHz Configuration
 }
 
+#: Use cases any device type takes: GBCS 6.15.2 Update Device Certificates on Device. The
+#: device checks the certificate before recording it (`endpoint._check_certificate`).
+CERTIFICATE_UPDATES = frozenset({"CS02d"})
+
 #: Reads any device answers from its own credentials, whatever its type (GBCS 6.24).
 DEVICE_READS = frozenset({"CS02e"})  # Provide Device Certificates from Device
 
 
 def served(use_case: str) -> bool:
     """Whether the emulated devices answer this GBCS use case (executed, recorded or read)."""
-    return use_case in USE_CASES or use_case in RECORDED or use_case in DEVICE_READS
+    return use_case in USE_CASES or use_case in RECORDED or use_case in DEVICE_READS \
+        or use_case in CERTIFICATE_UPDATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,7 @@ class RecordedSettings:
 
     def record(self, use_case: str, device: Device, payload: Any, now: datetime) -> Recorded:
         """Take the command's configuration; `WrongDevice` if it is not for this device type."""
-        kind = RECORDED[use_case]
+        kind = RECORDED.get(use_case, device.kind)
         if device.kind is not kind:
             raise WrongDevice(f"{use_case} is for a {kind.value}, not the "
                               f"{device.kind.value} {device.id}")
