@@ -139,7 +139,23 @@ def _value_checks() -> dict[str, Callable[[Any, Any, Site, Answer], None]]:
         # Prepayment Credit Remaining (0x0001), status 0, int32.
         assert bytes.fromhex("0100002b") + credit.to_bytes(4, "little", signed=True) in plain
 
-    return {"GCS14": gas_credit, "ECS17b": import_register, "ECS17d": tou_registers, "ECS17e": tou_registers, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
+    def payment_mode(view: Any, site: Site, ans: Answer) -> None:
+        device: Any = site.estate.device(ans.device)
+        meter = getattr(device, "gsme", None) or device
+        prepayment = meter.payment_mode.value == "prepayment"
+        if view["@type"] == "access-response":
+            account = view["access_response_list_of_data"][0]["elements"]
+            assert [e["value"] for e in account] == [2 if prepayment else 1, 2]
+        else:
+            assert zcl_record(view, 0x0705, 0) == (2 if prepayment else 0)
+
+    def gas_balance(view: Any, site: Site, ans: Answer) -> None:
+        device: Any = site.estate.device(ans.device)
+        gsme = getattr(device, "gsme", None) or device
+        assert zcl_record(view, 0x0705, 1) == gsme.read_meter_balance(site.clock.now()).value.balance * 10
+
+    return {"ECS26j": payment_mode, "GCS21j": payment_mode, "GCS60a": gas_balance,
+            "GCS14": gas_credit, "ECS17b": import_register, "ECS17d": tou_registers, "ECS17e": tou_registers, "GCS13a": gas_register, "ECS82": balance, "GCS60": balance, "ECS45": supply, "GCS33": supply, "ECS40": mpxn,
             "GCS46": mpxn, "ECS52": firmware, "GCS38": firmware, "CS08": firmware, "ECS24": tariff}
 
 

@@ -28,6 +28,7 @@ from opendcc.devices.gbcs.arguments import (
     dlms_items,
 )
 from opendcc.devices.gbcs.templates import ResponseForm
+from opendcc.devices.prepayment import PaymentMode
 from opendcc.devices.supply import SupplyState
 from opendcc.gbcs.payload.axdr import Data, decode_data, encode_data
 from opendcc.gbcs.payload.gbz import GbzComponent, decode_deciphered_zcl, encode_zcl_payload
@@ -230,6 +231,29 @@ def _schedule(ctx: FillContext, node: Any) -> Any:
     return out
 
 
+#: COSEM Account (class 111) account_mode_and_status: payment mode credit (1) or prepayment
+#: (2); account status active (2).
+_DLMS_PAYMENT_MODE = {PaymentMode.CREDIT: 1, PaymentMode.PREPAYMENT: 2}
+_ACCOUNT_ACTIVE = 2
+#: ZCL Prepayment Payment Control Configuration bit "Prepayment Enabled".
+_ZCL_PREPAYMENT_ENABLED = 0x0002
+
+
+def _account_mode(ctx: FillContext, node: Any) -> Any:
+    """ECS26j: the ESME's payment mode, its account active."""
+    out = copy.deepcopy(node)
+    mode, status = out["elements"][:2]
+    mode["value"] = _DLMS_PAYMENT_MODE[_meter(ctx).payment_mode]
+    status["value"] = _ACCOUNT_ACTIVE
+    return out
+
+
+def _payment_control(ctx: FillContext, node: Any) -> Any:
+    """GCS21j: Prepayment Enabled set in prepayment mode; the other bits (not modelled) clear."""
+    prepayment = _meter(ctx).payment_mode is PaymentMode.PREPAYMENT
+    return _set_value(node, _ZCL_PREPAYMENT_ENABLED if prepayment else 0)
+
+
 def _export(ctx: FillContext, node: Any) -> Any:
     return _set_value(node, _meter(ctx).read_export_registers(ctx.now).value.total_wh)
 
@@ -244,6 +268,7 @@ DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
     (1, "0-0:0.2.1.255", 2): _firmware,
     (1, "0-0:94.44.34.11", 2): _mpxn,
     (3, "1-0:2.8.0.255", 2): _export,
+    (111, "0-0:19.0.0.255", 2): _account_mode,
     # Activity calendars of the primary and secondary elements (active attributes 3-5).
     (20, "0-0:13.0.0.255", 3): _seasons,
     (20, "0-0:13.0.0.255", 4): _week_profiles,
@@ -269,6 +294,7 @@ ZCL_VALUES: dict[tuple[int, int], Getter] = {
     (0x0702, 0x0307): _mpxn,
     (0x0702, 0x0206): _firmware,
     (0x0705, 0x0001): _balance,
+    (0x0705, 0x0000): _payment_control,
 }
 
 #: GBCS ASN.1 structure names -> the device value.
