@@ -127,7 +127,7 @@ def test_a_response_is_not_a_command(site: Site) -> None:
 
 def test_a_use_case_the_devices_do_not_serve_is_discarded(site: Site) -> None:
     with pytest.raises(UnsupportedUseCase):
-        site.endpoint.handle(site.command(rtds("GCS31_14.1_SUCCESS_COMMAND_GBCS.HEX")))
+        site.endpoint.handle(site.command(rtds("GCS07_3.1_SUCCESS_COMMAND_GBCS.HEX")))
 
 
 def test_a_refused_command_gets_the_failure_response_and_changes_nothing(site: Site) -> None:

@@ -43,6 +43,7 @@ RECORDED: dict[str, DeviceType] = {
     "GCS09": _P,    # Set Change of Tenancy date (held by the GPF)
     "GCS11": _G,    # Disable Privacy PIN Protection
     "GCS25": _G,    # Set Billing Calendar
+    "GCS31": _G,    # Start Network Data Log
     "GCS36": _G,    # Send CIN to meter
     "DBCH04": _C,   # Set CHF Sub GHz Configuration
 }

@@ -319,6 +319,10 @@ def _fill_dlms(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
             data[i] = getter(ctx, data[i])
 
 
+#: ZCL Start Sampling Response sample ids: the device's one network data log, or invalid.
+_SAMPLE_ID, _SAMPLE_REFUSED = 1, 0xFFFF
+
+
 def _fill_zcl(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
     sent = ctx.command.get("components", []) if isinstance(ctx.command, dict) else []
     for i, component in enumerate(view.get("components", [])):
@@ -338,6 +342,13 @@ def _fill_zcl(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
                 record["attribute_value"] = getter(ctx, record["attribute_value"])
         if not success and payload.get("@type") == "default-response":
             payload["status_code"] = ZCL_FAILURE
+        _sample_id(payload, success)
+
+
+def _sample_id(payload: dict[str, Any], success: bool) -> None:
+    """GCS31: the network data log's sample id, 0xFFFF when the device refused."""
+    if payload.get("command") == "metering/start-sampling-response":
+        payload["fields"]["sample_id"] = _SAMPLE_ID if success else _SAMPLE_REFUSED
 
 
 def _fill_asn1(node: Any, ctx: FillContext) -> Any:
@@ -469,6 +480,8 @@ def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
         if "long_invoke_id_and_priority" in view and isinstance(ctx.command, dict):
             view["long_invoke_id_and_priority"] = ctx.command.get(
                 "long_invoke_id_and_priority", view["long_invoke_id_and_priority"])
+        for component in view.get("components", []):
+            _sample_id(component.get("zcl_frame", {}).get("payload", {}), success)
         return view
     kind = view.get("@type")
     if kind == "access-response":
