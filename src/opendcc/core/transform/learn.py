@@ -805,8 +805,9 @@ def learn_command_forms(reference: Path) -> CommandTables:
 # ---------------------------------------------------------------------------------------------
 # Learned once per reference folder: kept in memory, and on disk when learning is slow.
 
-#: The modules whose code shapes what is learned: a change to any of them is a new cache key.
-_CODE = ("learn.py", "conversions.py", "content.py", "fields.py", "tables.py")
+#: The packages whose code shapes what is learned (the transform itself, and the DUIS, GBCS
+#: and key-store code it reads the reference with): a change to any file is a new cache key.
+_CODE_ROOTS = ("core/transform", "duis", "gbcs", "smki/keystore.py")
 
 
 def _inputs(reference: Path) -> list[Path]:
@@ -824,9 +825,11 @@ def cache_key(reference: Path) -> str:
     digest = hashlib.sha256()
     for p in _inputs(reference):
         digest.update(f"{p.relative_to(reference).as_posix()}\0{p.stat().st_size}\n".encode())
-    here = Path(__file__).parent
-    for name in _CODE:
-        digest.update(hashlib.sha256((here / name).read_bytes()).digest())
+    package = Path(__file__).resolve().parents[2]
+    for root in _CODE_ROOTS:
+        path = package / root
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(hashlib.sha256(source.read_bytes()).digest())
     return digest.hexdigest()[:32]
 
 
