@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from opendcc.gateway.delivery import PendingResponse
@@ -14,12 +14,21 @@ from opendcc.store import outbox as outbox_repo
 from opendcc.store import users as users_repo
 from opendcc.store.engine import Store
 from opendcc.store.tables import outbox as outbox_table
+from opendcc.store.tables import users as users_table
 
 # A refused response (the user's receiver answered 400) is parked this far ahead: recorded,
 # never retried, still visible in the outbox for an operator.
 _PARKED = datetime(9999, 1, 1, tzinfo=UTC)
 # How long a claimed row stays hidden from other workers: longer than one POST can take.
 LEASE = timedelta(seconds=60)
+# In one round trip: how many messages a RequestID already has queued, and where the user's
+# responses go now.
+_NEXT_AND_URL = select(
+    select(func.count()).select_from(outbox_table)
+    .where(outbox_table.c.request_id == bindparam("rid")).scalar_subquery(),
+    select(users_table.c.response_url)
+    .where(users_table.c.user_id == bindparam("uid")).scalar_subquery(),
+)
 
 
 class StoreOutbox:
@@ -43,6 +52,15 @@ class StoreOutbox:
         url = user.response_url if user is not None and user.response_url else ""
         outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url, body=body,
                             now=now, sequence=sequence)
+
+    def enqueue_next_in(self, conn: Connection, user_id: str, request_id: str, body: bytes,
+                        now: datetime) -> int:
+        """Queue one signed message as the next of its RequestID (sequence = how many are
+        queued already) inside the caller's transaction, as `enqueue_in` does; its sequence."""
+        sequence, url = conn.execute(_NEXT_AND_URL, {"rid": request_id, "uid": user_id}).one()
+        outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url or "",
+                            body=body, now=now, sequence=int(sequence))
+        return int(sequence)
 
     def due(self, now: datetime, limit: int) -> list[PendingResponse]:
         """Rows due for an attempt, claimed for this worker for `LEASE` (several gateway

@@ -45,7 +45,6 @@ from opendcc.smki.keystore import KeyStore
 from opendcc.smki.profile import SmkiCertificate, parse_certificate
 from opendcc.smki.repository import CertificateRepository
 from opendcc.store import audit as audit_log
-from opendcc.store import outbox as outbox_repo
 from opendcc.store.engine import Store, open_store
 
 DCC_ID = EUI64.parse("90-B3-D5-1F-30-00-00-02")
@@ -93,8 +92,8 @@ class Services:
         key = _message_id(response)
         body = self.gateway.signer.sign(response)
         with self.store.begin() as conn:
-            sequence = outbox_repo.count_for_request(conn, key)
-            self.outbox.enqueue_in(conn, user.hyphenated, key, sequence, body, self.clock.now())
+            sequence = self.outbox.enqueue_next_in(conn, user.hyphenated, key, body,
+                                                   self.clock.now())
         self.worker.wake()
         return sequence
 
