@@ -311,7 +311,7 @@ def test_patched_skeleton_equals_the_rebuilt_one(template: rtds.Template, keys: 
     try:
         form = form_of(template, keys)
     except CommandNotTabulated:
-        pytest.skip("no command form")
+        pytest.xfail("no command form: the Transform refuses it (CommandNotTabulated)")
     sources = {**fields.leaves(request.body), "@counter": "1300", "@request_counter": "1000",
                "@originator": request.request_id.originator.hyphenated,
                "@target": request.request_id.target.hyphenated,
