@@ -94,12 +94,17 @@ def register(app: typer.Typer) -> None:
             tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
             if tls_client_ca is not None:
                 tls |= {"ssl_ca_certs": str(tls_client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
-        server = uvicorn.Server(uvicorn.Config(create_app(services=services), host=host,
+        from opendcc.smets1.serve import attach_smets1
+
+        gateway_app = create_app(services=services)
+        smets1 = attach_smets1(services, gateway_app)  # SMETS1 route, /smets1 progress, S1SP alerts
+        server = uvicorn.Server(uvicorn.Config(gateway_app, host=host,
                                                port=port, log_level="warning", access_log=False,
                                                **tls))
         try:
             server.run()
         finally:
+            smets1.close()
             services.worker.stop()
             if side is not None:
                 side.router.clock.stop()
