@@ -20,7 +20,7 @@ from benchmarks.report import Section
 from opendcc.client.correlate import correlate
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
-from opendcc.duis.schema import mmc_schema
+from opendcc.duis.xsd import mmc_schema
 from opendcc.gbcs import codec
 from opendcc.smki.keystore import KeyStore
 

@@ -19,8 +19,8 @@ from opendcc.client.receiver import Receiver
 from opendcc.config import reference_dir
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import sign
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64, RequestID
 from opendcc.smki.keystore import KeyStore
 

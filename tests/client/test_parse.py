@@ -21,7 +21,7 @@ from opendcc.client.parse import (
     parse,
 )
 from opendcc.config import reference_dir
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import codec
 from opendcc.ids import EUI64
 from opendcc.smki.keystore import KeyStore

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from opendcc.cli.main import app
 from opendcc.config import reference_dir
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 
 runner = CliRunner()
 

@@ -23,7 +23,7 @@ from opendcc.duis.response_codes import (
     NotRegisteredParty,
     RoleNotEligible,
 )
-from opendcc.duis.schema import validate_duis
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import seed_demo
 from opendcc.inventory.lifecycle import DeviceStatus, DeviceType

@@ -25,7 +25,7 @@ from opendcc.duis.catalogue import CommandVariant, load_catalogue
 from opendcc.duis.request import SR
 from opendcc.duis.response import serialize
 from opendcc.duis.response_codes import DuisError
-from opendcc.duis.schema import validate_duis
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import seed_demo
 from opendcc.smki.keystore import KeyStore

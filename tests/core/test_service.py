@@ -43,7 +43,7 @@ from opendcc.duis.response_codes import (
     WrongCommandVariant,
     WrongEndpoint,
 )
-from opendcc.duis.schema import validate_duis
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import demo_devices, seed_demo
 from opendcc.inventory.lifecycle import DeviceStatus

@@ -16,7 +16,7 @@ from opendcc.duis.response_codes import (
     ResponseCode,
     all_error_classes,
 )
-from opendcc.duis.schema import validate_duis
+from opendcc.duis.xsd import validate_duis
 from opendcc.smki.keystore import KeyStore
 
 from .conftest import Signer

@@ -12,7 +12,7 @@ from opendcc.duis.response_codes import (
     all_error_classes,
     meaning,
 )
-from opendcc.duis.schema import xsd_dir
+from opendcc.duis.xsd import xsd_dir
 
 
 def _xsd_codes() -> list[str]:

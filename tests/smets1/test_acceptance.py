@@ -16,8 +16,8 @@ import dcctool
 from opendcc.clock import SimulatedClock
 from opendcc.duis.response import serialize
 from opendcc.duis.response_codes import ResponseCode
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import verify
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64, MPxN
 from opendcc.inventory.model import Registration
 from opendcc.smets1 import tables as t

@@ -12,8 +12,8 @@ from lxml import etree
 
 import dcctool
 from opendcc.clock import SimulatedClock
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import verify
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64, MPxN
 from opendcc.inventory.model import Registration
 from opendcc.smets1.alerts import S1SP_ALERT_CODES, S1SP_DCC_ALERT_CODE, S1SPAlertRelay

@@ -14,7 +14,7 @@ from lxml import etree
 from opendcc.client.mmc import document
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
-from opendcc.duis.schema import validate_duis, validate_mmc
+from opendcc.duis.xsd import validate_duis, validate_mmc
 from opendcc.ids import EUI64
 from opendcc.smets1.migration import DCC_ID
 from opendcc.smets1.response import S1SPSigner, Smets1Outcome, signed_response

@@ -9,8 +9,8 @@ import pytest
 
 from opendcc.clock import SimulatedClock
 from opendcc.duis.response_codes import ResponseCode
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import verify
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64
 from opendcc.smets1.migration import DCC_ID, AuthorisationLine, MigrationEngine
 from opendcc.smets1.models import MODELS, eligible

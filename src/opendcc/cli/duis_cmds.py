@@ -16,7 +16,7 @@ from opendcc.duis.catalogue import ServiceRequestVariant, load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
 from opendcc.duis.response_codes import DuisError, meaning
-from opendcc.duis.schema import validate_duis
+from opendcc.duis.xsd import validate_duis
 from opendcc.ids import EUI64, InvalidIdentifier
 
 srv_app = typer.Typer(name="srv", help="The DUIS Service Request Variant catalogue.",

@@ -28,8 +28,8 @@ from opendcc.config import data_dir
 from opendcc.duis.catalogue import Catalogue, CommandVariant, load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.response_codes import DuisError
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import sign, verify
+from opendcc.duis.xsd import validate_duis
 from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import EUI64, RequestID
 from opendcc.smki.keystore import KeyStore, KeyUsage, normalise_issuer

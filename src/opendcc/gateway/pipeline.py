@@ -34,8 +34,8 @@ from opendcc.duis.response_codes import (
     SignerNotOriginator,
     WrongContentType,
 )
-from opendcc.duis.schema import validate_duis
 from opendcc.duis.xmldsig import CertificateLookup, sign, verify
+from opendcc.duis.xsd import validate_duis
 from opendcc.gateway.logs import log_event
 from opendcc.gateway.metrics import Metrics
 from opendcc.ids import EUI64, RequestID

@@ -9,7 +9,7 @@ from opendcc.client.parse import parse
 from opendcc.devices.events import EMERGENCY_CREDIT_ACTIVATED
 from opendcc.devices.gbcs.alerts import GNCA, is_critical_alert
 from opendcc.devices.gbcs.templates import shape
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import codec
 from opendcc.gbcs.codec import MessageKind, Verification
 from opendcc.gbcs.payloads import payload_json

@@ -15,7 +15,7 @@ from opendcc.config import reference_dir
 from opendcc.devices.events import FUTURE_DATED_EXECUTION
 from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.templates import shape
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import codec
 from opendcc.gbcs.codec import MessageKind, Verification
 from opendcc.gbcs.date_time import DateTime

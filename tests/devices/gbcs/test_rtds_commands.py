@@ -19,7 +19,7 @@ from opendcc.devices.gbcs.endpoint import Answer
 from opendcc.devices.gbcs.settings import served as is_served
 from opendcc.devices.gbcs.templates import shape, shape_key
 from opendcc.devices.gbcs.values import gas_volume_milli_m3
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import decode, decrypt_payload
 from opendcc.gbcs.codec import GbcsMessage, Verification
 from opendcc.gbcs.payload.axdr import decode_data

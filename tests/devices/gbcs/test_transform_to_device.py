@@ -21,7 +21,7 @@ from opendcc.devices.gbcs.settings import served as is_served
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
 from opendcc.duis.response_codes import DuisError
-from opendcc.duis.schema import validate_mmc
+from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import codec
 
 TEMPLATES = sorted((reference_dir() / "duis" / "templates").glob("*.XML"))

@@ -8,7 +8,7 @@ import pytest
 
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.response_codes import SchemaInvalid
-from opendcc.duis.schema import mmc_schema, validate_duis
+from opendcc.duis.xsd import mmc_schema, validate_duis
 
 from .support import SAMPLES, TEMPLATES
 
