@@ -27,6 +27,7 @@ import httpx
 from lxml import etree
 
 from opendcc.config import reference_dir
+from opendcc.core.alerts import device_alert_message, power_outage_message
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.request import SR
 from opendcc.duis.response import build_response, payload_element
@@ -260,36 +261,18 @@ def future_dated_alert(vector: Vector, now: datetime) -> etree._Element:
                           payload=message, response_id=request_id.response_id())
 
 
-def _alert(response_id: str, now: datetime, body: etree._Element) -> etree._Element:
-    # build_response gives the header; an alert's Body holds an alert, not a ResponseMessage.
-    root = build_response(None, ResponseCode.I0, now=now, service_reference=None, variant=None,
-                          response_id=response_id)
-    holder = root.find(_sr("Body"))
-    assert holder is not None
-    holder.remove(holder[0])
-    holder.append(body)
-    return root
-
-
 def device_alert(vector: Vector, alert_code: str, now: datetime) -> etree._Element:
-    """DUIS 5.4 §3.5 DeviceAlertMessage: the device's GBCS alert, ResponseID device:user:counter."""
+    """DUIS 5.4 §3.5 DeviceAlertMessage, built by the DCC's own alert builder (`core.alerts`):
+    the device's GBCS alert, ResponseID device:user:counter."""
     apdu = vector.apdu
-    message = etree.Element(_sr("DeviceAlertMessage"), nsmap={"sr": SR})
-    etree.SubElement(message, _sr("AlertCode")).text = alert_code
-    etree.SubElement(message, _sr("GBCSPayload")).text = _b64(vector.octets)
     response_id = f"{apdu.originator}:{apdu.recipient}:{apdu.originator_counter}"
-    return _alert(response_id, now, message)
+    return device_alert_message(alert_code, vector.octets, response_id, now)
 
 
 def dcc_alert(user: EUI64, counter: int, now: datetime) -> etree._Element:
-    """DUIS 5.4 DCCAlertMessage AD1 (power outage) for the demo premises, from the DCC."""
-    message = etree.Element(_sr("DCCAlertMessage"), nsmap={"sr": SR})
-    etree.SubElement(message, _sr("DCCAlertCode")).text = "AD1"
-    outage = etree.SubElement(etree.SubElement(message, _sr("DCCAlert")), _sr("PowerOutageEvent"))
-    etree.SubElement(outage, _sr("CommsHubDeviceID")).text = CHF.hyphenated
-    etree.SubElement(outage, _sr("StartDateTime")).text = "2026-01-01T00:00:00Z"
-    etree.SubElement(outage, _sr("MPxN")).text = "1312345678111"
-    return _alert(f"{DCC_ID}:{user}:{counter}", now, message)
+    """DUIS 5.4 DCCAlertMessage AD1 (power outage) for the demo premises, built by `core.alerts`."""
+    return power_outage_message(CHF.hyphenated, datetime(2026, 1, 1, tzinfo=UTC),
+                                "1312345678111", f"{DCC_ID}:{user}:{counter}", now)
 
 
 def alert_code_of(vector: Vector) -> str:
