@@ -52,9 +52,9 @@ class DontCare(Data):
 
 
 @dataclass(frozen=True)
-class Array(Data):
-    TYPE = "array"
-    TAG = 1
+class _Elements(Data):
+    """What ARRAY and STRUCTURE share on the wire: an element count, then each element."""
+
     elements: tuple[Data, ...] = ()
 
     def write_value(self, out: bytearray) -> None:
@@ -64,15 +64,15 @@ class Array(Data):
 
 
 @dataclass(frozen=True)
-class Structure(Data):
+class Array(_Elements):
+    TYPE = "array"
+    TAG = 1
+
+
+@dataclass(frozen=True)
+class Structure(_Elements):
     TYPE = "structure"
     TAG = 2
-    elements: tuple[Data, ...] = ()
-
-    def write_value(self, out: bytearray) -> None:
-        out += ber_length_bytes(len(self.elements), self.length_form)
-        for e in self.elements:
-            write_data(e, out)
 
 
 @dataclass(frozen=True)
