@@ -20,7 +20,8 @@ Repeat groups build an xDLMS array item by item from a repeated DUIS element; `w
 `paths`, `roles`, `devices` and `dating` say which requests a form is for (`selection.py`).
 
 The tables are learned from the reference folder on first use (`learn.py`); nothing derived
-from the reference material is part of opendcc's source.
+from the reference material is part of opendcc's source. Use cases with no RTDS vector get
+forms written from the GBCS specification (`authored/`), added after the learned ones.
 """
 
 from __future__ import annotations
@@ -163,9 +164,13 @@ def read_tables(text: str) -> CommandTables:
 def _tables_for(reference: str) -> CommandTables:
     from pathlib import Path
 
+    from opendcc.core.transform.authored import authored_form_data
     from opendcc.core.transform.learn import load_command_data
 
-    return tables_from_data(load_command_data(Path(reference))[0])
+    data = load_command_data(Path(reference))[0]
+    learned = {f["name"] for f in data["forms"]}
+    authored = [f for f in authored_form_data() if f["name"] not in learned]
+    return tables_from_data({**data, "forms": [*data["forms"], *authored]})
 
 
 def default_tables() -> CommandTables:

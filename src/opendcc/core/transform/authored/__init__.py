@@ -1,0 +1,19 @@
+"""Command forms written from the GBCS specification, for use cases the reference folder has
+no RTDS Command vector for (so `learn.py` cannot learn them).
+
+Each module holds the forms of one family of devices as the same JSON-able data the learned
+tables use (`tables.tables_from_data`): the payload skeleton as the payload codec's JSON view,
+the Grouping Header facts and the bindings from DUIS body paths. A learned form of the same
+name wins: the authored ones only fill gaps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opendcc.core.transform.authored import electricity, gas, hub, security
+
+
+def authored_form_data() -> list[dict[str, Any]]:
+    """Every authored command form, as raw table data."""
+    return [*electricity.forms(), *gas.forms(), *hub.forms(), *security.forms()]

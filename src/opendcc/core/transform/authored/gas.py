@@ -1,0 +1,10 @@
+"""Authored command forms for use cases of the GSME and the GPF (gas meter and its proxy) that have no RTDS vector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def forms() -> list[dict[str, Any]]:
+    """The authored forms of this family, as raw table data (`tables._form`)."""
+    return []
