@@ -34,8 +34,8 @@ from opendcc.duis.response_codes import (
     WrongEndpoint,
 )
 from opendcc.ids import EUI64, RequestID
-from opendcc.inventory.lifecycle import statuses_for
 from opendcc.inventory.model import Device, Registration
+from opendcc.inventory.smi_status import admits, statuses_for
 
 # Registered-party roles by kind of meter point: an MPAN (13 digits) is electricity, an MPRN gas.
 _SUPPLIER_ROLES: Final = {True: frozenset({"IS", "ES"}), False: frozenset({"GS"})}
@@ -115,9 +115,9 @@ def check_device(
             f"user {user.user_id} is not the registered {'/'.join(sorted(eligible))} for "
             f"device {target} ({points})"
         )
-    if device.status not in statuses_for(srv.variant):  # reads (4.x): only once in service
+    if not admits(device.status, srv.variant):  # the SMI Status table (inventory.smi_status)
         raise DeviceStatusInvalid(
             f"device {target} is {device.status}; SRV {srv.variant} needs one of "
-            f"{', '.join(sorted(statuses_for(srv.variant)))}"
+            f"{', '.join(sorted(statuses_for(srv.variant))) or 'none'}"
         )
     return device

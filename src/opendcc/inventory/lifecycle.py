@@ -59,27 +59,7 @@ TRANSITIONS: Final[dict[DeviceStatus, frozenset[DeviceStatus]]] = {
     S.WITHDRAWN: frozenset(),
 }
 
-# Statuses in which the DCC sends device Service Requests to a device at all (others: E5).
-# Suspended devices still take the firmware SRVs that can bring them back onto the CPL.
-REACHABLE_STATUSES: Final = frozenset(
-    {S.INSTALLED_NOT_COMMISSIONED, S.COMMISSIONED, S.RECOVERED, S.SUSPENDED, S.WHITELISTED}
-)
-
-
-# Service References the DCC sends only to a device in service: the reads (4.x). Before
-# commissioning a meter takes what installs and commissions it; its data is read afterwards.
-IN_SERVICE_ONLY: Final = frozenset({"4"})
-IN_SERVICE_STATUSES: Final = frozenset({S.COMMISSIONED, S.RECOVERED})
-
-
-def statuses_for(srv_variant: str) -> frozenset[DeviceStatus]:
-    """The SMI statuses in which the DCC sends SRV `srv_variant` to a device (else E5)."""
-    return IN_SERVICE_STATUSES if srv_variant.split(".")[0] in IN_SERVICE_ONLY else REACHABLE_STATUSES
-
-
-def addressable(status: DeviceStatus, srv_variant: str) -> bool:
-    """True if the DCC sends SRV `srv_variant` to a device in `status`."""
-    return status in statuses_for(srv_variant)
+# Which device SRVs the DCC sends to a device in each status: `inventory.smi_status`.
 
 
 class IllegalTransition(ValueError):
