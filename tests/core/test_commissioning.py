@@ -268,3 +268,22 @@ def test_whitelist_join_commission_walks_the_table(service: DataService) -> None
 def test_a_device_srv_without_inventory_effect_changes_nothing(service: DataService) -> None:
     with service.store.begin() as conn:
         assert commissioning.apply_device_success(conn, "4.1.1", EUI64.parse(ESME), NOW) is None
+
+
+def test_a_device_joining_again_keeps_its_status(service: DataService) -> None:
+    with service.store.begin() as conn:
+        rejoined = commissioning.record_han_join(conn, EUI64.parse(ESME), NOW)
+    assert rejoined.status is DeviceStatus.COMMISSIONED
+
+
+def test_a_join_of_a_device_not_in_inventory_is_e19(service: DataService) -> None:
+    with service.store.begin() as conn, pytest.raises(DeviceUnknown):
+        commissioning.record_han_join(conn, EUI64.parse("11-22-33-44-55-66-77-88"), NOW)
+
+
+def test_a_join_of_a_decommissioned_device_is_e5_and_changes_nothing(service: DataService) -> None:
+    with service.store.begin() as conn:
+        inventory_repo.set_status(conn, EUI64.parse(GSME), DeviceStatus.DECOMMISSIONED)
+    with service.store.begin() as conn, pytest.raises(DeviceStatusInvalid):
+        commissioning.record_han_join(conn, EUI64.parse(GSME), NOW)
+    assert _status(service.store, GSME) is DeviceStatus.DECOMMISSIONED

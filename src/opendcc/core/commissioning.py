@@ -370,10 +370,21 @@ def apply_device_success(conn: Connection, srv: str, target: EUI64, now: datetim
     return moved
 
 
+# Statuses a device keeps when it joins a HAN again (a power cycle, a hub exchange): it has
+# been installed already.
+_JOINED_ALREADY: Final = frozenset({S.INSTALLED_NOT_COMMISSIONED, S.COMMISSIONED, S.RECOVERED,
+                                    S.SUSPENDED})
+
+
 def record_han_join(conn: Connection, device_id: EUI64, now: datetime) -> Device:
-    """The CHF reports a whitelisted device joined its HAN: InstalledNotCommissioned."""
+    """The CHF reports a whitelisted device joined its HAN: InstalledNotCommissioned.
+
+    A device already installed keeps its status; E19 for a device not in the inventory, E5
+    for one the lifecycle does not let become InstalledNotCommissioned (Decommissioned,
+    Withdrawn, Recovery).
+    """
     device = require_device(conn, device_id)
-    if device.status is S.INSTALLED_NOT_COMMISSIONED:
+    if device.status in _JOINED_ALREADY:
         return device
     return move(conn, device, S.INSTALLED_NOT_COMMISSIONED, "HAN join", now)
 

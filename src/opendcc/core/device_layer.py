@@ -27,7 +27,12 @@ from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
 from opendcc.core.alerts import AlertRouter, Deliver, Parties
-from opendcc.core.commissioning import DeviceEffect, apply_device_success, device_effect
+from opendcc.core.commissioning import (
+    DeviceEffect,
+    apply_device_success,
+    device_effect,
+    record_han_join,
+)
 from opendcc.core.routing import RoutedCommand, WanRouter, execution_time
 from opendcc.core.scheduler import (
     FREQUENCIES,
@@ -304,7 +309,9 @@ class DeviceSide:
 
     def follow_inventory(self, store: Store) -> None:
         """When a device carries out 8.11, 8.1.1 or 8.7, apply the inventory change
-        (`commissioning.apply_device_success`) in its own transaction."""
+        (`commissioning.apply_device_success`) in its own transaction; when a whitelisted
+        device joins a hub's HAN, record the join (`commissioning.record_han_join`:
+        InstalledNotCommissioned)."""
 
         def apply(routed: RoutedCommand) -> None:
             effect = routed.effect
@@ -317,7 +324,16 @@ class DeviceSide:
                 _log.warning("SRV %s carried out by %s, inventory not updated: %s",
                              effect.srv, effect.target, exc)
 
+        def joined(device_id: str, at: datetime) -> None:
+            try:
+                with store.begin() as conn:
+                    record_han_join(conn, EUI64.parse(device_id), at)
+            except DuisError as exc:  # e.g. a device the inventory does not hold: the hub's word
+                _log.warning("HAN join of %s not recorded in the inventory: %s", device_id, exc)
+
         self.router.on_effect = apply
+        for premises in self.estate.premises:
+            premises.chf.on_join = joined
 
     def close(self) -> None:
         """Stop the wall-clock scheduler the devices run on, if it is a `TimerThread`."""

@@ -9,7 +9,8 @@ to the WAN (the simulated WAN drives these) and is the premises' time source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -43,6 +44,9 @@ class CHF(Device):
     historic_log: tuple[HanEntry, ...] = ()
     powered: bool = True
     wan_connected: bool = True
+    #: Told (device ID, time) when a whitelisted device joins the HAN: how the DCC hears of a
+    #: join (`core.device_layer.DeviceSide.follow_inventory` records it in the inventory).
+    on_join: Callable[[str, datetime], object] | None = field(default=None, repr=False)
 
     def entry(self, device: str) -> HanEntry | None:
         """The Device Log entry for `device`, if any."""
@@ -90,6 +94,8 @@ class CHF(Device):
         joined = replace(e, joined=True, join_until=None)
         self.device_log = tuple(joined if x is e else x for x in self.device_log)
         self.log_event(DEVICE_JOINED, now, device)
+        if self.on_join is not None:
+            self.on_join(device, now)
         return ok(joined, now)
 
     def remove_device_from_device_log(self, device: str, now: datetime) -> Result[HanEntry]:
