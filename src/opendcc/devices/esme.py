@@ -5,13 +5,17 @@ its profile ECS22a and daily log ECS21c) fed by rooftop PV where the premises ha
 secondary tariff element for twin-element meters (ECS01c/d, ECS24b), a load switch that can be
 closed remotely (ECS42) and load limiting (ECS27, ECS28a/b): when average demand over a
 half-hour exceeds the threshold the counter rises and, if configured, the supply is disabled
-for the restoration period and then re-enabled with alert 0x8F34.
+for the restoration period and then re-enabled with alert 0x8F34. It keeps the maximum
+demand registers (highest half-hour average import, and import within the configurable time
+period ECS37 sets; ECS57 resets them), the export MPAN (ECS39b), whether the tariff block
+counters reset daily (ECS48), the randomised offset limit (ECS26c) and the voltage
+configuration (ECS29b).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import ClassVar
 
 from opendcc.devices import profile_log
@@ -26,6 +30,7 @@ from opendcc.devices.registers import ExportRegisters, register_at
 from opendcc.devices.results import Outcome, Result, ok
 from opendcc.devices.supply import DisableCause, SupplyState, SupplyStatus, SupplyTamperState
 from opendcc.devices.tariff import Tariff
+from opendcc.ids import MPxN
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,22 @@ class LoadLimitData:
     counter: int
 
 
+@dataclass(frozen=True, slots=True)
+class MaxDemand:
+    """ECS18a/ECS18b maximum demand registers: the highest half-hour average active power (W)
+    imported, exported, and imported within the configurable time period (ECS37)."""
+
+    import_w: int = 0
+    export_w: int = 0
+    period_import_w: int = 0
+
+
+#: ECS57: the maximum demand registers a reset can name.
+MAX_DEMAND_REGISTERS = frozenset({"import_w", "export_w", "period_import_w"})
+#: SMETS2 default randomised offset limit (seconds) for ESME-initiated reads and alerts.
+DEFAULT_RANDOMISED_OFFSET_LIMIT_S = 0
+
+
 @dataclass(slots=True, eq=False)
 class ESME(Meter):
     """An electricity meter (single element, with a secondary tariff element)."""
@@ -62,6 +83,12 @@ class ESME(Meter):
     secondary_tariff: Tariff | None = None
     load_limit: LoadLimitConfig | None = None
     load_limit_counter: int = 0
+    max_demand: MaxDemand = MaxDemand()
+    max_demand_period: tuple[time, time] | None = None
+    export_mpan: MPxN | None = None
+    daily_block_counter_reset: bool = False
+    randomised_offset_limit_s: int = DEFAULT_RANDOMISED_OFFSET_LIMIT_S
+    voltage_configuration: tuple[tuple[str, int], ...] = ()
 
     def export_register(self, at: datetime) -> int:
         """Cumulative export (Wh): all PV generation is exported while the supply is on."""
@@ -131,6 +158,53 @@ class ESME(Meter):
         self.settle(now)
         return ok(LoadLimitData(self.load_limit, self.load_limit_counter), now)
 
+    # Maximum demand, export MPAN, configuration -------------------------------------------
+
+    def set_max_demand_period(self, start: time, end: time,
+                              now: datetime) -> Result[tuple[time, time]]:
+        """ECS37: the daily time period of the configurable maximum demand register."""
+        self.settle(now)
+        self.max_demand_period = (start, end)
+        return ok((start, end), now)
+
+    def reset_max_demand(self, registers: frozenset[str], now: datetime) -> Result[MaxDemand]:
+        """ECS57: zero the named maximum demand registers (`MAX_DEMAND_REGISTERS`)."""
+        unknown = registers - MAX_DEMAND_REGISTERS
+        if not registers or unknown:
+            raise InvalidArgument(f"no maximum demand register {sorted(unknown) or 'named'}")
+        self.settle(now)
+        kept = {name: getattr(self.max_demand, name) for name in MAX_DEMAND_REGISTERS - registers}
+        self.max_demand = MaxDemand(**kept)
+        return ok(self.max_demand, now)
+
+    def read_max_demand(self, now: datetime) -> Result[MaxDemand]:
+        """ECS18a/ECS18b: the maximum demand registers."""
+        self.settle(now)
+        return ok(self.max_demand, now)
+
+    def set_export_mpan(self, mpan: MPxN, now: datetime) -> Result[MPxN]:
+        """ECS39b: the export MPAN (the import one is `mpxn`, ECS39a)."""
+        if not mpan.is_mpan:
+            raise InvalidArgument(f"{mpan} is not an MPAN")
+        self.export_mpan = mpan
+        return ok(mpan, now)
+
+    def set_daily_block_counter_reset(self, on: bool, now: datetime) -> Result[bool]:
+        """ECS48: whether the tariff block counter matrix resets every day."""
+        self.daily_block_counter_reset = on
+        return ok(on, now)
+
+    def read_randomisation(self, now: datetime) -> Result[int]:
+        """ECS26c: the randomised offset limit (s)."""
+        return ok(self.randomised_offset_limit_s, now)
+
+    def set_voltage_configuration(self, settings: tuple[tuple[str, int], ...],
+                                  now: datetime) -> Result[tuple[tuple[str, int], ...]]:
+        """ECS29a-d: RMS voltage thresholds and periods, by setting name (V and s)."""
+        self.voltage_configuration = tuple(sorted({**dict(self.voltage_configuration),
+                                                   **dict(settings)}.items()))
+        return ok(self.voltage_configuration, now)
+
     def _before_half_hour(self, start: datetime, end: datetime) -> None:
         if self.supply_cause is DisableCause.LOAD_LIMIT and self.off and self.off[-1][1] is not None:
             restore_at = self.off[-1][1]
@@ -140,6 +214,7 @@ class ESME(Meter):
                 self.raise_alert(SUPPLY_ENABLED_AFTER_LOAD_LIMIT, restore_at)
 
     def _after_half_hour(self, acc: Accounts, end: datetime, wh: int) -> None:
+        self._track_max_demand(end, wh * 2)
         limit = self.load_limit
         if limit is None or wh * 2 <= limit.threshold_w:
             return
@@ -148,3 +223,16 @@ class ESME(Meter):
             self.off = (*self.off, (end, end + limit.restoration_period))
             self.supply_state = SupplyState.DISABLED
             self.supply_cause = DisableCause.LOAD_LIMIT
+
+    def _track_max_demand(self, end: datetime, demand_w: int) -> None:
+        """Raise the maximum demand registers with the half-hour ending at `end` (its average
+        import `demand_w`); the configurable one only inside the ECS37 period."""
+        md = self.max_demand
+        period = self.max_demand_period
+        start = (end - timedelta(minutes=30)).time()
+        in_period = period is not None and (period[0] <= start < period[1] if period[0] <= period[1]
+                                            else start >= period[0] or start < period[1])
+        if demand_w > md.import_w or (in_period and demand_w > md.period_import_w):
+            self.max_demand = MaxDemand(max(md.import_w, demand_w), md.export_w,
+                                        max(md.period_import_w, demand_w) if in_period
+                                        else md.period_import_w)

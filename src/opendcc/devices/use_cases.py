@@ -98,6 +98,13 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS27", _E, "read_load_limit_data", False),
     ("ECS28a", _E, "set_load_limit_configuration", True),
     ("ECS28b", _E, "reset_load_limit_counter", True),
+    # Maximum demand, export MPAN, ESME configuration (forms authored from GBCS: no RTDS vector)
+    ("ECS37", _E, "set_max_demand_period", True),
+    ("ECS57", _E, "reset_max_demand", True),
+    ("ECS39b", _E, "set_export_mpan", True),
+    ("ECS48", _E, "set_daily_block_counter_reset", True),
+    ("ECS26c", _E, "read_randomisation", False),
+    ("ECS29b", _E, "set_voltage_configuration", True),
     # Configuration, clock, identity
     ("ECS39a", _E, "set_mpxn", True),
     ("GCS41", _G, "set_mpxn", True),

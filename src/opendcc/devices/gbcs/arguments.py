@@ -532,4 +532,7 @@ ARGUMENTS: dict[str, Reader] = {
 
 def arguments(use_case: str, ctx: CommandContext) -> dict[str, Any]:
     """The keyword arguments for the use case's device method (none for most reads)."""
-    return ARGUMENTS.get(use_case, _none)(ctx)
+    # Imported here: the authored readers are built on this module's payload helpers.
+    from opendcc.devices.gbcs.authored_electricity import ARGUMENTS as AUTHORED_ELECTRICITY
+
+    return (ARGUMENTS.get(use_case) or AUTHORED_ELECTRICITY.get(use_case) or _none)(ctx)

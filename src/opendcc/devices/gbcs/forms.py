@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from opendcc.config import reference_dir
+from opendcc.devices.gbcs.authored_electricity import response_form as authored_response_form
 from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
 from opendcc.devices.gbcs.settings import served
@@ -305,14 +306,16 @@ def form_for(use_case: str, command_view: Any, *, success: bool,
              critical: bool = False) -> ResponseForm | None:
     """The response form for a command: built from GBCS knowledge where it can be
     (`built_form`), else learned: same use case and command shape, else the use case's first
-    learned form with that outcome, else its first; None if the use case has none. Raises
+    learned form with that outcome, else its first; a use case without learned forms gets
+    the Response of a read whose attributes' GBCS types are known
+    (`authored_electricity.response_form`), else None. Raises
     `ResponseFormsUnavailable` when a learned form is needed and there is no reference folder."""
     built = built_form(use_case, command_view, critical=critical)
     if built is not None:
         return built
     rows = forms().get(use_case, ())
     if not rows:
-        return None
+        return authored_response_form(use_case, command_view, critical=critical)
     key = shape_key(command_view)
     for candidates in ([r for r in rows if r.command_shape == key and r.success == success],
                        [r for r in rows if r.command_shape == key],

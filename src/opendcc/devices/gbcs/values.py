@@ -27,6 +27,7 @@ from opendcc.devices.gbcs.arguments import (
     STANDING_CHARGE,
     dlms_items,
 )
+from opendcc.devices.gbcs.authored_electricity import DLMS_VALUES as AUTHORED_ELECTRICITY
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.prepayment import PaymentMode
 from opendcc.devices.supply import SupplyState
@@ -281,6 +282,8 @@ DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
     # ESME non-disablement calendar (ECS26a): special days and schedule.
     (11, "0-0:11.0.2.255", 2): _special_days,
     (10, "0-0:12.0.1.255", 2): _schedule,
+    # ESME reads of use cases without an RTDS vector (authored_electricity.py).
+    **AUTHORED_ELECTRICITY,
 }
 
 #: (cluster id, attribute id) of a ZCL read -> the device value in the response record.

@@ -1,0 +1,283 @@
+"""ESME use cases that have no RTDS vector: their arguments, reads and Response structures
+written from GBCS, as the DCC's authored command forms (`core.transform.authored.electricity`)
+send them.
+
+Three tables, each merged into the general one by a one-line hook:
+
+- `ARGUMENTS` (into `arguments.arguments`): the device method's arguments read from the
+  command: ECS37 maximum demand period, ECS57 registers to reset, ECS39b export MPAN, ECS48
+  daily block counter reset, ECS29b polyphase voltage configuration.
+- `DLMS_VALUES` (into `values.DLMS_VALUES`): what the ESME reports for a COSEM attribute:
+  active power import (ECS17c), load limit configuration and counter (ECS27), the export
+  profile (ECS22a), the randomised offset limit (ECS26c), the export MPAN, and the maximum
+  demand registers ECS18a/b read and ECS57 resets.
+- `READ_TYPES` (through `response_form`, into `forms.form_for`): the data type GBCS gives
+  each of those attributes, so a read of them gets its access-response without a vector:
+  one data node per get, result success, values filled by `values.fill`.
+
+The COSEM objects are the ones the authored command forms name; docs/transform.md
+("Authored forms") says which are confirmed from GBCS and which follow a sibling use case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from opendcc.devices.errors import InvalidArgument
+from opendcc.devices.gbcs.arguments import (
+    CommandContext,
+    dlms_action,
+    dlms_items,
+    dlms_value,
+    scalar,
+)
+from opendcc.devices.gbcs.templates import ResponseForm, shape_key
+from opendcc.ids import MPxN
+
+if TYPE_CHECKING:
+    from opendcc.devices.gbcs.values import FillContext
+
+# --- COSEM objects (GBCS; see the command forms for which are confirmed) -----------------------
+
+ACTIVE_POWER_IMPORT = "1-0:1.7.0.255"
+LOAD_LIMIT_SUPPLY_ACTION = "0-0:94.44.0.3"
+LOAD_LIMIT_THRESHOLD = "0-0:94.44.128.7"
+LOAD_LIMIT_PERIOD = "0-0:94.44.128.6"
+LOAD_LIMIT_RESTORATION = "0-0:94.44.128.8"
+LOAD_LIMIT_COUNTER = "0-0:94.44.42.255"
+EXPORT_PROFILE = "0-0:99.1.1.255"
+RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.8"
+EXPORT_MPAN = "0-0:94.44.34.12"
+DAILY_BLOCK_COUNTER_RESET = "0-0:94.44.0.17"
+MAX_DEMAND_SCHEDULE = "0-0:12.0.0.255"
+#: Extended Register (class 4) -> the ESME's maximum demand register (`esme.MaxDemand`).
+MAX_DEMAND_REGISTERS = {"1-0:1.6.0.255": "import_w", "1-0:2.6.0.255": "export_w",
+                        "1-0:1.6.1.255": "period_import_w"}
+#: The RMS voltage Limiters (class 71) and the DUIS name of what each watches.
+VOLTAGE_LIMITERS = {"0-0:17.0.1.255": "RMSExtremeOverVoltage",
+                    "0-0:17.0.2.255": "RMSExtremeUnderVoltage",
+                    "0-0:17.0.3.255": "RMSVoltageSag", "0-0:17.0.4.255": "RMSVoltageSwell"}
+#: OBIS group C of each phase's voltage objects.
+PHASE_GROUPS = {32: 1, 52: 2, 72: 3}
+
+#: COSEM units (Blue Book): W.
+UNIT_W = 27
+#: Seconds from the UNIX epoch to 2000-01-01, the epoch of GBCS UTC double-long-unsigned times.
+_EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
+#: Log reads run over the day before the command time, as `arguments.LOG_WINDOW`.
+_LOG_WINDOW = timedelta(days=1)
+#: Element of a Schedule (class 10) entry holding its switch_time.
+_SWITCH_TIME = 4
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+def _cosem_time(node: Any) -> time:
+    raw = bytes.fromhex(str(scalar(node)))
+    if len(raw) != 4 or raw[0] > 23 or raw[1] > 59 or raw[2] > 59:
+        raise InvalidArgument(f"{raw.hex()} is not a COSEM time of day")
+    return time(raw[0], raw[1], raw[2])
+
+
+def _max_demand_period(ctx: CommandContext) -> dict[str, Any]:
+    """ECS37: the Schedule's two entries: switch_time of the first starts the period, of the
+    second ends it."""
+    node = dlms_value(ctx.view, 10, MAX_DEMAND_SCHEDULE, 2)
+    entries = node.get("elements", []) if isinstance(node, dict) else []
+    if len(entries) != 2:
+        raise InvalidArgument("the maximum demand schedule needs a start and an end entry")
+    start, end = (_cosem_time(e["elements"][_SWITCH_TIME]) for e in entries)
+    return {"start": start, "end": end}
+
+
+def _max_demand_reset(ctx: CommandContext) -> dict[str, Any]:
+    """ECS57: Extended Register method 1 (reset) on each register to zero."""
+    registers = frozenset(name for obis, name in MAX_DEMAND_REGISTERS.items()
+                          if dlms_action(ctx.view, 4, obis, 1) is not None)
+    return {"registers": registers}
+
+
+def _export_mpan(ctx: CommandContext) -> dict[str, Any]:
+    """ECS39b: the export MPAN, UTF-8 digits."""
+    node = dlms_value(ctx.view, 1, EXPORT_MPAN, 2)
+    if node is None:
+        raise InvalidArgument("the command does not set the export MPAN")
+    try:
+        return {"mpan": MPxN.parse(bytes.fromhex(str(scalar(node))).decode("utf-8"))}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"not an MPAN: {exc}") from None
+
+
+def _daily_block_reset(ctx: CommandContext) -> dict[str, Any]:
+    """ECS48: a boolean, non-zero for on."""
+    node = dlms_value(ctx.view, 1, DAILY_BLOCK_COUNTER_RESET, 2)
+    if node is None:
+        raise InvalidArgument("the command does not set the daily block counter reset")
+    return {"on": bool(scalar(node))}
+
+
+def _voltage_configuration(ctx: CommandContext) -> dict[str, Any]:
+    """ECS29b: each setting the command carries, by its DUIS name (phase 2 and 3 settings
+    suffixed `@2`, `@3`): Limiter thresholds (attribute 4) and durations (6), each phase's
+    averaging period (profile capture period) and average RMS over / under thresholds."""
+    out: dict[str, int] = {}
+    for class_id, obis, member, node in dlms_items(ctx.view):
+        name = _voltage_setting(class_id, obis, member)
+        if name is not None:
+            out[name] = int(scalar(node))
+    if not out:
+        raise InvalidArgument("the command sets no voltage configuration")
+    return {"settings": tuple(sorted(out.items()))}
+
+
+def _voltage_setting(class_id: int, obis: str, member: int) -> str | None:
+    if class_id == 71 and obis in VOLTAGE_LIMITERS and member in (4, 6):
+        return VOLTAGE_LIMITERS[obis] + ("Threshold" if member == 4 else "MeasurementPeriod")
+    group = obis[4:6] if obis.startswith("1-0:") else ""
+    phase = PHASE_GROUPS.get(int(group)) if group.isdigit() else None
+    if phase is None:
+        return None
+    suffix = "" if phase == 1 else f"@{phase}"
+    names = {(7, f"1-0:{group}.24.0.255", 4): "AverageRMSVoltageMeasurementPeriod",
+             (1, f"1-0:{group}.35.0.4", 2): "AverageRMSOverVoltageThreshold",
+             (1, f"1-0:{group}.31.0.4", 2): "AverageRMSUnderVoltageThreshold"}
+    name = names.get((class_id, obis, member))
+    return None if name is None else name + suffix
+
+
+#: GBCS use case -> reader of its ESME method's arguments.
+ARGUMENTS: dict[str, Callable[[CommandContext], dict[str, Any]]] = {
+    "ECS37": _max_demand_period,
+    "ECS57": _max_demand_reset,
+    "ECS39b": _export_mpan,
+    "ECS48": _daily_block_reset,
+    "ECS29b": _voltage_configuration,
+}
+
+
+# --- values ------------------------------------------------------------------------------------
+
+def _with(node: Any, value: Any) -> Any:
+    out = dict(node)
+    out["value"] = value
+    return out
+
+
+def _esme(ctx: FillContext) -> Any:
+    return ctx.device
+
+
+def _power(ctx: FillContext, node: Any) -> Any:
+    return _with(node, _esme(ctx).read_instantaneous_power(ctx.now).value)
+
+
+def _load_limit(field: str) -> Callable[[FillContext, Any], Any]:
+    """ECS27: the active load limit configuration (0 / false when none is set)."""
+    def fill(ctx: FillContext, node: Any) -> Any:
+        config = _esme(ctx).read_load_limit_data(ctx.now).value.config
+        if config is None:
+            return node
+        value = {"threshold": config.threshold_w, "disable": 0xFF if config.disable_supply else 0,
+                 "restoration": int(config.restoration_period.total_seconds()),
+                 "period": 1800}[field]
+        return _with(node, value)
+    return fill
+
+
+def _load_limit_counter(ctx: FillContext, node: Any) -> Any:
+    return _with(node, _esme(ctx).read_load_limit_data(ctx.now).value.counter)
+
+
+def _export_profile(ctx: FillContext, node: Any) -> Any:
+    """ECS22a: the completed half-hours of export in the day before the read, each as
+    {UTC time (s since 2000), export Wh}, the columns ECS22c reports for reactive import."""
+    start = ctx.now - _LOG_WINDOW
+    rows = _esme(ctx).read_export_half_hour_profile(start, ctx.now, ctx.now).value
+    column = {"@type": "simple-type", "type_tag": 6}
+    return {"@type": "compact-array",
+            "contents_description": {"@type": "structure-type", "elements": [column, column]},
+            "contents": [{"@type": "structure", "elements": [
+                {"@type": "double-long-unsigned",
+                 "value": int((row.start - _EPOCH_2000).total_seconds())},
+                {"@type": "double-long-unsigned", "value": row.wh}]} for row in rows]}
+
+
+def _randomisation(ctx: FillContext, node: Any) -> Any:
+    return _with(node, _esme(ctx).read_randomisation(ctx.now).value)
+
+
+def _export_mpan_value(ctx: FillContext, node: Any) -> Any:
+    mpan = getattr(ctx.device, "export_mpan", None)
+    return node if mpan is None else _with(node, str(mpan).encode().hex())
+
+
+def _max_demand(name: str) -> Callable[[FillContext, Any], Any]:
+    def fill(ctx: FillContext, node: Any) -> Any:
+        read = getattr(ctx.device, "read_max_demand", None)
+        return node if read is None else _with(node, getattr(read(ctx.now).value, name))
+    return fill
+
+
+#: (class_id, OBIS, attribute) of a DLMS get -> the ESME's value in the response.
+DLMS_VALUES: dict[tuple[int, str, int], Callable[[FillContext, Any], Any]] = {
+    (3, ACTIVE_POWER_IMPORT, 2): _power,
+    (9000, LOAD_LIMIT_SUPPLY_ACTION, 2): _load_limit("disable"),
+    (9000, LOAD_LIMIT_THRESHOLD, 2): _load_limit("threshold"),
+    (9000, LOAD_LIMIT_PERIOD, 2): _load_limit("period"),
+    (9000, LOAD_LIMIT_RESTORATION, 2): _load_limit("restoration"),
+    (3, LOAD_LIMIT_COUNTER, 2): _load_limit_counter,
+    (7, EXPORT_PROFILE, 2): _export_profile,
+    (1, RANDOMISED_OFFSET_LIMIT, 2): _randomisation,
+    (1, EXPORT_MPAN, 2): _export_mpan_value,
+    **{(4, obis, 2): _max_demand(name) for obis, name in MAX_DEMAND_REGISTERS.items()},
+}
+
+
+# --- Response structures of reads --------------------------------------------------------------
+
+def _typed(kind: str, value: Any = 0) -> dict[str, Any]:
+    return {"@type": kind, "value": value}
+
+
+#: (class_id, OBIS, attribute) -> the data GBCS answers a get of it with (neutral values).
+READ_TYPES: dict[tuple[int, str, int], dict[str, Any]] = {
+    (3, ACTIVE_POWER_IMPORT, 2): _typed("double-long"),
+    (3, ACTIVE_POWER_IMPORT, 3): {"@type": "structure", "elements": [
+        _typed("integer", 0), _typed("enum", UNIT_W)]},
+    (9000, LOAD_LIMIT_SUPPLY_ACTION, 2): _typed("boolean"),
+    (9000, LOAD_LIMIT_THRESHOLD, 2): _typed("double-long-unsigned"),
+    (9000, LOAD_LIMIT_PERIOD, 2): _typed("double-long-unsigned"),
+    (9000, LOAD_LIMIT_RESTORATION, 2): _typed("double-long-unsigned"),
+    (3, LOAD_LIMIT_COUNTER, 2): _typed("long-unsigned"),
+    (7, EXPORT_PROFILE, 2): {"@type": "array", "elements": []},
+    (1, RANDOMISED_OFFSET_LIMIT, 2): _typed("long-unsigned"),
+    (1, EXPORT_MPAN, 2): _typed("octet-string", ""),
+}
+
+
+def response_form(use_case: str, command_view: Any, *, critical: bool) -> ResponseForm | None:
+    """The success Response of a DLMS command of gets whose every attribute is in
+    `READ_TYPES`: an access-response with a data node and result 0 per get (GBCS §7, DLMS
+    access-response); None for any other command."""
+    if not isinstance(command_view, dict) or command_view.get("@type") != "access-request":
+        return None
+    data: list[dict[str, Any]] = []
+    for spec in command_view.get("access_request_list_of_specification") or []:
+        desc = spec.get("cosem_attribute_descriptor") or {}
+        kind = spec.get("@type", "")
+        node = READ_TYPES.get((desc.get("class_id", -1), desc.get("instance_id", ""),
+                               desc.get("attribute_id", -1)))
+        if node is None or kind not in ("access-request-get", "access-request-get-with-selection"):
+            return None
+        data.append(dict(node))
+    if not data:
+        return None
+    payload = {"@type": "access-response",
+               "long_invoke_id_and_priority": command_view.get("long_invoke_id_and_priority", 0),
+               "date_time": "", "access_request_specification": None,
+               "access_response_list_of_data": data,
+               "access_response_specification": [{"@type": "access-response-get", "result": 0}
+                                                 for _ in data]}
+    return ResponseForm(use_case, shape_key(command_view), True, critical, False, payload)
