@@ -21,6 +21,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy.engine import Connection
@@ -146,3 +147,9 @@ def apply_feed(conn: Connection, text: str, now: datetime) -> int:
     for rec in records:
         inventory_repo.register(conn, rec.registration)
     return len(records)
+
+
+def load_feed(conn: Connection, path: Path, now: datetime) -> int:
+    """Apply the feed in the UTF-8 CSV file `path` (`apply_feed`): the initial load of a
+    registration data file and every later feed alike; the number of records."""
+    return apply_feed(conn, path.read_text(encoding="utf-8"), now)
