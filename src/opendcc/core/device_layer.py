@@ -50,8 +50,8 @@ from opendcc.core.service import DataService, NonDeviceHandler, Outcome
 from opendcc.core.transform import TransformResult, finish_signed_precommand, transform
 from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert
-from opendcc.devices.gbcs import DeviceGbcsEndpoint, issue_device_credentials, layered
-from opendcc.devices.gbcs.keys import DEFAULT_SEED
+from opendcc.devices.gbcs import DeviceGbcsEndpoint
+from opendcc.devices.gbcs.keys import DeviceCredentials, EstateKeyStore
 from opendcc.devices.wan import ZERO_LATENCY, LinkProfile
 from opendcc.duis.catalogue import ServiceRequestVariant, load_catalogue
 from opendcc.duis.request import SR, DuisRequest, read_request
@@ -342,11 +342,13 @@ class DeviceSide:
 
 
 def demo_device_side(clock: Scheduler, remote_parties: KeyStore, *, premises: int = 0,
-                     seed: int = 1, device_seed: bytes = DEFAULT_SEED,
+                     seed: int = 1, device_seed: bytes | None = None,
                      authority: Authority | None = None) -> DeviceSide:
     """The demo estate (the DCC Boxed devices plus `premises` generated premises) behind the
-    DCC: devices manufactured with SMKI credentials (`devices.gbcs.keys`), the DCC Transform
-    MACing for them, the WAN on `clock`. Call `connect` to deliver what comes back."""
+    DCC: devices manufactured with SMKI credentials (`devices.gbcs.keys.DeviceCredentials`:
+    keys derived from the estate secret `device_seed`, random unless given, and certificates
+    issued into the authority's repository when first needed), the DCC Transform MACing for
+    them, the WAN on `clock`. Call `connect` to deliver what comes back."""
     side: DeviceSide | None = None
 
     def on_alert(alert: Alert) -> None:
@@ -355,10 +357,10 @@ def demo_device_side(clock: Scheduler, remote_parties: KeyStore, *, premises: in
 
     estate = Estate.demo(premises, seed=seed, clock=clock, alert_sink=on_alert)
     if authority is None:
-        authority = Authority.open(CertificateRepository("sqlite://"), seed=device_seed.hex())
-    devices = issue_device_credentials(authority, estate.device_ids(), at=clock.now(),
-                                       seed=device_seed)
-    keys = layered(devices, remote_parties)
+        authority = Authority.open(CertificateRepository("sqlite://"))
+    devices = DeviceCredentials.open(authority, estate.hosts, manufactured_at=clock.now(),
+                                     secret=device_seed)
+    keys = EstateKeyStore(devices, remote_parties)
     router = WanRouter(estate, DeviceGbcsEndpoint(estate, keys, clock), clock)
     side = DeviceSide(estate, keys, router, WanDeviceLayer(keys, MillisecondCounter(clock), router))
     return side

@@ -291,6 +291,11 @@ class Estate:
     def __len__(self) -> int:
         return len(self.premises)
 
+    def hosts(self, device: EUI64) -> bool:
+        """Whether the estate hosts the device (including spare/replaced hubs); cheap, so key
+        lookups can ask it for every entity (`devices.gbcs.keys.DeviceCredentials`)."""
+        return device.hex in self._index or device.hyphenated in self._spare
+
     def device_ids(self) -> Iterator[str]:
         """Every hosted device ID."""
         for p in self.premises:
