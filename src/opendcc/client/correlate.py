@@ -64,7 +64,10 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]{16,}={0,2}$")
 #: DUIS 5.4: an ExecutionDateTime of 3000-12-31T00:00:00 cancels a future-dated command; GBCS
 #: carries it as a date-time with every field "not specified" (COSEM) or 0xFFFFFFFF (GBZ).
 _CANCEL = datetime(3000, 12, 31, tzinfo=UTC)
-_CANCEL_PATTERNS = [re.escape(b"\xff" * 9 + b"\x80\x00"), re.escape(b"\xff" * 4)]
+#: A cancellation as COSEM and ZCL carry it ("not specified"), and as GBCS's ASN.1
+#: executionDateTime (9999-12-31T23:59:59Z, as RTDS's CS02b cancellation).
+_CANCEL_PATTERNS = [re.escape(b"\xff" * 9 + b"\x80\x00"), re.escape(b"\xff" * 4),
+                    re.escape(b"99991231235959Z")]
 
 
 class CorrelationMismatch(ParseAndCorrelateError):

@@ -241,6 +241,17 @@ def as_zcl_utc(text: str, old: Leaf) -> Leaf:
     return int((when - ZCL_EPOCH).total_seconds())
 
 
+#: GBCS ASN.1 executionDateTime of a cancellation (as RTDS's CS02b cancellation carries it).
+ASN1_CANCEL = "99991231235959Z"
+
+
+def as_asn1_time(text: str, old: Leaf) -> Leaf:
+    """ASN.1 GeneralizedTime (UTC, "YYYYMMDDHHMMSSZ"), as GBCS's ASN.1 commands carry times;
+    DUIS's cancellation date (3000-12-31) becomes 9999-12-31T23:59:59Z."""
+    when = _datetime(text).astimezone(UTC)
+    return ASN1_CANCEL if when == CANCEL else when.strftime("%Y%m%d%H%M%SZ")
+
+
 def sample_count(interval: int) -> Conversion:
     """The number of samples between a start and an end date-time (one per line), both
     included, of a log captured every `interval` seconds: what the DCC derives for a profile
@@ -292,6 +303,7 @@ CONVERSIONS: dict[str, Conversion] = {
     "cosem-date": as_cosem_date,
     "cosem-time": as_cosem_time,
     "zcl-utc": as_zcl_utc,
+    "asn1-time": as_asn1_time,
     "invoke-id": as_invoke_id,
     "transaction-id": as_transaction_id,
     "counter-hex": as_counter_hex,
