@@ -1,0 +1,150 @@
+"""The ESME executes the use cases RTDS has no vector for, as the Transform's authored forms
+send them (`core.transform.authored.electricity`, `devices.gbcs.authored_electricity`): the
+device state changes, reads report the device's state, and the Response comes back verified
+and renders as valid MMC."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.gbcs.sites import Keys, Site, payload_view
+from opendcc.client.parse import parse
+from opendcc.config import reference_dir
+from opendcc.core.transform import transform
+from opendcc.core.transform.authored.electricity import forms
+from opendcc.devices.esme import ESME, MaxDemand
+from opendcc.devices.supply import SupplyState
+from opendcc.duis.parser import parse_xml
+from opendcc.duis.request import read_request
+from opendcc.duis.xsd import validate_mmc
+from opendcc.gbcs import codec
+from opendcc.ids import MPxN
+
+ESME_ID = "00-DB-12-34-56-78-90-A0"
+TRANSFORM_TIME = datetime(2014, 6, 1, tzinfo=UTC)
+AUTHORED = {f["use_case"] for f in forms()}
+TEMPLATES = sorted(p for p in (reference_dir() / "duis" / "templates").glob("*.XML")
+                   if p.name.split("_")[0] in AUTHORED)
+
+
+def _template(prefix: str) -> Path:
+    return next(p for p in TEMPLATES if p.name.startswith(prefix))
+
+
+def _command(path: Path, keys: Keys) -> bytes:
+    """The Transform's command for a template; a Pre-Command signed by its user and MACed."""
+    request = read_request(parse_xml(path.read_bytes()))
+    result = transform(request, now=TRANSFORM_TIME, counter=10**13, keys=keys.device_side,
+                       device_type="ESME")
+    if not result.pre_command:
+        return result.gbcs
+    msg = codec.decode(result.gbcs)
+    signed = codec.sign_apdu(dataclasses.replace(msg.apdu, signature=bytes(64)), keys.device_side)
+    return bytes(codec.add_mac_header(signed, keys.device_side))
+
+
+def _esme(site: Site) -> Any:
+    device = site.estate.device(ESME_ID)
+    assert isinstance(device, ESME)
+    return device
+
+
+def _answer(site: Site, path: Path) -> tuple[bool, Any]:
+    """Execute the template's command (with a fresh Originator Counter, so one site takes
+    several); the Response verified, rendered as valid MMC."""
+    answer = site.endpoint.answer(site.command(codec.decode(_command(path, site.keys))))
+    parsed = parse(answer.messages[0], keys=site.keys.supplier_side)
+    validate_mmc(parsed.to_mmc_xml())
+    assert parsed.success == answer.executed
+    return answer.executed, payload_view(answer.messages[0], site.keys.supplier_side)
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_the_esme_executes_the_template_and_answers(path: Path, site: Site) -> None:
+    if path.name.startswith("ECS44"):
+        _esme(site).disable_supply(site.clock.now())  # only a disabled supply can be armed
+    executed, view = _answer(site, path)
+    assert executed
+    assert view["@type"] == "access-response"
+    assert all(r["result"] == 0 for r in view["access_response_specification"])
+
+
+def test_arm_supply_arms_a_disabled_supply_and_is_refused_on_an_enabled_one(site: Site) -> None:
+    esme = _esme(site)
+    executed, view = _answer(site, _template("ECS44"))
+    assert not executed and esme.supply_state is SupplyState.ENABLED
+    assert view["access_response_specification"][0]["result"] != 0
+    esme.disable_supply(site.clock.now())
+    executed, _ = _answer(site, _template("ECS44"))
+    assert executed and esme.supply_state is SupplyState.ARMED
+
+
+def test_max_demand_reset_zeroes_the_named_registers(site: Site) -> None:
+    esme = _esme(site)
+    site.clock.advance(6 * 3600)
+    esme.read_max_demand(site.clock.now())
+    assert esme.max_demand.import_w > 0, "half-hours of import raise the maximum demand"
+    esme.max_demand = MaxDemand(import_w=5000, export_w=300, period_import_w=4000)
+    _answer(site, _template("ECS57_6.18.2_SOME"))
+    assert esme.max_demand == MaxDemand(import_w=5000, export_w=300, period_import_w=0)
+    _answer(site, _template("ECS57_6.18.2_ALL"))
+    assert esme.max_demand == MaxDemand()
+
+
+def test_max_demand_period_counts_only_its_half_hours(site: Site) -> None:
+    esme = _esme(site)
+    _answer(site, _template("ECS37"))
+    assert esme.max_demand_period == (time(17), time(22))
+    esme.max_demand = MaxDemand()
+    site.clock.advance(3 * 3600)  # 01:00 -> 04:00: outside 17:00-22:00
+    esme.read_max_demand(site.clock.now())
+    assert esme.max_demand.import_w > 0 and esme.max_demand.period_import_w == 0
+    site.clock.advance(16 * 3600)  # to 20:00
+    esme.read_max_demand(site.clock.now())
+    assert esme.max_demand.period_import_w > 0
+
+
+def test_configuration_commands_change_the_esme(site: Site) -> None:
+    esme = _esme(site)
+    _answer(site, _template("ECS39b"))
+    assert esme.export_mpan == MPxN.parse("1312345678333")
+    _answer(site, _template("ECS48"))
+    assert esme.daily_block_counter_reset is True
+    _answer(site, _template("ECS29b"))
+    settings = dict(esme.voltage_configuration)
+    assert settings["RMSExtremeOverVoltageThreshold"] == 287
+    assert settings["AverageRMSOverVoltageThreshold"] == 264
+    assert settings["AverageRMSOverVoltageThreshold@2"] == 126
+
+
+def test_reads_report_the_esme_state(site: Site) -> None:
+    esme = _esme(site)
+    _, view = _answer(site, _template("ECS17c"))
+    power, scaler_unit = view["access_response_list_of_data"]
+    assert power["value"] == esme.read_instantaneous_power(site.clock.now()).value > 0
+    assert [e["value"] for e in scaler_unit["elements"]] == [0, 27]  # W
+
+    esme.load_limit_counter = 3
+    _, view = _answer(site, _template("ECS27"))
+    assert view["access_response_list_of_data"][-1]["value"] == 3
+
+    esme.randomised_offset_limit_s = 1800
+    _, view = _answer(site, _template("ECS26c"))
+    assert view["access_response_list_of_data"][0]["value"] == 1800
+
+
+def test_export_profile_reports_the_export_register(site: Site) -> None:
+    esme = _esme(site)
+    esme.pv_peak_w = 4000
+    site.clock.advance(12 * 3600)  # 01:00 -> 13:00, through the morning's generation
+    _, view = _answer(site, _template("ECS22a"))
+    rows = view["access_response_list_of_data"][0]["contents"]
+    now = site.clock.now()
+    expected = esme.read_export_half_hour_profile(now - timedelta(days=1), now, now).value
+    assert [r["elements"][1]["value"] for r in rows] == [e.wh for e in expected]
+    assert sum(e.wh for e in expected) > 0
