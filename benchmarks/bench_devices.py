@@ -3,7 +3,9 @@
 Memory: tracemalloc over 10,000 idle premises (hub CHF + GPF, ESME, GSME, a quarter with a
 PPMID) built by `Estate.demo`, beside two baselines measured in the same run: the same state
 held as one plain dict per device, and meters that store their 13-month half-hour profile
-(what the lazily derived profile avoids). Operations: ESME/GSME operations per second beside a
+(what the lazily derived profile avoids). With SMKI keys: premises whose devices hold
+credentials made on demand (`devices.gbcs.keys.DeviceCredentials`), idle and after every
+device was used once, beside the eager `issue_device_credentials` key store. Operations: ESME/GSME operations per second beside a
 dict-per-device register read and update, and a WAN round trip on the simulated clock beside
 calling the device directly.
 """
@@ -21,10 +23,18 @@ from typing import Any
 from benchmarks.report import Section
 from opendcc.clock import SimulatedClock
 from opendcc.devices.estate import Estate
+from opendcc.devices.gbcs.keys import DeviceCredentials, EstateKeyStore, issue_device_credentials
 from opendcc.devices.prepayment import Utrn
 from opendcc.devices.wan import ZERO_LATENCY
+from opendcc.ids import EUI64
+from opendcc.smki.authority import Authority
+from opendcc.smki.keystore import KeyStore, KeyUsage
+from opendcc.smki.profile import CertificateKind
+from opendcc.smki.repository import CertificateRepository
 
 PREMISES = 10_000
+#: Premises whose devices get SMKI credentials (issuing costs ~2.6 ms per certificate).
+KEYED_PREMISES = 100
 SECONDS = 1.0
 ROUNDS = 3
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -85,6 +95,48 @@ def _stored_profiles(n: int) -> list[tuple[array[int], array[int]]]:
     return [(array("i", bytes(4 * hh)), array("i", bytes(4 * hh))) for _ in range(n)]
 
 
+def _keys_section(clock: SimulatedClock) -> Section:
+    """Memory per premises with SMKI device credentials: on demand (idle, then every device
+    used once) beside the eager key store of every private key and certificate."""
+    sec = Section("Devices: memory per premises with SMKI device keys (tracemalloc)",
+                  ["model", "premises", "bytes per premises", "vs eager key store"])
+    n = KEYED_PREMISES
+    remote = KeyStore()
+    estate = Estate.demo(n, seed=3, clock=clock, boxed=False)
+    idle, _ = _measure(lambda: Estate.demo(n, seed=3, clock=clock, boxed=False))
+    eager_authority = Authority.open(CertificateRepository("sqlite://"))
+    eager, _store = _measure(lambda: issue_device_credentials(
+        eager_authority, estate.device_ids(), at=clock.now()))
+    authority = Authority.open(CertificateRepository("sqlite://"))
+    creds = DeviceCredentials.open(authority, estate.hosts, manufactured_at=clock.now())
+    lazy_idle, keys = _measure(lambda: EstateKeyStore(creds, remote))
+
+    def use_every_device() -> None:
+        for device_id in estate.device_ids():
+            eui = EUI64.parse(device_id)
+            keys.private_key(eui, KeyUsage.DS)
+            keys.certificate(eui, KeyUsage.KA)
+
+    started = time.perf_counter()
+    used, _ = _measure(use_every_device)
+    first_use_s = time.perf_counter() - started
+    published = authority.repository.search(kind=CertificateKind.DEVICE)
+    der = sum(len(c.certificate.der) for c in published)
+    base = eager / n
+    sec.add("idle premises, device models only (Estate.demo)", n, idle / n, idle / n / base)
+    sec.add("idle premises + on-demand credentials (DeviceCredentials)", n,
+            (idle + lazy_idle) / n, (idle + lazy_idle) / n / base)
+    sec.add(f"+ every device used once (certificates issued; LRU of {creds.live} live)", n,
+            (idle + lazy_idle + used) / n, (idle + lazy_idle + used) / n / base)
+    sec.add("baseline: eager key store (issue_device_credentials), keys only", n, base, 1.0)
+    sec.notes.append(
+        f"The {len(published)} certificates the on-demand credentials issued live in the SMKI "
+        f"repository (a database; {der / n:,.0f} bytes of DER per premises), not in the device "
+        f"models. First use of every device (derive, issue, publish): {first_use_s / n * 1000:,.1f}"
+        " ms per premises.")
+    return sec
+
+
 def run() -> list[Section]:
     """Measure and report."""
     mem = Section("Devices: memory per idle premises (tracemalloc)",
@@ -100,6 +152,8 @@ def run() -> list[Section]:
     mem.add("baseline: stored 13-month half-hour profiles only", 100, stored / 100,
             stored / 100 / per)
     mem.notes.append(f"Target: <= 4,096 bytes per idle premises; measured {per:,.0f}.")
+
+    keyed = _keys_section(clock)
 
     p = estate.premises[17]
     esme, gsme = p.esme, p.gsme
@@ -167,7 +221,7 @@ def run() -> list[Section]:
     for name, value in wan.items():
         w.add(name, value, value / base)
     w.notes.append("A deadline timer is armed only for deliveries that fail or may arrive late.")
-    return [mem, rate, w]
+    return [mem, keyed, rate, w]
 
 
 if __name__ == "__main__":
