@@ -353,13 +353,23 @@ def all_forms(variant: str) -> list[CommandForm]:
     return default_tables().for_srv(variant) + shared_forms(srv, default_tables(), load_catalogue())
 
 
+DEVICE_TYPES = ("ESME", "GSME", "GPF", "CHF", "PPMID")
+
+
+def _served(variant: str) -> set[str] | None:
+    """The device types the SRV's GBCS use cases are for (None: one of them is for any)."""
+    tables = default_tables()
+    use_cases = tables.use_cases_of(variant) or tables.use_cases_of(variant.rsplit(".", 1)[0])
+    kinds = [tables.devices_of(u) for u in use_cases]
+    return None if not kinds or None in kinds else {d for k in kinds for d in k or ()}
+
+
 def _wrong_device() -> list[tuple[rtds.Template, str]]:
     out = []
     for t in rtds.in_scope():
-        forms = all_forms(t.request.service_reference_variant)
-        served = {d for f in forms for d in f.devices}
-        if forms and all(f.devices for f in forms):
-            other = next((d for d in ("ESME", "GSME", "GPF", "CHF", "PPMID") if d not in served), None)
+        served = _served(t.request.service_reference_variant)
+        if all_forms(t.request.service_reference_variant) and served is not None:
+            other = next((d for d in DEVICE_TYPES if d not in served), None)
             if other is not None:
                 out.append((t, other))
     return out
@@ -367,9 +377,39 @@ def _wrong_device() -> list[tuple[rtds.Template, str]]:
 
 @pytest.mark.parametrize(("template", "device"), _wrong_device(), ids=lambda x: getattr(x, "name", str(x)))
 def test_srv_for_another_device_type_is_e11(template: rtds.Template, device: str, keys: KeyStore) -> None:
+    """DUIS E11: none of the SRV's use cases is for that type of device (GBCS use-case table)."""
     with pytest.raises(DeviceTypeInvalid) as caught:
         transform(template.request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device)
     assert caught.value.code is not None and caught.value.code.value == "E11"
+
+
+def _untabulated_device() -> list[tuple[rtds.Template, str]]:
+    """Templates and a device type only a use case of their SRV with no command form is for."""
+    out = []
+    tables = default_tables()
+    for t in rtds.in_scope():
+        variant = t.request.service_reference_variant
+        forms = all_forms(variant)
+        with_forms = {f.use_case for f in forms}
+        use_cases = tables.use_cases_of(variant)
+        for device in DEVICE_TYPES:
+            formed = any(device in f.devices or device in (tables.devices_of(f.use_case) or (device,))
+                         for f in forms)
+            if forms and not formed and any(u not in with_forms and device in (tables.devices_of(u) or ())
+                                            for u in use_cases):
+                out.append((t, device))
+                break
+    return out
+
+
+@pytest.mark.parametrize(("template", "device"), _untabulated_device(),
+                         ids=lambda x: getattr(x, "name", str(x)))
+def test_device_type_of_a_use_case_with_no_form_is_not_tabulated(
+        template: rtds.Template, device: str, keys: KeyStore) -> None:
+    """A device type the SRV is for through a use case the tables have no form of yet is not
+    tabulated (HTTP 501), not E11: the request is right, opendcc cannot build it yet."""
+    with pytest.raises(CommandNotTabulated, match=device):
+        transform(template.request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device)
 
 
 def test_signed_pre_command_of_another_srv_is_refused(keys: KeyStore) -> None:

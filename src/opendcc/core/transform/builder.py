@@ -143,6 +143,26 @@ def check_form_fits(form: CommandForm, request: DuisRequest, values: dict[str, s
                                   f"{', '.join(sorted(given)[:3])} go in the GBCS payload")
 
 
+#: GBCS message type of critical commands: the device acts only on a remote party's signature.
+CRITICAL_MESSAGE_TYPE = "SME.C.C"
+
+
+def sign_on_behalf(apdu: GeneralSigning, form: CommandForm, keys: KeyLookup) -> GeneralSigning:
+    """GBCS §7.2.7, §4.3.2: a command the DCC sends on the user's behalf (a non-critical SRV
+    whose use case is critical on the device, e.g. 8.7.2 / 8.8.2 to the PPMID end of a join,
+    CS03A2 / CS03C / CS04AC) carries the signature of the DCC party that originates it."""
+    if form.sender is None or apdu.signature:
+        return apdu
+    message_type = use_case_table().for_message_code(apdu.message_code).message_type or ""
+    if not message_type.replace(" ", "").startswith(CRITICAL_MESSAGE_TYPE):
+        return apdu
+    try:
+        return codec.sign_apdu(apdu, keys)
+    except GbcsError as exc:
+        raise KeyNotAvailable(f"cannot sign the command as {apdu.originator.hyphenated}: "
+                              f"{exc.message}") from None
+
+
 def mac_for_device(apdu: GeneralSigning, keys: KeyLookup) -> bytes:
     """GBCS §6.2.3: what the ACB adds: the MAC Header over the (signed or unsigned) command."""
     try:
@@ -165,7 +185,7 @@ def select_form(request: DuisRequest, srv: ServiceRequestVariant, *, keys: KeyLo
         raise CommandNotTabulated(f"SRV {srv.variant} ({srv.name}): no command table yet")
     values = fields.leaves(request.body) if values is None else values
     form = choose_form(forms, request, device_type=device_type, use_case=use_case,
-                       role=requester_role(request, keys), values=values)
+                       role=requester_role(request, keys), values=values, tables=known)
     check_form_fits(form, request, values)
     return form
 
@@ -194,7 +214,7 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
                        catalogue=catalogue, tables=tables, values=values)
     apdu = build_command(request, form, counter=counter, keys=keys, values=values, now=now)
     pre = request.command_variant == CommandVariant.TRANSFORM
-    gbcs = bytes(apdu) if pre else mac_for_device(apdu, keys)
+    gbcs = bytes(apdu) if pre else mac_for_device(sign_on_behalf(apdu, form, keys), keys)
     return TransformResult(gbcs, form.use_case, form.name, pre, request.command_variant in _SEND,
                            request.command_variant in _LOCAL, request.execution_datetime)
 

@@ -32,6 +32,7 @@ from opendcc.config import data_dir
 from opendcc.core.transform import fields
 from opendcc.core.transform.content import build_repeat
 from opendcc.core.transform.conversions import ConversionError, convert
+from opendcc.core.transform.device_types import use_case_device_table
 from opendcc.core.transform.errors import CommandFormsUnavailable
 from opendcc.core.transform.tables import Binding, CommandTables, Repeat, tables_from_data
 from opendcc.duis.catalogue import Catalogue, read_catalogue
@@ -609,30 +610,27 @@ def _vector_stems(reference: Path) -> dict[str, dict[str, Path]]:
     return stems
 
 
-def _use_case_devices() -> dict[str, str]:
-    """The device type each GBCS use case is addressed to, from the emulated devices' table."""
-    try:
-        from opendcc.devices.use_cases import USE_CASES
-    except ImportError:
-        return {}
-    return {code: uc.device.value for code, uc in USE_CASES.items()}
-
-
-def recipient_types(decoded: dict[str, Any], devices: dict[str, str]) -> dict[str, str]:
-    """The device type of each vector recipient: the type more than half of the use cases
-    addressed to it are for (so the test estate's device IDs need no table of their own; a
-    recipient of mixed commands, such as a HAN device being joined, gets none)."""
+def recipient_types(decoded: dict[str, Any], devices: dict[str, list[str]]) -> dict[str, str]:
+    """The device type of each vector recipient: the type most of the use cases addressed to
+    it are for, if more than half are (`devices`: the types each use case is for, from the
+    GBCS use-case table; use cases for any device do not vote). So the test estate's device IDs
+    need no table of their own."""
     votes: dict[str, dict[str, int]] = {}
+    counted: dict[str, int] = {}
     for msg in decoded.values():
-        kind = devices.get(msg.use_case.code)
-        if kind is not None:
-            tally = votes.setdefault(msg.apdu.recipient.hyphenated, {})
-            tally[kind] = tally.get(kind, 0) + 1
+        kinds = devices.get(msg.use_case.code)
+        if kinds:
+            eui = msg.apdu.recipient.hyphenated
+            counted[eui] = counted.get(eui, 0) + 1
+            tally = votes.setdefault(eui, {})
+            for kind in kinds:
+                tally[kind] = tally.get(kind, 0) + 1
     out: dict[str, str] = {}
     for eui, tally in votes.items():
-        kind = max(sorted(tally), key=lambda k: tally[k])
-        if 2 * tally[kind] > sum(tally.values()):
-            out[eui] = kind
+        best = max(tally.values())
+        leaders = [k for k, n in tally.items() if n == best]
+        if len(leaders) == 1 and 2 * best > counted[eui]:
+            out[eui] = leaders[0]
     return out
 
 
@@ -641,10 +639,10 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
     vectors and DUIS templates under `reference`."""
     catalogue = read_catalogue(reference / CATALOGUE)
     templates = _templates(reference, catalogue)
-    devices = _use_case_devices()
     stems = _vector_stems(reference)
     discriminators = find_discriminators(templates)
     table = json.loads((reference / USE_CASE_TABLE).read_text(encoding="utf-8"))
+    devices = use_case_device_table(table)
     codes = sorted({str(row["Code"]) for row in table}, key=len, reverse=True)
     repeated_names = {fields.split_step(step)[0] for _, r in templates.values()
                       for path in fields.leaves(r.body) for step in path.split("/")
@@ -706,13 +704,14 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
         else:  # no template to learn from: only what the DCC derives itself
             bind = derived(skeleton, {}, set())
         use_case = msg.use_case.code
-        kinds = {devices.get(use_case), estate.get(apdu.recipient.hyphenated)}
+        # what the vectors show: the recipient's type (selection.py adds what the table says)
+        seen_at = estate.get(apdu.recipient.hyphenated)
         form = {
             "name": f"{variant} {srv} {stem.split('_', 2)[2] if stem.count('_') >= 2 else ''}".strip(),
             "use_case": use_case,
             "srv": srv,
             "message_code": f"{oi.message_code:04X}",
-            "devices": sorted(k for k in kinds if k),
+            "devices": [seen_at] if seen_at else [],
             "sender": apdu.originator.hyphenated if on_behalf else None,
             "remote_party_counter": oi.remote_party_counter is not None,
             "remote_party_ka_certificate": ka_path,
@@ -736,7 +735,7 @@ def learn_command_data(reference: Path) -> dict[str, Any]:
     borrow_bindings(forms)
     _matches_leaf.cache_clear()  # the memo serves one learning run: free it
     return {"service_use_cases": service_use_cases(table, templates, stems, codes, catalogue),
-            "forms": forms}
+            "use_case_devices": devices, "forms": forms}
 
 
 def _fits(payload: Any, donor_payload: Any, at: list[Any]) -> bool:

@@ -1,7 +1,8 @@
 """Which command form serves a request: the SRV's forms, narrowed by device type or use case
 when the caller knows them, then the form that fits the request body best.
 
-A device type no form of the SRV serves is E11 (DeviceTypeInvalid). Forms built for another
+A device type none of the SRV's use cases is for is E11 (DeviceTypeInvalid); one that a use
+case with no command form yet is for is not tabulated (`narrow`). Forms built for another
 value of a `when` field (a discriminating field such as RemotePartyRole, or an enumeration
 word the tables cannot encode) are never chosen. Fit, in order: the request's dating
 (immediate, future-dated or a cancellation) is the form's; the most of the form's body paths
@@ -17,21 +18,44 @@ from collections.abc import Sequence
 from opendcc.core.transform import fields
 from opendcc.core.transform.conversions import CANCEL
 from opendcc.core.transform.errors import CommandNotTabulated
-from opendcc.core.transform.tables import CommandForm
+from opendcc.core.transform.tables import CommandForm, CommandTables
 from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import DeviceTypeInvalid
 
 
-def _narrow(forms: Sequence[CommandForm], device_type: str, srv: str) -> list[CommandForm]:
-    """The forms for that device type (forms that name no device serve any); E11 if none."""
-    narrowed = [f for f in forms if device_type in f.devices]
-    if narrowed:
-        return narrowed
-    unknown = [f for f in forms if not f.devices]
-    if unknown:
-        return unknown
-    served = sorted({d for f in forms for d in f.devices})
-    raise DeviceTypeInvalid(f"SRV {srv} is not for a {device_type} (it serves {', '.join(served)})")
+def narrow(forms: Sequence[CommandForm], device_type: str, srv: str,
+           tables: CommandTables | None = None) -> list[CommandForm]:
+    """The forms for a device of `device_type`: those learned for that type of device (the
+    RTDS vectors' recipients), else those whose use case the GBCS use-case table says is for
+    it (`device_types.py`), else those of use cases for any device. If none: the SRV has a use
+    case for that device type with no command form yet (not tabulated), or it has none (E11)."""
+    seen = [f for f in forms if device_type in f.devices]
+    if seen:
+        return seen
+    if tables is None:  # no table to read: a form learned for no device serves any
+        unknown = [f for f in forms if not f.devices]
+        if unknown:
+            return unknown
+        served = sorted({d for f in forms for d in f.devices})
+        raise DeviceTypeInvalid(f"SRV {srv} is not for a {device_type} "
+                                f"(it serves {', '.join(served)})")
+    for_type = [f for f in forms if device_type in (tables.devices_of(f.use_case) or ())]
+    if for_type:
+        return for_type
+    anyone = [f for f in forms if tables.devices_of(f.use_case) is None and not f.devices]
+    if anyone:
+        return anyone
+    use_cases = tables.use_cases_of(srv) or tables.use_cases_of(srv.rsplit(".", 1)[0])
+    with_forms = {f.use_case for f in forms}
+    untabulated = [u for u in use_cases if u not in with_forms
+                   and device_type in (tables.devices_of(u) or (device_type,))]
+    if untabulated:
+        raise CommandNotTabulated(f"SRV {srv} to a device of type {device_type} is use case "
+                                  f"{' or '.join(untabulated)}: no command form of it yet")
+    served = sorted({d for u in use_cases for d in (tables.devices_of(u) or ())}
+                    | {d for f in forms for d in f.devices})
+    raise DeviceTypeInvalid(f"SRV {srv} is not for a device of type {device_type} "
+                            f"(it serves {', '.join(served)})")
 
 
 def dating(request: DuisRequest) -> str:
@@ -53,8 +77,10 @@ def fit(form: CommandForm, present: set[str], dated: str,
 
 def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                 device_type: str | None = None, use_case: str | None = None,
-                role: int | None = None, values: dict[str, str] | None = None) -> CommandForm:
-    """The form for `request` among the SRV's `forms` (`values`: its body leaves, if known)."""
+                role: int | None = None, values: dict[str, str] | None = None,
+                tables: CommandTables | None = None) -> CommandForm:
+    """The form for `request` among the SRV's `forms` (`values`: its body leaves, if known;
+    `tables`: the command tables, for the device types of the SRV's use cases)."""
     if use_case is not None:
         # The RTDS variant name (CS03CNonCritical), else the GBCS code it starts with (CS03C).
         exact = ([f for f in forms if f.name.split()[0] == use_case]
@@ -64,7 +90,7 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
                                       f"{request.service_reference_variant}")
         forms = exact
     if device_type is not None:
-        forms = _narrow(forms, device_type, request.service_reference_variant)
+        forms = narrow(forms, device_type, request.service_reference_variant, tables)
     values = fields.leaves(request.body) if values is None else values
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
     if not forms:

@@ -96,9 +96,11 @@ class CommandTables:
     """Every command form, by SRV and by use case."""
 
     def __init__(self, forms: list[CommandForm],
-                 service_use_cases: dict[str, list[str]] | None = None) -> None:
+                 service_use_cases: dict[str, list[str]] | None = None,
+                 use_case_devices: dict[str, list[str]] | None = None) -> None:
         self.forms = tuple(forms)
         self._service_use_cases = {k: tuple(v) for k, v in (service_use_cases or {}).items()}
+        self._use_case_devices = {k: frozenset(v) for k, v in (use_case_devices or {}).items()}
         self._by_srv: dict[str, list[CommandForm]] = {}
         for form in forms:
             self._by_srv.setdefault(form.srv, []).append(form)
@@ -115,6 +117,11 @@ class CommandTables:
         """GBCS use cases of a Service Reference or SRV variant (the GBCS use-case table, and
         the RTDS names for its rows that say "See GBCS")."""
         return self._service_use_cases.get(service_reference, ())
+
+    def devices_of(self, use_case: str) -> frozenset[str] | None:
+        """The device types a use case's command is for, by the GBCS use-case table
+        (`device_types.py`); None: any, or not known."""
+        return self._use_case_devices.get(use_case)
 
     @property
     def use_cases(self) -> frozenset[str]:
@@ -152,7 +159,8 @@ def _form(raw: dict[str, Any]) -> CommandForm:
 
 def tables_from_data(raw: dict[str, Any]) -> CommandTables:
     """Command tables from their JSON-able data (`service_use_cases`, `forms`)."""
-    return CommandTables([_form(f) for f in raw["forms"]], raw.get("service_use_cases", {}))
+    return CommandTables([_form(f) for f in raw["forms"]], raw.get("service_use_cases", {}),
+                         raw.get("use_case_devices", {}))
 
 
 def read_tables(text: str) -> CommandTables:
