@@ -1,15 +1,39 @@
-"""`opendcc install` and `opendcc switch`: script an installation and a change of supplier."""
+"""`opendcc install` and `opendcc switch`: script an installation and a change of supplier.
+
+`opendcc install premises` works on the store directly (the emulated devices live for the
+command); `opendcc install duis`, `install status` and `install decommission` are a supplier's
+DUIS requests to a running DCC (`opendcc serve`) through the SDK (`client.install`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from opendcc.client import DccClient
 
 StoreOption = Annotated[str | None, typer.Option(
     help="Store URL (default: the embedded SQLite under the data directory).")]
 ZAZ1_NETWORK_OPERATOR = "90-B3-D5-1F-30-02-00-00"
+
+
+UrlOption = Annotated[str, typer.Option(help="The DCC's DUIS endpoint base URL.")]
+UserOption = Annotated[str, typer.Option(
+    "--supplier", help="The supplier sending the requests (EUI-64; a ZAZ1 test user's keys).")]
+
+
+def _reference_client(user: str, url: str) -> DccClient:
+    from opendcc.client import DccClient
+
+    return DccClient.from_reference(user, url)
+
+
+#: How the DUIS commands get their client (tests put one over an in-process gateway here).
+make_client: Callable[[str, str], DccClient] = _reference_client
 
 
 def _when(text: str | None) -> datetime:
@@ -62,6 +86,78 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         finally:
             opened.close()
+
+    @install.command("duis")
+    def duis(
+        chf: Annotated[str, typer.Option(help="Comms hub CHF (EUI-64)")],
+        gpf: Annotated[str, typer.Option(help="Comms hub GPF (EUI-64)")],
+        esme: Annotated[str, typer.Option(help="Electricity meter (EUI-64)")],
+        mpan: Annotated[str, typer.Option(help="The ESME's import MPAN")],
+        esme_install_code: Annotated[str, typer.Option(help="ESME install code (hex)")],
+        supplier: UserOption,
+        url: UrlOption = "http://127.0.0.1:8079",
+        gsme: Annotated[str | None, typer.Option(help="Gas meter (EUI-64)")] = None,
+        mprn: Annotated[str | None, typer.Option(help="The GSME's MPRN")] = None,
+        gsme_install_code: Annotated[str | None, typer.Option(help="GSME install code")] = None,
+        ppmid: Annotated[str | None, typer.Option(help="PPMID to join to the ESME")] = None,
+        ppmid_install_code: Annotated[str | None, typer.Option(help="PPMID install code")] = None,
+        device_log: Annotated[bool, typer.Option(
+            help="Send 8.11 for the meters and PPMID (off: the hub's log already has them)")] = True,
+        at: Annotated[str | None, typer.Option(help="Meter clock for 8.1.1 (default now)")] = None,
+    ) -> None:
+        """Install and commission a premises over DUIS: 12.2, 8.4, 8.14.1, 8.11, 8.7.1, 8.1.1."""
+        from opendcc.client.errors import ClientError
+        from opendcc.client.install import (
+            InstallationFailed,
+            Installer,
+            PremisesPlan,
+            install_premises,
+        )
+
+        plan = PremisesPlan(chf=chf, gpf=gpf, esme=esme, mpan=mpan,
+                            esme_install_code=esme_install_code, gsme=gsme, mprn=mprn,
+                            gsme_install_code=gsme_install_code, ppmid=ppmid,
+                            ppmid_install_code=ppmid_install_code, commission_at=_when(at))
+        try:
+            with make_client(supplier, url) as client:
+                steps = install_premises(Installer(client), plan, add_to_device_log=device_log)
+        except InstallationFailed as exc:
+            typer.echo(f"refused at {exc.step}: {exc.response.response_code}", err=True)
+            raise typer.Exit(1) from None
+        except (ClientError, ValueError) as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        for step, response in steps:
+            typer.echo(f"{response.response_code:<4} {step}")
+
+    @install.command("status")
+    def status_of(
+        devices: Annotated[list[str], typer.Argument(help="Device IDs (EUI-64)")],
+        supplier: UserOption,
+        url: UrlOption = "http://127.0.0.1:8079",
+    ) -> None:
+        """Each device's SMI Status, from SRV 8.2 Read Inventory."""
+        from opendcc.client.install import Installer
+
+        with make_client(supplier, url) as client:
+            installer = Installer(client)
+            for device in devices:
+                typer.echo(f"{device}  {installer.status(device) or 'not in the inventory'}")
+
+    @install.command("decommission")
+    def decommission(
+        device: Annotated[str, typer.Argument(help="Device ID (EUI-64)")],
+        supplier: UserOption,
+        url: UrlOption = "http://127.0.0.1:8079",
+    ) -> None:
+        """SRV 8.3 Decommission Device."""
+        from opendcc.client.install import Installer
+
+        with make_client(supplier, url) as client:
+            code = Installer(client).decommission(device).response_code
+        typer.echo(f"{code} 8.3 {device}")
+        if code != "I0":
+            raise typer.Exit(1)
 
     @switch.command("run")
     def run(
