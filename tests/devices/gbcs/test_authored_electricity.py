@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devices.gbcs.sites import Keys, Site, payload_view
+from devices.gbcs.sites import Keys, Site, edited, payload_view
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.core.transform import transform
@@ -148,3 +148,39 @@ def test_export_profile_reports_the_export_register(site: Site) -> None:
     expected = esme.read_export_half_hour_profile(now - timedelta(days=1), now, now).value
     assert [r["elements"][1]["value"] for r in rows] == [e.wh for e in expected]
     assert sum(e.wh for e in expected) > 0
+
+
+def test_commands_of_other_objects_of_the_same_kind_are_read_by_their_structure(site: Site) -> None:
+    """A command naming a maximum demand register or schedule by another OBIS code (e.g. a
+    GBCS version's) is still understood: registers by quantity and period, schedules by
+    class."""
+    esme = _esme(site)
+    esme.max_demand = MaxDemand(import_w=5000, export_w=300, period_import_w=4000)
+    msg = codec.decode(_command(_template("ECS57_6.18.2_SOME"), site.keys))
+
+    def rename(view: Any) -> None:
+        view["access_request_list_of_specification"][0]["cosem_method_descriptor"][
+            "instance_id"] = "1-0:2.6.0.126"  # export, another billing-period stamp
+    answer = site.endpoint.answer(site.command(edited(msg, rename)))
+    assert answer.executed and esme.max_demand == MaxDemand(5000, 0, 4000)
+
+    msg = codec.decode(_command(_template("ECS37"), site.keys))
+
+    def other_schedule(view: Any) -> None:
+        view["access_request_list_of_specification"][0]["cosem_attribute_descriptor"][
+            "instance_id"] = "0-0:12.0.9.255"
+    answer = site.endpoint.answer(site.command(edited(msg, other_schedule)))
+    assert answer.executed and esme.max_demand_period == (time(17), time(22))
+
+
+def test_a_reset_naming_no_register_is_refused_and_changes_nothing(site: Site) -> None:
+    esme = _esme(site)
+    esme.max_demand = MaxDemand(import_w=5000, export_w=300, period_import_w=4000)
+    msg = codec.decode(_command(_template("ECS57_6.18.2_SOME"), site.keys))
+
+    def voltage(view: Any) -> None:
+        view["access_request_list_of_specification"][0]["cosem_method_descriptor"][
+            "instance_id"] = "1-0:32.7.0.255"
+    answer = site.endpoint.answer(site.command(edited(msg, voltage)))
+    assert not answer.executed and esme.max_demand == MaxDemand(5000, 300, 4000)
+    assert not parse(answer.messages[0], keys=site.keys.supplier_side).success

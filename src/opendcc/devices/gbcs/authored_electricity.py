@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from opendcc.devices.errors import InvalidArgument
 from opendcc.devices.gbcs.arguments import (
     CommandContext,
-    dlms_action,
     dlms_items,
     dlms_value,
     scalar,
@@ -81,10 +80,20 @@ def _cosem_time(node: Any) -> time:
     return time(raw[0], raw[1], raw[2])
 
 
+def _sets(ctx: CommandContext, class_id: int, attribute: int) -> list[tuple[str, Any]]:
+    """(OBIS, data) of each set of that class and attribute the command carries."""
+    specs = ctx.view.get("access_request_list_of_specification", []) \
+        if isinstance(ctx.view, dict) else []
+    return [(o, node) for spec, (c, o, m, node) in zip(specs, dlms_items(ctx.view), strict=False)
+            if spec.get("@type") == "access-request-set" and (c, m) == (class_id, attribute)]
+
+
 def _max_demand_period(ctx: CommandContext) -> dict[str, Any]:
-    """ECS37: the Schedule's two entries: switch_time of the first starts the period, of the
-    second ends it."""
-    node = dlms_value(ctx.view, 10, MAX_DEMAND_SCHEDULE, 2)
+    """ECS37: the Schedule (class 10) entries the command sets: switch_time of the first
+    starts the period, of the second ends it (found by class, so a Schedule the device does
+    not know by OBIS is read the same way)."""
+    found = dlms_value(ctx.view, 10, MAX_DEMAND_SCHEDULE, 2)
+    node = found if found is not None else next((n for _, n in _sets(ctx, 10, 2)), None)
     entries = node.get("elements", []) if isinstance(node, dict) else []
     if len(entries) != 2:
         raise InvalidArgument("the maximum demand schedule needs a start and an end entry")
@@ -92,16 +101,32 @@ def _max_demand_period(ctx: CommandContext) -> dict[str, Any]:
     return {"start": start, "end": end}
 
 
+def _max_demand_register(obis: str) -> str | None:
+    """The ESME register an Extended Register resets: by OBIS, else by its quantity (group
+    C: 1 import, 2 export) and billing period (group E: 0 whole, other the configurable one)."""
+    if obis in MAX_DEMAND_REGISTERS:
+        return MAX_DEMAND_REGISTERS[obis]
+    parts = obis.replace("-", ".").replace(":", ".").split(".")
+    if len(parts) != 6 or not all(p.isdigit() for p in parts) or parts[3] != "6":
+        return None
+    quantity, period = int(parts[2]), int(parts[4])
+    return {1: "import_w" if period == 0 else "period_import_w", 2: "export_w"}.get(quantity)
+
+
 def _max_demand_reset(ctx: CommandContext) -> dict[str, Any]:
-    """ECS57: Extended Register method 1 (reset) on each register to zero."""
-    registers = frozenset(name for obis, name in MAX_DEMAND_REGISTERS.items()
-                          if dlms_action(ctx.view, 4, obis, 1) is not None)
+    """ECS57: Extended Register (class 4) method 1 (reset) on each register to zero."""
+    registers = frozenset(name for class_id, obis, method, _ in dlms_items(ctx.view)
+                          if (class_id, method) == (4, 1)
+                          and (name := _max_demand_register(obis)) is not None)
     return {"registers": registers}
 
 
 def _export_mpan(ctx: CommandContext) -> dict[str, Any]:
-    """ECS39b: the export MPAN, UTF-8 digits."""
+    """ECS39b: the export MPAN, UTF-8 digits (the Data object's set, found by class if the
+    device does not know it by OBIS)."""
     node = dlms_value(ctx.view, 1, EXPORT_MPAN, 2)
+    if node is None:
+        node = next((n for _, n in _sets(ctx, 1, 2) if n.get("@type") == "octet-string"), None)
     if node is None:
         raise InvalidArgument("the command does not set the export MPAN")
     try:
@@ -111,8 +136,11 @@ def _export_mpan(ctx: CommandContext) -> dict[str, Any]:
 
 
 def _daily_block_reset(ctx: CommandContext) -> dict[str, Any]:
-    """ECS48: a boolean, non-zero for on."""
+    """ECS48: a boolean, non-zero for on (the set of a boolean, whatever its object)."""
     node = dlms_value(ctx.view, 1, DAILY_BLOCK_COUNTER_RESET, 2)
+    if node is None:
+        node = next((n for _, _, _, n in dlms_items(ctx.view)
+                     if isinstance(n, dict) and n.get("@type") == "boolean"), None)
     if node is None:
         raise InvalidArgument("the command does not set the daily block counter reset")
     return {"on": bool(scalar(node))}
@@ -121,14 +149,13 @@ def _daily_block_reset(ctx: CommandContext) -> dict[str, Any]:
 def _voltage_configuration(ctx: CommandContext) -> dict[str, Any]:
     """ECS29b: each setting the command carries, by its DUIS name (phase 2 and 3 settings
     suffixed `@2`, `@3`): Limiter thresholds (attribute 4) and durations (6), each phase's
-    averaging period (profile capture period) and average RMS over / under thresholds."""
+    averaging period (profile capture period) and average RMS over / under thresholds.
+    Objects the device does not know are taken without effect."""
     out: dict[str, int] = {}
     for class_id, obis, member, node in dlms_items(ctx.view):
         name = _voltage_setting(class_id, obis, member)
         if name is not None:
             out[name] = int(scalar(node))
-    if not out:
-        raise InvalidArgument("the command sets no voltage configuration")
     return {"settings": tuple(sorted(out.items()))}
 
 
