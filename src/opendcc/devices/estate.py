@@ -54,6 +54,7 @@ ZAZ1_NETWORK_OPERATOR = "90-B3-D5-1F-30-02-00-00"
 ZAZ1_ACCESS_CONTROL_BROKER = "90-B3-D5-1F-30-00-00-02"
 ZAZ1_WAN_PROVIDER = "90-B3-D5-1F-30-00-00-07"
 ZAZ1_RECOVERY = "90-B3-D5-1F-30-00-00-01"
+ZAZ1_TRANSITIONAL_COS = "90-B3-D5-1F-30-00-00-04"
 
 DEFAULT_ANCHORS = TrustAnchors((
     (RemotePartyRole.SUPPLIER, TrustAnchor(ZAZ1_SUPPLIER)),
@@ -61,7 +62,12 @@ DEFAULT_ANCHORS = TrustAnchors((
     (RemotePartyRole.ACCESS_CONTROL_BROKER, TrustAnchor(ZAZ1_ACCESS_CONTROL_BROKER)),
     (RemotePartyRole.WAN_PROVIDER, TrustAnchor(ZAZ1_WAN_PROVIDER)),
     (RemotePartyRole.RECOVERY, TrustAnchor(ZAZ1_RECOVERY)),
+    (RemotePartyRole.TRANSITIONAL_COS, TrustAnchor(ZAZ1_TRANSITIONAL_COS)),
 ))
+#: The DCC Boxed GPF is DCC-controlled for its network operator cell (RTDS 6.21: the DCC holds
+#: it until it hands it over to the network operator with CS02b).
+BOXED_GPF_ANCHORS = DEFAULT_ANCHORS.with_anchor(
+    RemotePartyRole.NETWORK_OPERATOR, TrustAnchor(ZAZ1_ACCESS_CONTROL_BROKER))
 
 #: DCC Boxed / RTDS device IDs: the main premises, then further devices the templates name.
 #: Types and MPxNs agree with the inventory's demo estate (`opendcc.inventory.demo`).
@@ -255,7 +261,7 @@ class Estate:
         esme.han_devices = (ppmid.id, "00-DB-12-34-56-78-90-99")
         gsme.han_devices = (ppmid.id, BOXED_CAD)
         p = self._add(-1, CHF(ids[DeviceType.CHF], anchors=DEFAULT_ANCHORS), esme,
-                      GPF(ids[DeviceType.GPF], anchors=DEFAULT_ANCHORS), gsme, tuple(extra))
+                      GPF(ids[DeviceType.GPF], anchors=BOXED_GPF_ANCHORS), gsme, tuple(extra))
         old_chf = CHF(EUI64.parse(BOXED_OLD_CHF), anchors=DEFAULT_ANCHORS,
                       device_log=p.chf.device_log, powered=False, wan_connected=False)
         old_gpf = GPF(EUI64.parse(BOXED_OLD_GPF), anchors=DEFAULT_ANCHORS,

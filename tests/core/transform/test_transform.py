@@ -34,6 +34,7 @@ from opendcc.core.transform import (
 from opendcc.core.transform.builder import shared_forms
 from opendcc.core.transform.content import build_content
 from opendcc.core.transform.conversions import convert
+from opendcc.core.transform.dcc_originated import DCC_ORIGINATORS
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
@@ -128,7 +129,9 @@ def test_command_has_the_rtds_structure_and_the_template_values(template: rtds.T
     # The addressing comes from the request; a non-critical command carries the ACB's MAC.
     rid = request.request_id
     assert got.apdu.recipient == rid.target
-    assert got.apdu.originator == rid.originator or got.apdu.other_information.remote_party_id == rid.originator
+    dcc_party = DCC_ORIGINATORS.get(request.service_reference_variant)  # 6.21, 6.23: the DCC signs
+    assert got.apdu.originator in (rid.originator, dcc_party) \
+        or got.apdu.other_information.remote_party_id == rid.originator
     if request.command_variant == 4:
         assert got.kind is MessageKind.PRECOMMAND
     else:

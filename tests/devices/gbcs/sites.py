@@ -10,6 +10,7 @@ from typing import Any
 
 from opendcc.clock import SimulatedClock
 from opendcc.config import reference_dir
+from opendcc.core.transform.dcc_originated import with_seq_number
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs import DeviceGbcsEndpoint
 from opendcc.devices.tariff import Tariff
@@ -43,6 +44,9 @@ class Site:
     def command(self, msg: GbcsMessage, *, counter: int | None = None) -> bytes:
         """The command with a fresh Originator Counter, re-signed and re-MACed."""
         apdu = dataclasses.replace(msg.apdu, originator_counter=counter or next(self.counters))
+        if msg.use_case.code == "CS02b":  # GBCS 13.3: the payload repeats the counter
+            apdu = dataclasses.replace(apdu, content=with_seq_number(apdu.content,
+                                                                     apdu.originator_counter))
         frame = dataclasses.replace(msg.frame, apdu=apdu) if isinstance(msg.frame, GeneralCiphering) \
             else apdu
         return codec.encode(frame, self.keys.device_side)

@@ -35,6 +35,7 @@ from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert, Recipient
 from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_apdu
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
+from opendcc.devices.gbcs.credentials import SecurityCredentials
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
 from opendcc.devices.gbcs.forms import form_for
@@ -42,6 +43,7 @@ from opendcc.devices.gbcs.settings import (
     CERTIFICATE_UPDATES,
     DEVICE_READS,
     RECORDED,
+    SECURITY_CREDENTIALS,
     RecordedSettings,
     served,
 )
@@ -134,6 +136,8 @@ class DeviceGbcsEndpoint:
         #: Configuration the device models do not keep, recorded as the commands carried it.
         self.settings = RecordedSettings()
         self._alert_counters: dict[str, int] = {}
+        #: GBCS 13.3 CS02b: trust anchor replacement.
+        self.credentials = SecurityCredentials(self, self._next_alert_counter)
 
     # -----------------------------------------------------------------------------------------
 
@@ -153,6 +157,8 @@ class DeviceGbcsEndpoint:
         executed the command (a refusal is answered with the failure Response)."""
         now = self.clock.now()
         msg = self._read(command)
+        if msg.use_case.code in SECURITY_CREDENTIALS:
+            return self.credentials.answer(msg, now)
         apdu = msg.apdu
         code = msg.use_case.code
         view = payload_json(msg.payload)

@@ -56,10 +56,14 @@ CERTIFICATE_UPDATES = frozenset({"CS02d"})
 DEVICE_READS = frozenset({"CS02e"})  # Provide Device Certificates from Device
 
 
+#: Trust anchor replacement, GBCS 13.3 Update Security Credentials (`credentials.py`).
+SECURITY_CREDENTIALS = frozenset({"CS02b"})
+
+
 def served(use_case: str) -> bool:
     """Whether the emulated devices answer this GBCS use case (executed, recorded or read)."""
     return use_case in USE_CASES or use_case in RECORDED or use_case in DEVICE_READS \
-        or use_case in CERTIFICATE_UPDATES
+        or use_case in CERTIFICATE_UPDATES or use_case in SECURITY_CREDENTIALS
 
 
 @dataclass(frozen=True, slots=True)

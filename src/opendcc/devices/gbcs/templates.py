@@ -17,6 +17,8 @@ from typing import Any
 
 #: Keys of the payload JSON view that carry notes for people, not structure.
 _NOTE = "#"
+#: How a DER length was written (short or long form): encoding, not structure.
+_LENGTH_FORM = "length_form"
 
 
 def shape(view: Any) -> Any:
@@ -26,7 +28,8 @@ def shape(view: Any) -> Any:
     ECS01a with a TOU matrix) have one shape whatever prices they carry.
     """
     if isinstance(view, dict):
-        return {k: (v if k == "@type" else shape(v)) for k, v in view.items() if k != _NOTE}
+        return {k: (v if k == "@type" else shape(v)) for k, v in view.items()
+                if k not in (_NOTE, _LENGTH_FORM)}
     if isinstance(view, list):
         return [shape(v) for v in view]
     return type(view).__name__
