@@ -458,3 +458,15 @@ def test_a_changed_request_value_is_the_commanded_value(template: rtds.Template,
     element.text = str(new)
     view = codec.to_json(codec.decode(run(template, keys, request)))["Payload"]["Decoded"]
     assert _at(view, list(at)) == new
+
+
+def test_a_form_for_another_branch_of_the_body_is_not_chosen(keys: KeyStore) -> None:
+    """SRV 1.6 to an ESME saying `Credit` is ECS02, not ECS03 (whose form was learned from a
+    request saying `Prepayment`): with no ECS02 form it is not tabulated, never an ECS03."""
+    credit = next(t for t in rtds.in_scope() if t.request.service_reference_variant == "1.6"
+                  and t.request.body.find("{*}Credit") is not None)
+    try:
+        result = transform(credit.request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type="ESME")
+    except CommandNotTabulated:
+        return
+    assert result.use_case == "ECS02"

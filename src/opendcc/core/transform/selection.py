@@ -13,7 +13,7 @@ variant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from opendcc.core.transform import fields
 from opendcc.core.transform.conversions import CANCEL
@@ -58,6 +58,19 @@ def narrow(forms: Sequence[CommandForm], device_type: str, srv: str,
                             f"(it serves {', '.join(served)})")
 
 
+def _branches(paths: Iterable[str]) -> set[str]:
+    """The first elements of body paths (the choice a DUIS body makes at its top level)."""
+    return {fields.split_step(p.split("/", 1)[0])[0] for p in paths} - {"ExecutionDateTime"}
+
+
+def same_choice(form: CommandForm, present: Iterable[str]) -> bool:
+    """Whether the request chose the same branch of its body as the request the form was
+    learned from: a form for `Prepayment` is not for a request that says `Credit` (ECS03 and
+    ECS02 share SRV 1.6, device type and every value), though the request's values all fit."""
+    learned, asked = _branches(form.paths), _branches(present)
+    return not learned or not asked or bool(learned & asked)
+
+
 def dating(request: DuisRequest) -> str:
     """immediate, future or cancel (DUIS 5.4: ExecutionDateTime 3000-12-31 cancels)."""
     when = request.execution_datetime
@@ -92,7 +105,8 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
     if device_type is not None:
         forms = narrow(forms, device_type, request.service_reference_variant, tables)
     values = fields.leaves(request.body) if values is None else values
-    forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)]
+    forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)
+             and same_choice(f, values)]
     if not forms:
         raise CommandNotTabulated(f"no command form of SRV {request.service_reference_variant} "
                                   "for this variant of the request")
