@@ -470,3 +470,24 @@ def test_a_form_for_another_branch_of_the_body_is_not_chosen(keys: KeyStore) -> 
     except CommandNotTabulated:
         return
     assert result.use_case == "ECS02"
+
+
+def _critical_with_shared_form() -> list[rtds.Template]:
+    """Critical templates whose Pre-Command comes from a form learned under another SRV."""
+    keys = KeyStore.from_reference()
+    out = []
+    for t in _critical():
+        own = {f.message_code for f in default_tables().for_srv(t.request.service_reference_variant)}
+        if codec.decode(run(t, keys)).apdu.message_code not in own:
+            out.append(t)
+    return out
+
+
+@pytest.mark.parametrize("template", _critical_with_shared_form(), ids=lambda t: t.name)
+def test_signed_pre_command_of_a_shared_form_is_accepted(template: rtds.Template, keys: KeyStore) -> None:
+    """8.1.1 Commission Device on a GSME is GCS28, learned under 6.11: the user-signed
+    Pre-Command the Transform gave is a use case of 8.1.1 too."""
+    pre = codec.decode(run(template, keys)).apdu
+    signed = codec.sign_apdu(dataclasses.replace(pre, signature=bytes(64)), keys)
+    result = finish_signed_precommand(_signed_request(template, bytes(signed)), keys=keys)
+    assert codec.decode(result.gbcs, keys).mac_check is Verification.VERIFIED

@@ -256,7 +256,10 @@ def finish_signed_precommand(request: DuisRequest, *, keys: KeyLookup, now: date
         raise PreCommandMalformed("GBCSPayload is not a signed Command (CRA flag 1, 64-octet signature)")
     if now is not None:
         check_execution(request, now)
-    codes = {f.message_code for f in (tables or default_tables()).for_srv(srv.variant)}
+    known = tables or default_tables()
+    # the SRV's own forms and those it shares (GCS28 learned under 6.11 is 8.1.1's too)
+    forms = known.for_srv(srv.variant) + shared_forms(srv, known, catalogue or load_catalogue())
+    codes = {f.message_code for f in forms}
     if codes and apdu.message_code not in codes:
         raise PreCommandMalformed(f"message code 0x{apdu.message_code:04X} is not a use case of SRV {srv.variant}")
     rid = request.request_id
