@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
             with make_client(supplier, url) as client:
                 steps = install_premises(Installer(client), plan, add_to_device_log=device_log)
         except InstallationFailed as exc:
-            typer.echo(f"refused at {exc.step}: {exc.response.response_code}", err=True)
+            typer.echo(f"refused at {exc.step}: {exc.reason}", err=True)
             raise typer.Exit(1) from None
         except (ClientError, ValueError) as exc:
             typer.echo(f"refused: {exc}", err=True)

@@ -15,9 +15,10 @@ as DUIS has it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Final
 
 from opendcc.client.builder import SR_NS
@@ -42,12 +43,14 @@ def _utc(at: datetime) -> str:
 
 
 class InstallationFailed(ClientError):
-    """A step of an installation did not succeed: which step, and the DCC's response code."""
+    """A step of an installation did not succeed: which step, and the DCC's response (or,
+    when the gateway refused the request outright, the client error in `reason`)."""
 
-    def __init__(self, step: str, response: Response) -> None:
-        super().__init__(f"{step}: {response.response_code}")
+    def __init__(self, step: str, response: Response | None, reason: str | None = None) -> None:
+        super().__init__(f"{step}: {response.response_code if response else reason}")
         self.step = step
         self.response = response
+        self.reason = reason if response is None else response.response_code
 
 
 class Installer:
@@ -154,7 +157,13 @@ class PremisesPlan:
             yield self.ppmid, "PPMID"
 
 
-def _step(steps: list[tuple[str, Response]], name: str, response: Response) -> None:
+def _step(steps: list[tuple[str, Response]], name: str, send: Callable[[], Response]) -> None:
+    try:
+        response = send()
+    except InstallationFailed:
+        raise
+    except ClientError as exc:  # the gateway refused the request itself (HTTP status)
+        raise InstallationFailed(name, None, str(exc)) from exc
     steps.append((name, response))
     if response.response_code not in DONE:
         raise InstallationFailed(name, response)
@@ -169,14 +178,16 @@ def install_premises(installer: Installer, plan: PremisesPlan, *,
     `InstallationFailed` at the first step that is not I0/I99."""
     steps: list[tuple[str, Response]] = []
     for device, kind in plan.devices():
-        _step(steps, f"12.2 {kind} {_id(device)}", installer.pre_notify(device, kind))
+        _step(steps, f"12.2 {kind} {_id(device)}",
+              partial(installer.pre_notify, device, kind))
     meters: list[tuple[DeviceRef, str, str | None]] = [(plan.esme, plan.mpan,
                                                         plan.esme_install_code)]
     if plan.gsme is not None and plan.mprn is not None:
         meters.append((plan.gsme, plan.mprn, plan.gsme_install_code))
     for meter, mpxn, _ in meters:
-        _step(steps, f"8.4 UpdateMPxN {_id(meter)}", installer.set_mpxn(meter, mpxn))
-    _step(steps, f"8.14.1 {_id(plan.chf)}", installer.install_hub(plan.chf, plan.mpan))
+        _step(steps, f"8.4 UpdateMPxN {_id(meter)}",
+              partial(installer.set_mpxn, meter, mpxn))
+    _step(steps, f"8.14.1 {_id(plan.chf)}", partial(installer.install_hub, plan.chf, plan.mpan))
     if add_to_device_log:
         joining = [*meters]
         if plan.ppmid is not None:
@@ -185,9 +196,10 @@ def install_premises(installer: Installer, plan: PremisesPlan, *,
             if code is None:
                 raise ValueError(f"{_id(device)} needs an install code to join the HAN")
             _step(steps, f"8.11 Add {_id(device)}",
-                  installer.add_to_device_log(plan.chf, device, code, mpxn))
-    if plan.ppmid is not None:
-        _step(steps, f"8.7.1 {_id(plan.ppmid)}", installer.join(plan.esme, plan.ppmid))
+                  partial(installer.add_to_device_log, plan.chf, device, code, mpxn))
+    if (ppmid := plan.ppmid) is not None:
+        _step(steps, f"8.7.1 {_id(ppmid)}", partial(installer.join, plan.esme, ppmid))
     for meter, _, _ in meters:
-        _step(steps, f"8.1.1 {_id(meter)}", installer.commission(meter, plan.commission_at))
+        _step(steps, f"8.1.1 {_id(meter)}",
+              partial(installer.commission, meter, plan.commission_at))
     return steps
