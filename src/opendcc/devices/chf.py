@@ -21,6 +21,10 @@ from opendcc.devices.results import Outcome, Result, ok
 
 DEVICE_LOG_CAPACITY = 16
 HISTORIC_LOG_CAPACITY = 15
+#: ZigBee install code lengths: 6, 8, 12 or 16 octets, plus the 2-octet CRC when the device
+#: (not DUIS, which sends the code alone, 8.11 InstallCode) presents it.
+_CODES = (6, 8, 12, 16)
+INSTALL_CODE_OCTETS = frozenset(_CODES) | frozenset(n + 2 for n in _CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class CHF(Device):
     #: Told (device ID, time) when a whitelisted device joins the HAN: how the DCC hears of a
     #: join (`core.device_layer.DeviceSide.follow_inventory` records it in the inventory).
     on_join: Callable[[str, datetime], object] | None = field(default=None, repr=False)
+    #: When the CHF was last asked to scan its sub GHz channels (DBCH05).
+    channel_scan_at: datetime | None = None
 
     def entry(self, device: str) -> HanEntry | None:
         """The Device Log entry for `device`, if any."""
@@ -73,8 +79,9 @@ class CHF(Device):
             return Result(Outcome.NO_CHANGE, existing, (), now)
         if len(self.device_log) >= DEVICE_LOG_CAPACITY:
             raise InvalidArgument(f"CHF Device Log of {self.id} is full ({DEVICE_LOG_CAPACITY})")
-        if len(install_code) != 18:
-            raise InvalidArgument("install code must be 16 octets plus a 2-octet CRC")
+        if len(install_code) not in INSTALL_CODE_OCTETS:
+            raise InvalidArgument("an install code is 6, 8, 12 or 16 octets, with or without "
+                                  "its 2-octet CRC")
         entry = HanEntry(device, device_type, install_code, device_type is DeviceType.GPF,
                          now + join_timeout)
         self.device_log = (*self.device_log, entry)
@@ -87,7 +94,9 @@ class CHF(Device):
             raise NotOnWhitelist(f"{device} is not in the CHF Device Log of {self.id}")
         if e.joined:
             return Result(Outcome.NO_CHANGE, e, (), now)
-        if e.install_code != install_code:
+        # A code whitelisted without its CRC (CCS01 from DUIS) matches the code the device
+        # presents with its CRC.
+        if e.install_code is None or install_code[:len(e.install_code)] != e.install_code:
             raise NotJoined(f"{device} offered the wrong install code")
         if e.join_until is not None and now > e.join_until:
             raise NotJoined(f"{device} joining window closed at {e.join_until}")
@@ -120,6 +129,12 @@ class CHF(Device):
     def read_device_log(self, now: datetime) -> Result[tuple[HanEntry, ...]]:
         """CCS07 (and CCS06, which also checks HAN communications)."""
         return ok(self.device_log, now)
+
+    def request_channel_scan(self, now: datetime) -> Result[datetime]:
+        """DBCH05: scan the sub GHz channels (the radio is not modelled: the CHF records when it
+        was asked, `channel_scan_at`)."""
+        self.channel_scan_at = now
+        return ok(now, now)
 
     def read_time(self, now: datetime) -> Result[datetime]:
         """The hub's time, the premises' time source."""

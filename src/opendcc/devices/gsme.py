@@ -33,6 +33,17 @@ class ConversionFactors:
 
 DEFAULT_CONVERSION = ConversionFactors()
 
+#: DUIS GasBillingCalendar Periodicity words (GCS25a: all periodicities).
+PERIODICITIES = ("Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly")
+
+
+@dataclass(frozen=True, slots=True)
+class BillingCalendar:
+    """GCS25a: when billing periods start, and how often (a DUIS Periodicity word)."""
+
+    start: datetime
+    periodicity: str
+
 
 @dataclass(slots=True, eq=False)
 class GSME(Meter):
@@ -44,6 +55,7 @@ class GSME(Meter):
     tariff: Tariff = DEFAULT_GAS_TARIFF
     conversion: ConversionFactors = DEFAULT_CONVERSION
     contact_phase_s: int = 0
+    billing_calendar: BillingCalendar | None = None
 
     def next_contact(self, now: datetime) -> datetime:
         """When the GSME next wakes and talks to the GPF (at or after `now`)."""
@@ -63,6 +75,13 @@ class GSME(Meter):
             raise InvalidArgument("calorific value and conversion factor must be positive")
         self.conversion = factors
         return ok(factors, now)
+
+    def set_billing_calendar(self, calendar: BillingCalendar, now: datetime) -> Result[BillingCalendar]:
+        """GCS25a: set the billing calendar (start and periodicity)."""
+        if calendar.periodicity not in PERIODICITIES:
+            raise InvalidArgument(f"{calendar.periodicity!r} is not a billing periodicity")
+        self.billing_calendar = calendar
+        return ok(calendar, now)
 
     def volume_m3_milli(self, energy_wh: int) -> int:
         """Volume (thousandths of m3) for an energy: kWh x 3.6 / (CV x CF)."""

@@ -47,6 +47,7 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS04b", _E, "adjust_meter_balance", True),
     ("GCS40c", _G, "adjust_meter_balance", True),
     ("GCS40d", _G, "adjust_meter_balance", True),
+    ("GCS40b", _G, "adjust_meter_balance", True),
     ("ECS07", _E, "update_debt", True),
     ("GCS04", _G, "update_debt", True),
     ("ECS08a", _E, "update_prepayment_configuration", True),
@@ -113,6 +114,9 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS70", _E, "set_clock", True),
     ("GCS28", _G, "set_clock", True),
     ("GCS23", _G, "set_conversion_factors", True),
+    ("GCS25a", _G, "set_billing_calendar", True),
+    ("DBCH05", _C, "request_channel_scan", True),
+    ("CS02c", _E, "issue_security_credentials", True),
     # Firmware
     ("ECS52", _E, "read_firmware_version", False),
     ("GCS38", _G, "read_firmware_version", False),

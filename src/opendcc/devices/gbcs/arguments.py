@@ -534,5 +534,7 @@ def arguments(use_case: str, ctx: CommandContext) -> dict[str, Any]:
     """The keyword arguments for the use case's device method (none for most reads)."""
     # Imported here: the authored readers are built on this module's payload helpers.
     from opendcc.devices.gbcs.authored_electricity import ARGUMENTS as AUTHORED_ELECTRICITY
+    from opendcc.devices.gbcs.authored_gas_hub import ARGUMENTS as AUTHORED_GAS_HUB
 
-    return (ARGUMENTS.get(use_case) or AUTHORED_ELECTRICITY.get(use_case) or _none)(ctx)
+    return (ARGUMENTS.get(use_case) or AUTHORED_ELECTRICITY.get(use_case)
+            or AUTHORED_GAS_HUB.get(use_case) or _none)(ctx)

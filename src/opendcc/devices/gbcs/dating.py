@@ -5,7 +5,8 @@ the activation-time attributes they set: a 12-octet COSEM date-time sent as a va
 own, e.g. Charge attribute 7. All zero means at once, all "not specified" (0xFF) means cancel
 the pending command, and anything else is the execution time. GBZ (ZCL) commands use the
 Smart Energy start / implementation date-time fields: 0 means now, 0xFFFFFFFF means cancel,
-and other values are ZigBee UTC time (seconds since 2000-01-01).
+and other values are ZigBee UTC time (seconds since 2000-01-01). GBCS's ASN.1 commands (CS06)
+carry an executionDateTime GeneralizedTime: absent means now, 9999-12-31T23:59:59Z cancel.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from opendcc.gbcs.date_time import DateTime
 
 #: Use cases GBCS lets a user future-date (those RTDS shows future-dated).
 FUTURE_DATABLE = frozenset({"ECS01a", "ECS01b", "ECS01c", "ECS01d", "ECS03", "ECS08", "ECS28a", "ECS46c",
-                            "GCS01b", "GCS02", "GCS03", "GCS05"})
+                            "GCS01b", "GCS02", "GCS03", "GCS05", "CS06"})
+#: GBCS ASN.1 commands (CS06) carry the time as executionDateTime (GeneralizedTime); this
+#: value cancels, as RTDS's CS02b cancellation shows.
+_ASN1_CANCEL = "99991231235959Z"
 _ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ZCL_NOW, _ZCL_CANCEL = 0, 0xFFFFFFFF
 _COSEM_DATE_TIME_HEX = 24
@@ -57,6 +61,15 @@ def _zigbee(seconds: int) -> Dating:
     return Dating(_ZIGBEE_EPOCH + timedelta(seconds=seconds))
 
 
+def _asn1(text: str) -> Dating:
+    if text == _ASN1_CANCEL:
+        return Dating(cancel=True)
+    try:
+        return Dating(datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=UTC))
+    except ValueError:
+        raise InvalidArgument(f"executionDateTime {text!r} is not a GeneralizedTime") from None
+
+
 def _candidates(view: Any) -> list[Dating]:
     out: list[Dating] = []
     if not isinstance(view, dict):
@@ -67,6 +80,9 @@ def _candidates(view: Any) -> list[Dating]:
         if spec.get("@type") == "access-request-set" and data.get("@type") == "octet-string" \
                 and isinstance(value, str) and len(value) == _COSEM_DATE_TIME_HEX:
             out.append(_cosem(value))
+    for element in view.get("elements", []) if view.get("@type") == "SEQUENCE" else []:
+        if isinstance(element, dict) and element.get("name") == "executionDateTime":
+            out.append(_asn1(str(element.get("value", ""))))
     for component in view.get("components", []):
         fields = component.get("zcl_frame", {}).get("payload", {}).get("fields", {})
         for name in ZCL_TIME_FIELDS:

@@ -28,6 +28,7 @@ from opendcc.devices.gbcs.arguments import (
     dlms_items,
 )
 from opendcc.devices.gbcs.authored_electricity import DLMS_VALUES as AUTHORED_ELECTRICITY
+from opendcc.devices.gbcs.authored_gas_hub import PAYLOAD_VALUES as AUTHORED_GAS_HUB
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.prepayment import PaymentMode
 from opendcc.devices.supply import SupplyState
@@ -469,6 +470,7 @@ def _device_certificate(ctx: FillContext, view: Any) -> Any:
 #: Use case -> the whole success payload from the device's own data.
 PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
     "CS02e": _device_certificate,
+    **AUTHORED_GAS_HUB,  # CS02c (authored_gas_hub.py)
 }
 
 
