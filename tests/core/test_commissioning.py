@@ -287,3 +287,17 @@ def test_a_join_of_a_decommissioned_device_is_e5_and_changes_nothing(service: Da
     with service.store.begin() as conn, pytest.raises(DeviceStatusInvalid):
         commissioning.record_han_join(conn, EUI64.parse(GSME), NOW)
     assert _status(service.store, GSME) is DeviceStatus.DECOMMISSIONED
+
+
+def test_service_opt_out_is_the_dccs_alone(service: DataService) -> None:
+    # DUIS 8.5 Service Opt Out has no eligible user role in the SRV matrix: E2 for every user.
+    from opendcc.core.access_control import check_role
+    from opendcc.store.users import list_users
+
+    srv = load_catalogue().get("8.5")
+    with service.store.begin() as conn:
+        users = list_users(conn)
+    assert users and srv.eligible_roles == frozenset()
+    for user in users:
+        with pytest.raises(RoleNotEligible):
+            check_role(user, srv)

@@ -70,8 +70,9 @@ def status(store: Store, device: EUI64) -> DeviceStatus | None:
     return None if found is None else found.status
 
 
-def read_code(store: Store, device: EUI64) -> str:
-    path = next((reference_dir() / "duis" / "templates").glob("ECS17b_4.1.1_SINGLE*"))
+def read_code(store: Store, device: EUI64, template: str = "ECS17b_4.1.1_SINGLE") -> str:
+    """The DCC's answer to supplier A's `template` (a Command Variant 1 SRV) for `device`."""
+    path = next((reference_dir() / "duis" / "templates").glob(f"{template}*"))
     text = path.read_text().replace("90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:",
                                     f"{A}:{device}:")
     text = text.replace(":1000<", f":{next(_counters)}<")
@@ -92,6 +93,18 @@ def test_suspended_meter_is_reinstated_after_certified_firmware(store: Store, pr
     with store.begin() as conn:
         commissioning.reinstate_device(conn, premises.esme.eui, NOW)
     assert status(store, premises.esme.eui) is S.COMMISSIONED
+
+
+def test_a_suspended_meter_takes_only_firmware_srvs_until_reinstated(
+    store: Store, premises: Visit,
+) -> None:
+    with store.begin() as conn:
+        commissioning.suspend_device(conn, premises.esme.eui, NOW)
+    assert read_code(store, premises.esme.eui) == "E5"  # the SMI Status table: no reads
+    assert read_code(store, premises.esme.eui, "ECS52_11.2") == "I99"  # firmware version: yes
+    with store.begin() as conn:
+        commissioning.reinstate_device(conn, premises.esme.eui, NOW)
+    assert read_code(store, premises.esme.eui) == "I99"
 
 
 def test_reinstating_a_device_not_suspended_is_e5(store: Store, premises: Visit) -> None:
@@ -159,6 +172,40 @@ def test_meter_exchange_with_a_meter_for_another_meter_point_changes_nothing(
         replace_meter(conn, premises.chf, premises.esme.eui, new, A, DNO, NOW)
     assert status(store, premises.esme.eui) is S.COMMISSIONED
     assert premises.chf.entry(premises.esme.id) is not None
+
+
+def test_meter_exchange_over_duis_inventory_srvs(store: Store, premises: Visit) -> None:
+    """The inventory half of a meter exchange as a supplier sends it: 12.2 and 8.4 UpdateMPxN
+    for the new meter, 8.3 for the old one (the hub half, 8.11 Remove / Add, goes to the hub)."""
+    service = DataService(store, load_catalogue(), SimulatedClock(NOW))
+    new = eui("12")
+
+    def send(srv: str, body: str) -> str:
+        reference = ".".join(srv.split(".")[:2])
+        xml = (f'<sr:Request xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" '
+               f'schemaVersion="5.4"><sr:Header><sr:RequestID>{A}:90-B3-D5-1F-30-00-00-02:'
+               f'{next(_counters)}</sr:RequestID><sr:CommandVariant>8</sr:CommandVariant>'
+               f'<sr:ServiceReference>{reference}</sr:ServiceReference><sr:ServiceReferenceVariant>'
+               f'{srv}</sr:ServiceReferenceVariant></sr:Header><sr:Body>{body}</sr:Body>'
+               '</sr:Request>')
+        try:
+            return service.handle(read_request(parse_xml(xml.encode())), A, "serviceD").code
+        except DuisError as exc:
+            return exc.code.value if exc.code else str(exc.http_status)
+
+    assert send("12.2", f"<sr:DevicePrenotification><sr:DeviceID>{new}</sr:DeviceID>"
+                "<sr:DeviceManufacturer>opendcc</sr:DeviceManufacturer><sr:DeviceModel>M"
+                "</sr:DeviceModel><sr:DeviceType>ESME</sr:DeviceType></sr:DevicePrenotification>"
+                ) == "I0"
+    assert send("8.4", f"<sr:UpdateInventory><sr:DeviceID>{new}</sr:DeviceID><sr:UpdateMPxN>"
+                f"<sr:ImportMPxN>{premises.esme.mpxn}</sr:ImportMPxN></sr:UpdateMPxN>"
+                "</sr:UpdateInventory>") == "I0"
+    old = f"<sr:DecommissionDevice><sr:DeviceID>{premises.esme.eui}</sr:DeviceID></sr:DecommissionDevice>"
+    assert send("8.3", old) == "I0"
+    assert status(store, premises.esme.eui) is S.DECOMMISSIONED
+    assert status(store, new) is S.PENDING
+    assert read_code(store, premises.esme.eui) == "E5"
+    assert send("8.3", old) == "E5"  # decommissioned already
 
 
 def test_hub_exchange_moves_the_han_to_the_new_hub(store: Store, premises: Visit) -> None:
