@@ -14,12 +14,13 @@ from __future__ import annotations
 import base64
 import itertools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from test_device_srvs_support import SR, TEMPLATES, Dcc, code_of, make_dcc, prepared
+from test_device_srvs_support import SR, T0, TEMPLATES, Dcc, code_of, make_dcc, prepared
 
 import dcctool
 from opendcc.client.correlate import CorrelationMismatch
@@ -29,10 +30,12 @@ from opendcc.duis.catalogue import CommandVariant, load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
 from opendcc.ids import EUI64
+from opendcc.smki.keystore import role_of
 
 pytestmark = pytest.mark.java
 
 DCC_ID = EUI64.parse("90-B3-D5-1F-30-00-00-02")
+SUPPLIER_ROLE = 2  # SMKI organisation role code of an import / gas supplier
 _COUNTER = itertools.count(1_000_000)
 OUTCOMES: Counter[str] = Counter()
 FAILED_ON_DEVICE: list[str] = []
@@ -52,8 +55,9 @@ NOT_TABULATED = "CommandNotTabulated"  # the Transform has no command table for 
 NOT_EMULATED = "UnsupportedUseCase"  # the device-side GBCS endpoint does not emulate the use case
 # The DCC tool has no key for this template's originator either (reference README).
 UNSIGNABLE_ORIGINATORS = {EUI64.parse("90-B3-D5-1F-30-01-00-08")}
-# Its xml-sign certificate expired on 2025-12-22 (the gateway answers HTTP 401).
-EXPIRED_SIGNERS = {EUI64.parse("90-B3-D5-1F-30-03-00-00")}
+#: A DCC whose clock is a year back from the other's: for templates whose signer's SMKI
+#: certificates have expired since (ZAZ1 supplier 2's, on 2025-12-22), run when they were valid.
+YEAR_BACK = timedelta(days=365)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,21 @@ def dcc() -> Iterator[Dcc]:
     print("answered with a GBCS failure Response:", FAILED_ON_DEVICE)
 
 
+@pytest.fixture(scope="module")
+def dcc_year_back() -> Iterator[Dcc]:
+    dcc = make_dcc(start=T0 - YEAR_BACK)
+    yield dcc
+    dcc.services.close()
+
+
+@pytest.fixture
+def dcc_for(dcc: Dcc, request: pytest.FixtureRequest) -> Callable[[Path], Dcc]:
+    """The DCC to run a template on: the year-back one if its signer's certificate has expired."""
+    def pick(template: Path) -> Dcc:
+        return request.getfixturevalue("dcc_year_back") if _signer_expired(dcc, template) else dcc
+    return pick
+
+
 def _why_not_signable(dcc: Dcc, root: etree._Element) -> str | None:
     originator = read_request(root).request_id.originator
     if originator == DCC_ID:
@@ -72,9 +91,16 @@ def _why_not_signable(dcc: Dcc, root: etree._Element) -> str | None:
     cred = dcc.keys.xml_signing(originator)
     if originator in UNSIGNABLE_ORIGINATORS or cred is None or cred.private_key is None:
         return f"no XML signing key for originator {originator} in the reference keys"
-    if originator in EXPIRED_SIGNERS:
-        return f"the XML signing certificate of {originator} has expired"
+    if not cred.certificate.not_valid_before_utc <= dcc.clock.now() <= cred.certificate.not_valid_after_utc:
+        return f"the XML signing certificate of {originator} is not valid at {dcc.clock.now()}"
     return None
+
+
+def _signer_expired(dcc: Dcc, template: Path) -> bool:
+    """Whether the template's signer's XML signing certificate has expired by the DCC's clock."""
+    originator = read_request(parse_xml(template.read_bytes())).request_id.originator
+    cred = dcc.keys.xml_signing(originator)
+    return cred is not None and cred.certificate.not_valid_after_utc < dcc.clock.now()
 
 
 def _documented(outcome: str, why: str) -> None:
@@ -100,13 +126,18 @@ def _sync(dcc: Dcc, body: bytes, endpoint: str) -> etree._Element:
 
 @pytest.mark.parametrize("template", DEVICE_TEMPLATES, ids=lambda p: p.name)
 def test_device_template_reaches_the_device_and_its_answer_validates(
-        template: Path, dcc: Dcc) -> None:
+        template: Path, dcc_for: Callable[[Path], Dcc]) -> None:
+    dcc = dcc_for(template)
     dcc.fresh_estate()
     root = prepared(template, next(_COUNTER), dcc.clock.now())
     why = _why_not_signable(dcc, root)
     if why is not None:
         _documented("not signable", why)
     request = read_request(root)
+    if role_of(dcc.keys.certificate(request.request_id.originator, "ds")) == SUPPLIER_ROLE:
+        # the registered supplier, as the template presumes (GCS16b URP: an unknown remote
+        # party, registered at the DCC but not yet on the device)
+        dcc.register_supplier(request.request_id.target, request.request_id.originator)
     cv = request.command_variant
     body = dcc.sign(root)
     sync = _sync(dcc, body, CommandVariant(cv).endpoint)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64, RequestID
 from opendcc.smki.keystore import KeyStore
+from opendcc.store import inventory as inventory_repo
 from opendcc.store.engine import open_store
 
 SR = f"{{{SR_NS}}}"
@@ -92,6 +93,22 @@ class Dcc:
         side.estate = side.router.estate = estate
         side.router.endpoint = DeviceGbcsEndpoint(estate, side.keys, self.clock)
 
+    def register_supplier(self, device_id: EUI64, supplier: EUI64) -> bool:
+        """Make `supplier` the registered supplier, from now, of the meter points whose parties
+        may address `device_id`, as a template that supplier sends presumes (e.g. an unknown
+        remote party: registered at the DCC, not yet on the device); False if it already was."""
+        now = self.clock.now()
+        changed = False
+        with self.services.store.begin() as conn:
+            device = inventory_repo.get_device(conn, device_id)
+            for mpxn in inventory_repo.responsible_mpxns(conn, device) if device else ():
+                current = inventory_repo.registration_at(conn, mpxn, now)
+                if current is not None and current.supplier_id != supplier:
+                    inventory_repo.register(conn, replace(current, supplier_id=supplier,
+                                                          effective_from=now))
+                    changed = True
+        return changed
+
     def critical(self, transform_request: bytes, counter: int,
                  variant: int = CommandVariant.SIGNED_SEND,
                  answer: etree._Element | None = None) -> bytes:
@@ -111,8 +128,9 @@ class Dcc:
         return self.sign(root)
 
 
-def make_dcc(premises: int = 0) -> Dcc:
-    clock = SimulatedClock(T0)
+def make_dcc(premises: int = 0, start: datetime = T0) -> Dcc:
+    """The DCC and its emulated estate on a simulated clock that starts at `start`."""
+    clock = SimulatedClock(start)
     reference = KeyStore.from_reference()
     side = demo_device_side(clock, reference, premises=premises)
     store = open_store("sqlite://")
