@@ -93,6 +93,21 @@ class Dcc:
         side.estate = side.router.estate = estate
         side.router.endpoint = DeviceGbcsEndpoint(estate, side.keys, self.clock)
 
+    def own_request(self, root: etree._Element) -> tuple[bytes, etree._Element]:
+        """A request the DCC originates itself (the RTDS templates from 90-B3-D5-1F-30-00-00-02:
+        6.24.1, 8.12.2, 11.2): the DCC is not a DUIS user of its own gateway (E1 there), so the
+        request, signed with the DCC's XML signing key from the reference keys, goes straight to
+        the Data Service's device layer (Transform, WAN, device), as the DCC's own processes
+        would send it; the signed request and the (unsigned, internal) synchronous answer."""
+        request = read_request(root)
+        body = self.sign(root)
+        srv = load_catalogue().for_request(request.service_reference,
+                                           request.service_reference_variant)
+        with self.services.store.begin() as conn:
+            device = inventory_repo.get_device(conn, request.request_id.target)
+        assert device is not None, request.request_id.target
+        return body, self.side.layer.submit(request, srv, device, self.clock.now()).sync
+
     def register_supplier(self, device_id: EUI64, supplier: EUI64) -> bool:
         """Make `supplier` the registered supplier, from now, of the meter points whose parties
         may address `device_id`, as a template that supplier sends presumes (e.g. an unknown
