@@ -105,7 +105,10 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("ECS39b", _E, "set_export_mpan", True),
     ("ECS48", _E, "set_daily_block_counter_reset", True),
     ("ECS26c", _E, "read_randomisation", False),
+    ("ECS29a", _E, "set_voltage_configuration", True),
     ("ECS29b", _E, "set_voltage_configuration", True),
+    ("ECS29c", _E, "set_voltage_configuration", True),
+    ("ECS29d", _E, "set_voltage_configuration", True),
     # Configuration, clock, identity
     ("ECS39a", _E, "set_mpxn", True),
     ("GCS41", _G, "set_mpxn", True),

@@ -94,8 +94,47 @@ def _specs(msg: codec.GbcsMessage) -> list[tuple[int, str, int]]:
     return out
 
 
-def test_every_authored_use_case_has_a_template() -> None:
-    assert {p.name.split("_")[0] for p in TEMPLATES} == set(AUTHORED)
+def test_every_authored_use_case_but_the_other_6_5_variants_has_a_template() -> None:
+    # ECS29a/c/d are authored so that SRV 6.5 requests choose their own variant (below).
+    assert {p.name.split("_")[0] for p in TEMPLATES} == set(AUTHORED) - {"ECS29a", "ECS29c", "ECS29d"}
+
+
+def _voltage_variant(single: bool, not_reset: bool) -> etree._Element:
+    """The ECS29b template turned into another SRV 6.5 variant (DUIS: a choice of single-phase
+    or three polyphase settings, and RMSVoltageCountersNotReset)."""
+    root = _root(next(p for p in TEMPLATES if p.name.startswith("ECS29b_")))
+    body = root.find(f"{SR}Body")
+    assert body is not None
+    srv = body[0]
+    poly = [c for c in srv if etree.QName(c).localname == "PolyPhaseVoltageSettings"]
+    if single:
+        settings = poly[0].find(f"{SR}PhaseVoltageSettings")
+        assert settings is not None
+        settings.tag = f"{SR}SinglePhaseVoltageSettings"
+        poly[0].addprevious(settings)
+        for item in poly:
+            srv.remove(item)
+    if not_reset:
+        etree.SubElement(srv, f"{SR}RMSVoltageCountersNotReset")
+    return root
+
+
+@pytest.mark.parametrize(("single", "not_reset", "use_case", "phases", "resets"), [
+    (True, False, "ECS29a", 1, 2), (False, False, "ECS29b", 3, 6),
+    (True, True, "ECS29c", 1, 0), (False, True, "ECS29d", 3, 0)])
+def test_a_6_5_request_gets_the_command_of_its_variant(single: bool, not_reset: bool, use_case: str,
+                                                       phases: int, resets: int,
+                                                       keys: KeyStore) -> None:
+    request = read_request(_voltage_variant(single, not_reset))
+    result = transform(request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type="ESME")
+    msg = codec.decode(result.gbcs, keys)
+    assert msg.use_case.code == use_case
+    specs = _specs(msg)
+    assert sum(1 for s in specs if s[0] == 7) == phases
+    assert sum(1 for s in specs if s[0] == 3) == resets
+    over = [v["value"] for (c, o, _), v in zip(specs, _values(msg), strict=True)
+            if (c, o[-6:]) == (1, "35.0.4")]
+    assert over == ([264] if single else [264, 126, 126])
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)

@@ -6,7 +6,7 @@ Three tables, each merged into the general one by a one-line hook:
 
 - `ARGUMENTS` (into `arguments.arguments`): the device method's arguments read from the
   command: ECS37 maximum demand period, ECS57 registers to reset, ECS39b export MPAN, ECS48
-  daily block counter reset, ECS29b polyphase voltage configuration.
+  daily block counter reset, ECS29a-d (single and polyphase) voltage configuration.
 - `DLMS_VALUES` (into `values.DLMS_VALUES`): what the ESME reports for a COSEM attribute:
   active power import (ECS17c), load limit configuration and counter (ECS27), the export
   profile (ECS22a), the randomised offset limit (ECS26c), the export MPAN, and the maximum
@@ -147,7 +147,7 @@ def _daily_block_reset(ctx: CommandContext) -> dict[str, Any]:
 
 
 def _voltage_configuration(ctx: CommandContext) -> dict[str, Any]:
-    """ECS29b: each setting the command carries, by its DUIS name (phase 2 and 3 settings
+    """ECS29a-d: each setting the command carries, by its DUIS name (phase 2 and 3 settings
     suffixed `@2`, `@3`): Limiter thresholds (attribute 4) and durations (6), each phase's
     averaging period (profile capture period) and average RMS over / under thresholds.
     Objects the device does not know are taken without effect."""
@@ -180,7 +180,10 @@ ARGUMENTS: dict[str, Callable[[CommandContext], dict[str, Any]]] = {
     "ECS57": _max_demand_reset,
     "ECS39b": _export_mpan,
     "ECS48": _daily_block_reset,
+    "ECS29a": _voltage_configuration,
     "ECS29b": _voltage_configuration,
+    "ECS29c": _voltage_configuration,
+    "ECS29d": _voltage_configuration,
 }
 
 

@@ -254,19 +254,25 @@ def _read_randomisation() -> list[dict[str, Any]]:
                   [_get(1, RANDOMISED_OFFSET_LIMIT, 2)])]
 
 
-# --- 6.5 Set Voltage Configurations on polyphase ESME (ECS29b) -------------------------------
+# --- 6.5 Set Voltage Configurations (ECS29a-d) --------------------------------------------------
 
-#: SIBLING ECS29a (single phase, learned): the RMS extreme over/under voltage, sag and swell
-#: Limiters (class 71: threshold_normal attribute 4, min_over_threshold_duration attribute 6)
-#: are common to the phases; each phase has its average RMS voltage profile (class 7, capture
-#: period attribute 4), over/under voltage thresholds (Data, class 1) and the counters of
-#: those events, reset with Register method 1. Phases 1, 2, 3 are OBIS groups C 32, 52, 72.
+#: SIBLING ECS29a (single phase, learned without a template): the average RMS voltage
+#: profile's capture period (class 7 attribute 4), the RMS extreme over/under voltage, sag and
+#: swell Limiters (class 71: threshold_normal attribute 4, min_over_threshold_duration 6),
+#: the average RMS over/under voltage thresholds (Data, class 1), then the counters of those
+#: events reset (Register method 1). Phases 1, 2, 3 are OBIS groups C 32, 52, 72; a polyphase
+#: command takes each per-phase item for every phase, in the order of ECS29a.
 _LIMITERS = (("0-0:17.0.1.255", "RMSExtremeOverVoltage"), ("0-0:17.0.2.255", "RMSExtremeUnderVoltage"),
              ("0-0:17.0.3.255", "RMSVoltageSag"), ("0-0:17.0.4.255", "RMSVoltageSwell"))
 _PHASE_GROUPS = (32, 52, 72)
+#: SRV 6.5's use cases: (code, message code, polyphase, counters reset). A request tells them
+#: apart by SinglePhaseVoltageSettings / PolyPhaseVoltageSettings and RMSVoltageCountersNotReset.
+_VOLTAGE_USE_CASES = (("ECS29a", 0x0045, False, True), ("ECS29b", 0x00AE, True, True),
+                      ("ECS29c", 0x00D1, False, False), ("ECS29d", 0x00D2, True, False))
+_NOT_RESET = "RMSVoltageCountersNotReset"
 
 
-def _voltage_3ph() -> list[dict[str, Any]]:
+def _voltage(use_case: str, code: int, poly: bool, reset: bool) -> dict[str, Any]:
     requests: list[tuple[dict[str, Any], dict[str, Any]]] = []
     bind: list[list[Any]] = []
 
@@ -275,27 +281,42 @@ def _voltage_3ph() -> list[dict[str, Any]]:
             bind.append([_data_at(len(requests)), source, "int"])
         requests.append(request)
 
+    groups = _PHASE_GROUPS if poly else _PHASE_GROUPS[:1]
+
+    def phase(n: int) -> str:
+        if not poly:
+            return "SinglePhaseVoltageSettings"
+        return "PolyPhaseVoltageSettings" + ("" if n == 1 else f"[{n}]") + "/PhaseVoltageSettings"
+
+    for n, group in enumerate(groups, start=1):
+        add(_set(7, f"1-0:{group}.24.0.255", 4, _value("double-long-unsigned", 0)),
+            f"{phase(n)}/AverageRMSVoltageMeasurementPeriod")
     for obis, name in _LIMITERS:
         add(_set(71, obis, 4, _value("double-long-unsigned", 0)), f"RMSVoltageSettings/{name}Threshold")
         add(_set(71, obis, 6, _value("double-long-unsigned", 0)),
             f"RMSVoltageSettings/{name}MeasurementPeriod")
-    for n, group in enumerate(_PHASE_GROUPS, start=1):
-        item = "PolyPhaseVoltageSettings" + ("" if n == 1 else f"[{n}]")
-        phase = f"{item}/PhaseVoltageSettings"
-        add(_set(7, f"1-0:{group}.24.0.255", 4, _value("double-long-unsigned", 0)),
-            f"{phase}/AverageRMSVoltageMeasurementPeriod")
+    for n, group in enumerate(groups, start=1):
         add(_set(1, f"1-0:{group}.35.0.4", 2, _value("double-long-unsigned", 0)),
-            f"{phase}/AverageRMSOverVoltageThreshold")
+            f"{phase(n)}/AverageRMSOverVoltageThreshold")
         add(_set(1, f"1-0:{group}.31.0.4", 2, _value("double-long-unsigned", 0)),
-            f"{phase}/AverageRMSUnderVoltageThreshold")
-    for group in _PHASE_GROUPS:
-        add(_action(3, f"1-0:{group}.32.0.4", 1, _value("integer", 0)), None)
-        add(_action(3, f"1-0:{group}.36.0.4", 1, _value("integer", 0)), None)
-    return [_form("ECS29b 6.5 AUTHORED", "ECS29b", "6.5", 0x00AE, requests, bind)]
+            f"{phase(n)}/AverageRMSUnderVoltageThreshold")
+    if reset:
+        for group in groups:
+            add(_action(3, f"1-0:{group}.32.0.4", 1, _value("integer", 0)), None)
+            add(_action(3, f"1-0:{group}.36.0.4", 1, _value("integer", 0)), None)
+    # Which items the request has chooses the use case (`selection.fit`: most paths present).
+    paths = [f"PolyPhaseVoltageSettings{'' if n == 1 else f'[{n}]'}/Phase" for n in (1, 2, 3)] \
+        if poly else []
+    return _form(f"{use_case} 6.5 AUTHORED", use_case, "6.5", code, requests, bind,
+                 paths=(*paths, *(() if reset else (_NOT_RESET,))))
+
+
+def _voltage_configurations() -> list[dict[str, Any]]:
+    return [_voltage(*row) for row in _VOLTAGE_USE_CASES]
 
 
 def forms() -> list[dict[str, Any]]:
     """The authored forms of this family, as raw table data (`tables._form`)."""
     return [*_arm_supply(), *_max_demand_period(), *_reset_max_demand(), *_export_mpan(),
             *_daily_block_reset(), *_read_load_limit(), *_read_power(), *_read_export_profile(),
-            *_read_randomisation(), *_voltage_3ph()]
+            *_read_randomisation(), *_voltage_configurations()]
