@@ -158,12 +158,11 @@ def test_a_new_premises_installed_over_duis_is_read_then_switched_to_another_sup
         _pre_notify_and_install_hub(a, dcc)
         assert _read(a, p.esme.id) == "E5"  # Pending: the DCC sends it nothing
 
-        # 8.11 / CCS01 cannot be built by the Transform yet (see the xfail below); the hub's
-        # device log already holds the meters, so the inventory is told as the device layer
-        # would be on the hub's success.
-        with dcc.services.store.begin() as conn:
-            for device in (p.esme.eui, p.gsme.eui, ppmid.eui):
-                inventory_repo.set_status(conn, device, S.WHITELISTED)
+        # 8.11 (CCS01) adds each device to the hub's device log; on the hub's success the
+        # inventory has it Whitelisted.
+        for device in (p.esme, p.gsme, ppmid):
+            assert _add_to_device_log(a, p.chf.id, device.id, str(p.esme.mpxn)) == "I0"
+            assert _status(dcc, device.id) is S.WHITELISTED
         assert _read(a, p.esme.id) == "E5"  # Whitelisted: not in service, no reads
 
         joined = a.request_critical("8.7.1", {"JoinServiceCritical": {"OtherDeviceID": ppmid.id}},
@@ -222,8 +221,6 @@ def test_a_join_to_a_device_not_in_the_inventory_is_refused_before_anything_is_s
         assert _status(dcc, p.esme.id) is S.WHITELISTED
 
 
-@pytest.mark.xfail(reason="core.transform has no command form for SRV 8.11 (CCS01): "
-                          "CommandNotTabulated", strict=False)
 def test_adding_a_meter_to_the_hub_device_log_over_duis_whitelists_it(
     dcc: Dcc, tmp_path: Path,
 ) -> None:
@@ -241,7 +238,7 @@ def test_commissioning_the_gas_meter_over_duis(dcc: Dcc, tmp_path: Path) -> None
     assert p.gsme is not None
     with _client(dcc.http, tmp_path) as a:
         _pre_notify_and_install_hub(a, dcc)
-        with dcc.services.store.begin() as conn:  # as 8.11 would (see the xfail above)
+        with dcc.services.store.begin() as conn:  # as 8.11 would
             inventory_repo.set_status(conn, p.gsme.eui, S.WHITELISTED)
         commissioned = a.request_critical("8.1.1", _body("GCS28Commission_8.1.1"),
                                           target=p.gsme.id)
@@ -359,9 +356,10 @@ def test_the_sdk_installer_installs_commissions_and_decommissions_over_duis(
         assert installer.install_hub(p.chf.id, str(p.esme.mpxn)).response_code == "I0"
         assert installer.status(p.chf.id) == "Commissioned"
         assert installer.status(p.esme.id) == "Pending"
-        with dcc.services.store.begin() as conn:  # 8.11 (CCS01): see the xfail below
-            for device in (p.esme.eui, p.gsme.eui, ppmid.eui):
-                inventory_repo.set_status(conn, device, S.WHITELISTED)
+        for device in (p.esme, p.gsme, ppmid):  # 8.11 (CCS01)
+            assert installer.add_to_device_log(p.chf.id, device.id, INSTALL_CODE,
+                                               str(p.esme.mpxn)).response_code == "I0"
+            assert installer.status(device.id) == "Whitelisted"
 
         assert installer.join(p.esme.id, ppmid.id).response_code == "I0"
         assert installer.status(ppmid.id) == "Commissioned"
@@ -377,9 +375,6 @@ def test_the_sdk_installer_installs_commissions_and_decommissions_over_duis(
         assert installer.decommission(p.gsme.id).response_code == "E5"  # not twice
 
 
-@pytest.mark.xfail(reason="SRV 8.11 (CCS01) is not yet carried out end to end over DUIS: the "
-                          "Transform has no command form for it (or, with one, the emulated hub "
-                          "fails it: E21)", strict=False)
 def test_the_sdk_installs_a_whole_premises_in_one_call(dcc: Dcc, tmp_path: Path) -> None:
     p = dcc.premises
     [ppmid] = [d for d in p.others]
