@@ -126,6 +126,14 @@ def test_ccs01_refused_when_the_device_log_is_full_changes_nothing(site: Site) -
     assert view["access_response_specification"][0]["result"] != 0
 
 
+def test_ccs01_with_an_install_code_of_no_zigbee_length_is_refused(site: Site) -> None:
+    chf = _device(site, CHF_ID, CHF)
+    log = chf.device_log
+    executed, _, _ = _answer(site, _request("CCS01_8.11_SUCCESS", {
+        "DeviceID": "00-DB-12-34-56-78-90-B9", "InstallCode": "30313233343536"}))  # 7 octets
+    assert not executed and chf.device_log == log
+
+
 # --- DBCH05 --------------------------------------------------------------------------------------
 
 def test_dbch05_the_chf_scans_its_channels(site: Site) -> None:

@@ -77,16 +77,29 @@ SIBLINGS = {"GCS40a": "GCS40c", "GCS40b": "GCS40d", "GCS25a": "GCS25"}
 
 # --- arguments ----------------------------------------------------------------------------------
 
+def _leaves(node: Any) -> list[dict[str, Any]]:
+    """The A-XDR leaves of a structure (or array of structures), in order."""
+    if isinstance(node, dict) and isinstance(node.get("elements"), list):
+        return [leaf for e in node["elements"] for leaf in _leaves(e)]
+    return [node] if isinstance(node, dict) else []
+
+
 def _register_device(ctx: CommandContext) -> dict[str, Any]:
-    """CCS01: register_device {ieee_address, key (install code), join_timeout (seconds)}."""
+    """CCS01: register_device {ieee_address, key (install code), join_timeout (seconds)}, read
+    by type rather than position (the 8-octet ID, the other octet-string, the integer), so a
+    structure GBCS orders or nests differently is read the same."""
     node: Any = dlms_action(ctx.view, 104, ZIGBEE_NETWORK_CONTROL, REGISTER_DEVICE)
+    octets = [str(n.get("value", "")) for n in _leaves(node) if n.get("@type") == "octet-string"]
+    numbers = [int(n["value"]) for n in _leaves(node) if isinstance(n.get("value"), int)
+               and n.get("@type") in ("long-unsigned", "unsigned", "double-long-unsigned")]
+    ids = [o for o in octets if len(o) == 16]
+    codes = [o for o in octets if o not in ids[:1]]
+    if not ids or not codes or not numbers:
+        raise InvalidArgument("register_device is not {ieee_address, key, join_timeout}")
     try:
-        ieee, key, timeout = node["elements"]
-        device = eui(ieee["value"])
-        install_code = bytes.fromhex(key["value"])
-        seconds = int(timeout["value"])
-    except (KeyError, TypeError, ValueError):  # (node None: no register_device sent)
-        raise InvalidArgument("register_device is not {ieee_address, key, join_timeout}") from None
+        device, install_code, seconds = eui(ids[0]), bytes.fromhex(codes[0]), numbers[0]
+    except ValueError:
+        raise InvalidArgument("register_device carries no device ID and install code") from None
     if not 0 < seconds <= 3600:
         raise InvalidArgument(f"join timeout {seconds} s is outside 1-3600")
     known = ctx.lookup(device)
@@ -112,7 +125,11 @@ def _prepayment_adjustment(ctx: CommandContext) -> dict[str, Any]:
 def _billing_calendar(ctx: CommandContext) -> dict[str, Any]:
     """GCS25a: Publish Billing Period start, duration and duration type."""
     fields = zcl_fields(ctx.view, "price/publish-billing-period")
-    period = (fields.get("billing_period_duration"), fields.get("billing_period_duration_type"))
+    # the duration type's timebase (low nibble) and the period decide; the control nibble
+    # (start / end of the timebase, not specified) does not change the periodicity
+    kind = fields.get("billing_period_duration_type")
+    period = (fields.get("billing_period_duration"), (kind & 0x0F) | 0x20 if isinstance(kind, int)
+              else None)
     word = next((w for key, w in PERIODICITIES.items() if key == period), None)
     start = fields.get("billing_period_start_time")
     if word is None or not isinstance(start, int):
@@ -122,16 +139,26 @@ def _billing_calendar(ctx: CommandContext) -> dict[str, Any]:
 
 def _firmware_hash(ctx: CommandContext) -> dict[str, Any]:
     """CS06: the manufacturer image hash of the firmware to activate."""
-    image = next(named(ctx.view, "manufacturerImageHash"), None)
+    image = next(named(ctx.view, "manufacturerImageHash"), None) or next(
+        (e.get("value") for e in _asn1_nodes(ctx.view)
+         if e.get("@type") == "OCTET STRING" and len(str(e.get("value", ""))) == 64), None)
     if not isinstance(image, str):
         raise InvalidArgument("the command names no firmware image hash")
     return {"image_hash": bytes.fromhex(image)}
 
 
+def _asn1_nodes(view: Any) -> list[dict[str, Any]]:
+    """Every node of an ASN.1 payload view, depth first."""
+    if not isinstance(view, dict):
+        return []
+    return [view, *(n for e in view.get("elements", []) or [] for n in _asn1_nodes(e))]
+
+
 def _key_usage_bits(view: Any) -> int:
-    for element in view.get("elements", []) if isinstance(view, dict) else []:
-        if element.get("name") == "keyUsage":
-            return int(str(element.get("octets", "00"))[:2] or "0", 16)
+    """The first octet of the command's keyUsage BIT STRING (by name, else the first one)."""
+    strings = [n for n in _asn1_nodes(view) if n.get("@type") == "BIT STRING"]
+    for node in [n for n in strings if n.get("name") == "keyUsage"] or strings:
+        return int(str(node.get("octets", "00"))[:2] or "0", 16)
     return 0
 
 
