@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from opendcc.devices.errors import (
     DeviceError,
     FutureDateExpired,
+    InvalidArgument,
     PendingCommandNotFound,
 )
 from opendcc.devices.events import (
@@ -185,6 +186,14 @@ class Device:
         self.firmware = self.firmware.activated()
         self.log_event(FIRMWARE_VERSION_CHANGED, now, self.firmware.version)
         return ok(FirmwareVersion(self.firmware.version, None), now)
+
+    def issue_security_credentials(self, key_usage: str, now: datetime) -> Result[str]:
+        """CS02c: make a new key pair for digital signature ("ds") or key agreement ("ka");
+        the GBCS layer answers with its certification request (the device keeps signing with
+        its current credentials: taking a certificate for the new key is not modelled)."""
+        if key_usage not in ("ds", "ka"):
+            raise InvalidArgument(f"key usage {key_usage!r} is neither ds nor ka")
+        return ok(key_usage, now)
 
     # Future-dated commands -----------------------------------------------------------------
 

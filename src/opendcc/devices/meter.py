@@ -402,12 +402,4 @@ class Meter(Device):
         """CS07: the devices joined to this meter."""
         return ok(self.han_devices, now)
 
-    def issue_security_credentials(self, key_usage: str, now: datetime) -> Result[str]:
-        """CS02c: make a new key pair for digital signature ("ds") or key agreement ("ka");
-        the GBCS layer answers with its certification request (the meter keeps signing with
-        its current credentials: taking a certificate for the new key is not modelled)."""
-        if key_usage not in ("ds", "ka"):
-            raise InvalidArgument(f"key usage {key_usage!r} is neither ds nor ka")
-        return ok(key_usage, now)
-
 

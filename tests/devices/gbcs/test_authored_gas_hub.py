@@ -234,6 +234,16 @@ def test_cs06_future_dated_is_held_runs_when_due_and_a_cancellation_drops_it(sit
     assert esme.firmware.version == "2.0.0"
 
 
+@pytest.mark.parametrize(("device_id", "kind"), [(GSME_ID, GSME), (CHF_ID, CHF)])
+def test_cs06_activates_firmware_on_other_device_types(device_id: str, kind: type,
+                                                        site: Site) -> None:
+    device = _device(site, device_id, kind)
+    device.distribute_firmware("3.1.0", HASH, site.clock.now())
+    request = _request("CS06_11.3_FUTURE_DATED_SUCCESS", drop="ExecutionDateTime")
+    executed, _, _ = _answer(site, request, target=device_id)
+    assert executed and device.firmware.version == "3.1.0"
+
+
 # --- CS02c ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("word", "usage"), [("Digital Signature", "ds"), ("Key Agreement", "ka")])
@@ -251,6 +261,11 @@ def test_cs02c_answers_a_certification_request_for_a_new_key(word: str, usage: s
     current = site.keys.device_side.certificate(esme.eui, usage)
     assert current is not None and current.public_key().public_bytes(*spki) != \
         expected.public_bytes(*spki)
+
+
+def test_cs02c_on_the_hub(site: Site) -> None:
+    executed, view, _ = _answer(site, _request("CS02c_6.17_SUCCESS"), target=CHF_ID)
+    assert executed and x509.load_der_x509_csr(decode_asn1_der(view)).is_signature_valid
 
 
 def decode_asn1_der(view: Any) -> bytes:

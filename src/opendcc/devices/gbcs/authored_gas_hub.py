@@ -71,6 +71,9 @@ _ZCL_SUCCESS, _ZCL_FAILURE = 0x00, 0x01
 _SUPPLY_STATUS_RESPONSE, _SUPPLY_ARMED = 0x0C, 0x01
 #: GBCS ASN.1 responseCode of a refused CS06 / CS02c (GBCS gives no table here: "other").
 _REFUSED = 127
+#: Use cases every device type serves (GBCS: firmware activation and credentials issue on
+#: ESME, GSME, CHF, GPF, PPMID, ...), though `use_cases.py` gives each one device type.
+ANY_DEVICE_TYPE = ("CS06", "CS02c")
 #: The sibling use case whose learned Response a use case without vectors takes.
 SIBLINGS = {"GCS40a": "GCS40c", "GCS40b": "GCS40d", "GCS25a": "GCS25"}
 

@@ -35,6 +35,7 @@ from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert, Recipient
 from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_apdu
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
+from opendcc.devices.gbcs.authored_gas_hub import ANY_DEVICE_TYPE
 from opendcc.devices.gbcs.credentials import SecurityCredentials
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
@@ -113,8 +114,9 @@ _ALERT_ROLES = {Recipient.SUPPLIER: RemotePartyRole.SUPPLIER,
                 Recipient.NETWORK_OPERATOR: RemotePartyRole.NETWORK_OPERATOR,
                 Recipient.ACCESS_CONTROL_BROKER: RemotePartyRole.ACCESS_CONTROL_BROKER,
                 Recipient.WAN_PROVIDER: RemotePartyRole.WAN_PROVIDER}
-#: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8).
-_HAN_LINK_USE_CASES = ("CS03", "CS04")
+#: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8), and
+#: use cases every device type serves though `use_cases.py` names one (CS06, CS02c).
+_HAN_LINK_USE_CASES = ("CS03", "CS04", *ANY_DEVICE_TYPE)
 
 
 class DeviceGbcsEndpoint:
@@ -206,7 +208,8 @@ class DeviceGbcsEndpoint:
     def _execute(self, code: str, device: Device, now: datetime,
                  args: dict[str, Any]) -> Result[Any]:
         """Run the use case on the device. Joins and unjoins (CS03, CS04) run on whichever
-        side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD)."""
+        side of the HAN link the command is addressed to (e.g. a PPMID joining an IHD); CS06
+        and CS02c on any device."""
         if code in RECORDED:
             return ok(self.settings.record(code, device, args["payload"], now), now)
         if code in CERTIFICATE_UPDATES:
