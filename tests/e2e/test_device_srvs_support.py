@@ -153,6 +153,7 @@ def make_dcc(premises: int = 0, start: datetime = T0) -> Dcc:
     services = build_services(GatewayConfig(store_url="sqlite://", smki_url="sqlite://",
                                             clock=clock), service=service, store=store)
     side.connect(services.deliver, registered_parties(store, clock.now))
+    side.follow_inventory(store)  # as `opendcc serve` does: 8.1.1, 8.7, 8.11 move the inventory
     dcc = Dcc(clock, side, services, TestClient(create_app(services=services)), side.keys)
 
     def post(url: str, body: bytes) -> int:
