@@ -29,6 +29,7 @@ from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import SR, read_request
 from opendcc.duis.xsd import validate_mmc
 from opendcc.gbcs import codec
+from opendcc.gbcs.codec import Verification
 from opendcc.gbcs.payload.asn1 import decode_asn1
 
 ESME_ID, GSME_ID, CHF_ID = ("00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1",
@@ -232,6 +233,16 @@ def test_cs06_future_dated_is_held_runs_when_due_and_a_cancellation_drops_it(sit
     executed, _, _ = _answer(site, future)
     site.clock.advance(3 * 3600)
     assert esme.firmware.version == "2.0.0"
+    # the device tells the command's originator: ActivateFirmwareAlert (FDA-CS06, 0x00CA)
+    [alert] = [a for a in site.endpoint.alerts
+               if codec.decode(a).apdu.other_information.message_code == 0x00CA]
+    msg = codec.decode(alert, site.keys.supplier_side)
+    assert msg.signature_check is Verification.VERIFIED
+    values = {e["name"]: e for e in payload_view(alert, site.keys.supplier_side)["elements"]}
+    assert values["alertCode"]["value"] == 0x8F66
+    assert values["originatorCounter"]["value"] > 10**12  # the counter the site sent it with
+    assert [e["value"] for e in values["executionOutcome"]["elements"]] == [0, b"2.0.0".hex()]
+    assert parse(alert, keys=site.keys.supplier_side).use_case
 
 
 @pytest.mark.parametrize(("device_id", "kind"), [(GSME_ID, GSME), (CHF_ID, CHF)])

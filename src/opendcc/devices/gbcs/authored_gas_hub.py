@@ -10,6 +10,8 @@ Tables merged into the general ones by one-line hooks, as `authored_electricity`
   CS02c the key usage.
 - `PAYLOAD_VALUES` (into `values.PAYLOAD_VALUES`): CS02c's certification request for the new
   key.
+- `future_dated_alerts` (into `endpoint._alert`): CS06's ActivateFirmwareAlert (0x00CA) when a
+  held activation has run.
 - `response_form` (into `forms.form_for`): the Response of each of these commands where no
   RTDS vector shows it. CCS01 and DBCH05 (DLMS action / set) need none: `forms.built_form`
   answers them. GCS39: Metering Supply Status Response (SE 1.4: Change Supply with
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from opendcc.devices.device import DeviceType
 from opendcc.devices.errors import InvalidArgument
+from opendcc.devices.events import FUTURE_DATED_EXECUTION
 from opendcc.devices.gbcs.arguments import (
     MONEY_SCALE,
     CommandContext,
@@ -44,7 +47,14 @@ from opendcc.devices.gbcs.arguments import (
 )
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
 from opendcc.devices.gsme import BillingCalendar
-from opendcc.gbcs.payloads import ASN1, decode_payload, payload_json
+from opendcc.gbcs.general_signing import CraFlag, GeneralSigning, OtherInformation
+from opendcc.gbcs.payloads import (
+    ASN1,
+    decode_payload,
+    encode_payload,
+    payload_from_json,
+    payload_json,
+)
 
 if TYPE_CHECKING:
     from opendcc.devices.gbcs.values import FillContext
@@ -295,6 +305,35 @@ def response_form(use_case: str, command_view: Any, *, success: bool,
     else:
         return None
     return ResponseForm(use_case, shape_key(command_view), success, critical, dated, payload)
+
+
+# --- future-dated alert ---------------------------------------------------------------------------
+
+#: GBCS message codes: CS06 Activate Firmware, and its future-dated alert (FDA-CS06).
+CS06_MESSAGE_CODE, FDA_CS06 = 0x0012, 0x00CA
+
+
+def future_dated_alerts(device: Any, held: Any, executed_at: datetime,
+                        next_counter: Callable[[], int]) -> list[GeneralSigning]:
+    """GBCS §11.5 / §7.2.10: when a held CS06 has run, the device's ActivateFirmwareAlert
+    {alertCode 0x8F66, executionDateTime, the command's originatorCounter, executionOutcome
+    (success, the firmware now running)} to the command's originator, message code 0x00CA;
+    signed by the caller. Other held commands: none here (`alerts.py` covers DLMS and GBZ)."""
+    if held.message_code != CS06_MESSAGE_CODE:
+        return []
+    view = {"@type": "SEQUENCE", "name": "ActivateFirmwareAlert", "elements": [
+        _asn1_int("alertCode", FUTURE_DATED_EXECUTION),
+        {"@type": "GeneralizedTime", "name": "executionDateTime",
+         "value": executed_at.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")},
+        _asn1_int("originatorCounter", held.originator_counter),
+        {"@type": "SEQUENCE", "name": "executionOutcome", "elements": [
+            _asn1_int("responseCode", 0),
+            {"@type": "OCTET STRING", "name": "firmwareVersion",
+             "value": device.firmware.version.encode().hex()}]}]}
+    payload = payload_from_json(view)
+    content = encode_payload(payload) if payload is not None else b""
+    return [GeneralSigning(CraFlag.ALERT, next_counter(), device.eui, held.originator, None,
+                           OtherInformation(FDA_CS06), content, bytes(64))]
 
 
 def _sibling_form(use_case: str, success: bool) -> ResponseForm | None:

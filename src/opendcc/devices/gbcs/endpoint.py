@@ -35,7 +35,7 @@ from opendcc.devices.estate import Estate
 from opendcc.devices.events import Alert, Recipient
 from opendcc.devices.gbcs.alerts import HeldCommand, alert_apdu, general_alert_apdu
 from opendcc.devices.gbcs.arguments import CommandContext, arguments
-from opendcc.devices.gbcs.authored_gas_hub import ANY_DEVICE_TYPE
+from opendcc.devices.gbcs.authored_gas_hub import ANY_DEVICE_TYPE, future_dated_alerts
 from opendcc.devices.gbcs.credentials import SecurityCredentials
 from opendcc.devices.gbcs.dating import dating
 from opendcc.devices.gbcs.errors import MalformedCommand, NotACommand, UnsupportedUseCase
@@ -265,9 +265,11 @@ class DeviceGbcsEndpoint:
     def _alert(self, device: Device, held: HeldCommand, executed_at: datetime) -> None:
         """GBCS §7.2.10: the signed 0x8F66 alerts to the command's originator, one for each
         part the command activated."""
-        for target in held.targets():
-            counter = self._next_alert_counter(device)
-            apdu = alert_apdu(device.eui, held, target, device.device_time(executed_at), counter)
+        at = device.device_time(executed_at)
+        apdus = [alert_apdu(device.eui, held, target, at, self._next_alert_counter(device))
+                 for target in held.targets()]
+        apdus += future_dated_alerts(device, held, at, lambda: self._next_alert_counter(device))
+        for apdu in apdus:
             octets = bytes(codec.sign_apdu(apdu, self.keys))
             if self.alert_sink is not None:
                 self.alert_sink(octets)
