@@ -17,20 +17,22 @@ from pathlib import Path
 
 import pytest
 from core_requests import template
+from cos_support import tcos
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from opendcc.client import DccClient
 from opendcc.client.counter import Counter
 from opendcc.core.alerts import registered_parties
-from opendcc.core.change_of_supplier import TRANSITIONAL_COS, check_switched, run_switches
+from opendcc.core.change_of_supplier import check_switched, run_switches
 from opendcc.core.device_layer import DeviceSide, serve_device_side
-from opendcc.devices.security import RemotePartyRole, TrustAnchor
+from opendcc.devices.gsme import CONTACT_INTERVAL
+from opendcc.devices.load_model import EPOCH
 from opendcc.duis.parser import parse_xml
-from opendcc.duis.request import read_request
+from opendcc.duis.request import SR, read_request
 from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
-from opendcc.inventory.installation import EmulatedCredentials
 from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.registration_feed import apply_feed
 from opendcc.smki.keystore import KeyStore
@@ -113,13 +115,22 @@ def test_install_read_tariff_switch_over_http(
         with services.store.begin() as conn:
             apply_feed(conn, "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
                 f"{p},{B},{DNO},{now.isoformat()}\n" for p in POINTS), now)
-        for device in (ESME, GSME):  # the DCC Boxed devices were installed without a TCoS anchor
-            emulated = side.estate.device(device.hyphenated)
-            emulated.anchors = emulated.anchors.with_anchor(
-                RemotePartyRole.TRANSITIONAL_COS, TrustAnchor(TRANSITIONAL_COS.hyphenated))
-        credentials = EmulatedCredentials(lambda eui: side.estate.device(eui.hyphenated))
+        # B's CoS: SRV 6.23 for each meter, CS02b signed by the Transitional CoS party, over
+        # the SM WAN; each meter's signed Response goes to B.
+        to_b: list[str | None] = []
+
+        def deliver(user: EUI64, message: etree._Element) -> None:
+            to_b.append(message.findtext(f"{{{SR}}}Header/{{{SR}}}ResponseCode"))
+            assert user == B
+
+        credentials = tcos(side, deliver)
+        # The battery-powered GSME takes its CS02b when it next wakes: in 2 s, not up to 30 min.
+        gsme = side.estate.device(GSME.hyphenated)
+        since = (side.router.clock.now() - EPOCH).total_seconds()
+        gsme.contact_phase_s = int(since + 2) % int(CONTACT_INTERVAL.total_seconds())
         assert run_switches(services.store, credentials, side.router.clock.now()) == len(POINTS)
         assert check_switched(services.store, credentials, side.router.clock.now()) == []
+        assert to_b == ["I0", "I0"] and credentials.commands_sent == 2
 
         assert b.request("4.1.1", read, target=ESME).response_code == "I0"
         assert b.request_critical("1.1.1", tariff, target=ESME).response_code == "I0"

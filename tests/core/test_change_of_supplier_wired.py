@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from core_requests import request_from, template
+from cos_support import tcos
 from lxml import etree
 
 from opendcc.clock import SimulatedClock
@@ -21,11 +22,10 @@ from opendcc.core.device_layer import serve_device_side
 from opendcc.core.routing import RoutedCommand
 from opendcc.core.service import DataService
 from opendcc.core.transform import transform
-from opendcc.devices.security import RemotePartyRole, TrustAnchor
+from opendcc.devices.security import RemotePartyRole
 from opendcc.duis.request import SR, DuisRequest
 from opendcc.duis.response_codes import NotRegisteredParty
 from opendcc.ids import EUI64, MPxN
-from opendcc.inventory.installation import EmulatedCredentials
 from opendcc.inventory.registration_feed import apply_feed
 from opendcc.smki.keystore import KeyStore
 from opendcc.store.engine import open_store
@@ -91,16 +91,19 @@ def test_after_cos_the_new_supplier_reads_and_the_old_one_is_refused_at_dcc_and_
     with wired.store.begin() as conn:
         apply_feed(conn, feed, wired.clock.now())
     wired.clock.advance(3600)
-    for device in (ESME, GSME):  # the DCC Boxed devices were installed without a TCoS anchor
-        emulated = side.estate.device(device.hyphenated)
-        emulated.anchors = emulated.anchors.with_anchor(
-            RemotePartyRole.TRANSITIONAL_COS, TrustAnchor(TRANSITIONAL_COS.hyphenated))
-    credentials = EmulatedCredentials(lambda eui: side.estate.device(eui.hyphenated))
+    # B's SRV 6.23 for each meter: CS02b signed by the Transitional CoS party, over the WAN.
+    credentials = tcos(side, lambda user, message: wired.delivered.append((user, message)))
     with wired.store.begin() as conn:
         request_switch(conn, B, MPxN.parse(POINTS[0]), wired.clock.now())
     run_switches(wired.store, credentials, wired.clock.now())
     assert check_switched(wired.store, credentials, wired.clock.now()) == []
     assert credentials.supplier_anchor(ESME) == B and credentials.supplier_anchor(GSME) == B
+    assert credentials.commands_sent == 2
+    assert wired.answers() == [(B, "I0"), (B, "I0")]  # each meter's CS02b Response, to B
+    for device in (ESME, GSME):  # the devices took B's certificates, and TCoS is still TCoS
+        anchors = side.estate.device(device.hyphenated).anchors
+        assert anchors.get(RemotePartyRole.SUPPLIER).certificate is not None
+        assert anchors.get(RemotePartyRole.TRANSITIONAL_COS).entity == TRANSITIONAL_COS.hyphenated
 
     assert _handle(wired.service, wired.read(B)) == "I99"
     assert wired.answers() == [(B, "I0")]

@@ -14,11 +14,18 @@ Each meter point's switch is a durable state machine (`inventory.switches`):
 Every step commits on its own and each device step is idempotent (a device already trusting
 the new supplier is not sent CS02b again), so a worker killed between any two steps resumes
 to completion on restart (`run_switches`) and no meter is left half-switched
-(`check_switched`).
+(`check_switched`). Before each device step the DCC checks the registration data again: the
+supplier the credentials are replaced for must be the registered supplier of the meter point
+at that time.
+
+`core.transitional_cos.TransitionalCoS` is the target that does it in GBCS: the new supplier's
+SRV 6.23, CS02b signed by the Transitional CoS party, over the SM WAN, the meter's signed
+Response checked and delivered to the new supplier.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import pairwise
@@ -41,6 +48,12 @@ from opendcc.store.tables import registration
 TRANSITIONAL_COS: Final = EUI64.parse("90-B3-D5-1F-30-00-00-04")
 # Devices out of the estate keep their MPxN in the inventory but take no part in a switch.
 _GONE: Final = frozenset({DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN})
+_log = logging.getLogger(__name__)
+
+
+class CredentialsNotReplaced(Exception):
+    """A meter did not take the new supplier's credentials (no answer, or it refused them):
+    its switch stays under way and the next run tries again."""
 
 
 class CredentialTarget(Protocol):
@@ -51,7 +64,8 @@ class CredentialTarget(Protocol):
         ...
 
     def replace_supplier(self, device_id: EUI64, new_supplier: EUI64, now: datetime) -> None:
-        """GBCS CS02b from the Transitional CoS party: replace the supplier anchors."""
+        """GBCS CS02b from the Transitional CoS party: replace the supplier anchors (raise
+        `CredentialsNotReplaced` when the device did not)."""
         ...
 
 
@@ -133,8 +147,14 @@ def advance_switch(store: Store, devices: CredentialTarget, switch_id: int, now:
             switches.advance(conn, switch, Step.CREDENTIALS, switch.devices_done, now)
             switch = _reload(conn, switch_id)
         meters = meters_of(conn, switch.mpxn)
+        registered = inventory_repo.registration_at(conn, switch.mpxn, now)
     if switch.step is Step.COMPLETED:
         return switch.step
+    if registered is None or registered.supplier_id != switch.new_supplier:
+        # DUIS 6.23: only the supplier registered for the meter point from that date may have
+        # its credentials put on the meters.
+        raise NotRegisteredParty(f"{switch.new_supplier} is not the registered supplier of "
+                                 f"{switch.mpxn} at {now.isoformat()}")
     reached("credentials", switch)
     for meter in meters:
         key = meter.device_id.hyphenated
@@ -163,7 +183,11 @@ def run_switches(store: Store, devices: CredentialTarget, now: datetime,
         detect_switches(conn, now)
         pending = [s for s in switches.unfinished(conn) if s.switch_id % workers == worker]
     for switch in pending:
-        advance_switch(store, devices, switch.switch_id, now, hook)
+        try:
+            advance_switch(store, devices, switch.switch_id, now, hook)
+        except (CredentialsNotReplaced, NotRegisteredParty) as exc:
+            _log.warning("change of supplier %s for %s not finished: %s", switch.switch_id,
+                         switch.mpxn, exc)
     return len(pending)
 
 
