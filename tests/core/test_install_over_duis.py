@@ -42,7 +42,7 @@ from opendcc.gateway.app import create_app
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
 from opendcc.inventory.demo import seed_demo
-from opendcc.inventory.installation import EmulatedCredentials, install_code
+from opendcc.inventory.installation import EmulatedCredentials
 from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.model import Registration
 from opendcc.inventory.registration_feed import apply_feed
@@ -290,19 +290,18 @@ def test_each_inventory_changing_template_names_the_device_that_moves(path: Path
         assert effect.other is None
 
 
-def _rewhitelist(dcc: Dcc, device: str) -> tuple[str, bytes]:
-    """The hub's device log as CCS01 leaves it for `device` (added, not yet joined), and the
-    inventory as 8.11's success leaves it (Whitelisted); the install code to join with."""
+def _rewhitelist(a: DccClient, dcc: Dcc, device: str) -> tuple[str, bytes]:
+    """The meter taken off the hub's device log (8.11 Remove, CCS02) and added again (8.11 Add,
+    CCS01: Whitelisted), not yet joined; the install code it joins with (plus its CRC)."""
     p = dcc.premises
-    eui = EUI64.parse(device)
-    code = install_code(eui)
-    now = dcc.side.router.clock.now()
-    kind = dcc.side.estate.device(device).kind
-    p.chf.remove_device_from_device_log(device, now)
-    p.chf.add_device_to_device_log(device, kind, code, now)
-    with dcc.services.store.begin() as conn:
-        inventory_repo.set_status(conn, eui, S.WHITELISTED)
-    return device, code
+    remove = {"UpdateHANDeviceLog": {"DeviceID": device, "RequestType": "Remove"}}
+    assert a.request("8.11", remove, target=p.chf.id).response_code == "I0"
+    assert p.chf.entry(device) is None
+    assert _add_to_device_log(a, p.chf.id, device, str(p.esme.mpxn)) == "I0"
+    assert _status(dcc, device) is S.WHITELISTED
+    entry = p.chf.entry(device)
+    assert entry is not None and not entry.joined
+    return device, bytes.fromhex(INSTALL_CODE) + b"\x12\x34"
 
 
 def test_a_device_joining_the_hub_han_is_recorded_in_the_inventory_then_commissioned(
@@ -311,7 +310,7 @@ def test_a_device_joining_the_hub_han_is_recorded_in_the_inventory_then_commissi
     p = dcc.premises
     with _client(dcc.http, tmp_path) as a:
         _pre_notify_and_install_hub(a, dcc)
-        device, code = _rewhitelist(dcc, p.esme.id)
+        device, code = _rewhitelist(a, dcc, p.esme.id)
         assert _read(a, device) == "E5"  # Whitelisted: not joined, not in service
 
         p.chf.join(device, code, dcc.side.router.clock.now())  # the installer powers it up
@@ -328,7 +327,7 @@ def test_a_join_the_inventory_cannot_take_leaves_it_unchanged(dcc: Dcc, tmp_path
     p = dcc.premises
     with _client(dcc.http, tmp_path) as a:
         _pre_notify_and_install_hub(a, dcc)
-        device, code = _rewhitelist(dcc, p.esme.id)
+        device, code = _rewhitelist(a, dcc, p.esme.id)
         with dcc.services.store.begin() as conn:  # meanwhile decommissioned by its supplier
             inventory_repo.set_status(conn, p.esme.eui, S.DECOMMISSIONED)
         p.chf.join(device, code, dcc.side.router.clock.now())  # the hub's word: it joined
