@@ -431,3 +431,26 @@ def test_the_install_commands_script_a_supplier_over_duis(
     gone = runner.invoke(app, ["install", "decommission", p.chf.id, "--supplier", A.hyphenated])
     assert gone.exit_code == 1 and "E5 8.3" in gone.output  # a Pending hub is returned, not decommissioned
     assert _status(dcc, p.chf.id) is S.PENDING
+
+
+def test_a_device_removed_over_duis_leaves_the_hub_and_the_estate(
+    dcc: Dcc, tmp_path: Path,
+) -> None:
+    p = dcc.premises
+    [ppmid] = [d for d in p.others]
+    with _client(dcc.http, tmp_path) as a:
+        _pre_notify_and_install_hub(a, dcc)
+        installer = Installer(a)
+        assert installer.add_to_device_log(p.chf.id, ppmid.id, INSTALL_CODE,
+                                           str(p.esme.mpxn)).response_code == "I0"
+        assert installer.remove_from_device_log(p.chf.id, ppmid.id).response_code == "I0"
+        assert p.chf.entry(ppmid.id) is None  # CCS02: off the hub's HAN
+        assert installer.status(ppmid.id) == "Whitelisted"  # 8.11 Remove moves no status
+        assert installer.decommission(ppmid.id).response_code == "I0"
+        assert installer.status(ppmid.id) == "Decommissioned"
+        assert _add_to_device_log(a, p.chf.id, p.esme.id, str(p.esme.mpxn)) == "I0"
+        sent = dcc.side.router.counts.sent
+        refused = a.submit("8.7.1", {"JoinServiceCritical": {"OtherDeviceID": ppmid.id}},
+                           target=p.esme.id, command_variant=4)
+        assert refused.response_code == "E5"  # a decommissioned device joins nothing
+        assert dcc.side.router.counts.sent == sent
