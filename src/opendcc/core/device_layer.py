@@ -190,7 +190,9 @@ class WanDeviceLayer(TransformOnly):
         if result.send_over_wan:
             self.router.send(result.gbcs, RoutedCommand(
                 request.request_id, request.service_reference, request.service_reference_variant,
-                execution_time(request.execution_datetime), effect=self._effect(request, result)))
+                execution_time(request.execution_datetime), effect=self._effect(request, result),
+                # Future Dated Response Pattern "Device" (or "DSP & Device"): the device holds it.
+                held_by_device="Device" in (srv.future_dated_pattern or "")))
         return Outcome(sync)
 
     def _effect(self, request: DuisRequest, result: TransformResult) -> DeviceEffect | None:

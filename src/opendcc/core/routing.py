@@ -8,8 +8,13 @@ WAN reports (`devices.wan`: E20 "unable to communicate with the device", E21 "no
 received"). A command the device discards (authentication, counter, not on the HAN whitelist)
 has no Response: the user gets E21 or E20 at the deadline, as a real DCC would see it.
 
-Future-dated commands (sr:ExecutionDateTime) are held and executed at their time; the outcome
-reaches the user as `FutureDatedDeviceAlertMessage` (alert 8F66, DUIS 5.4 §3.5).
+Future-dated commands (sr:ExecutionDateTime) follow the SRV's Future Dated Response Pattern
+(DUIS 5.4 §3.2, the SRV catalogue). "Device": the DCC sends the command at once; the device
+checks it and answers at once (that Response reaches the user as for an on-demand command),
+holds it and runs it at the execution time by its own clock, then raises the future-dated
+execution alert 8F66 for each instruction it carried out; the DCC gives each to the user as a
+`FutureDatedDeviceAlertMessage` under the request's RequestID (DUIS 5.4 §3.5). "DSP": the DCC
+holds the request and sends it at the execution time; the device's Response is delivered then.
 """
 
 from __future__ import annotations
@@ -35,11 +40,14 @@ from opendcc.devices.errors import (
 )
 from opendcc.devices.estate import Estate
 from opendcc.devices.gbcs import CommandDiscarded, DeviceGbcsEndpoint
+from opendcc.devices.gbcs.alerts import HeldCommand
 from opendcc.devices.gbcs.endpoint import Answer
 from opendcc.devices.wan import Delivery, DeliveryStatus
 from opendcc.duis.response import build_response, payload_element
 from opendcc.duis.response_codes import ResponseCode
 from opendcc.gbcs import codec
+from opendcc.gbcs.general_ciphering import GeneralCiphering
+from opendcc.gbcs.payloads import payload_json
 from opendcc.ids import EUI64, RequestID
 
 _log = logging.getLogger(__name__)
@@ -76,6 +84,9 @@ class RoutedCommand:
     schedule_id: int | None = None  # a run of a DCC schedule (SRV 5.1)
     #: The inventory change the device's carrying it out makes (8.11, 8.1.1, 8.7).
     effect: DeviceEffect | None = None
+    #: A future-dated command of an SRV whose Future Dated Response Pattern is "Device": sent
+    #: at once, held by the device, its execution reported by alert 8F66.
+    held_by_device: bool = False
 
     @property
     def user(self) -> EUI64:
@@ -97,6 +108,19 @@ class RoutingCounts:
     failed: int = 0
     #: The last command a device did not answer: (RequestID, why).
     last_refusal: tuple[str, str] | None = None
+    #: Future-dated execution alerts delivered as FutureDatedDeviceAlertMessage.
+    future_dated_alerts: int = 0
+
+
+@dataclass
+class _Held:
+    """A future-dated command a device accepted and holds: what its 8F66 alerts answer."""
+
+    routed: RoutedCommand
+    originator: EUI64
+    counter: int
+    instructions: int
+    reported: int = 0
 
 
 class WanRouter:
@@ -112,12 +136,17 @@ class WanRouter:
         #: Called with a command whose `effect` the device carried out, before its answer
         #: goes to the user (`DeviceSide.follow_inventory`: the inventory follows the device).
         self.on_effect: Callable[[RoutedCommand], object] | None = None
+        #: Future-dated commands devices hold, by device: what their 8F66 alerts answer.
+        self._held: dict[str, list[_Held]] = {}
 
     def send(self, command: bytes, routed: RoutedCommand) -> None:
         """DUIS 5.4 §3.2: send one Command; its answer reaches `deliver` later, on the clock."""
         self.counts.sent += 1
         now = self.clock.now()
-        if routed.execute_at is not None and routed.execute_at > now:
+        self.endpoint.alert_sink = self._device_alert  # alerts of commands devices held
+        if routed.held_by_device and routed.execute_at is not None:
+            self._over_wan(command, routed)
+        elif routed.execute_at is not None and routed.execute_at > now:
             wait = (routed.execute_at - now).total_seconds()
             self.clock.call_later(wait, lambda: self._over_wan(command, routed))
         else:
@@ -139,9 +168,10 @@ class WanRouter:
                 raise CommandDiscarded(f"{type(exc).__name__}: {exc}") from exc
 
         self.estate.send(routed.device, at_device,
-                         on_done=lambda d: self._done(d, routed))
+                         on_done=lambda d: self._done(d, routed, command))
 
-    def _done(self, delivery: Delivery[Answer], routed: RoutedCommand) -> None:
+    def _done(self, delivery: Delivery[Answer], routed: RoutedCommand,
+              command: bytes | None = None) -> None:
         if delivery.status is DeliveryStatus.TIMED_OUT:
             self._fail(routed, ResponseCode(delivery.duis_response_code or "E21"))
             return
@@ -156,6 +186,8 @@ class WanRouter:
         now = self.clock.now()
         self.counts.answered += 1
         response, *alerts = delivery.response.messages
+        if delivery.response.executed and command is not None:
+            self._expect_alerts(routed, delivery.response, command)
         if routed.effect is not None and delivery.response.executed and self.on_effect:
             self.on_effect(routed)
         self.deliver(routed.user, device_response(routed, response, now))
@@ -164,6 +196,61 @@ class WanRouter:
             self.deliver(apdu.recipient, device_alert_message(
                 f"{apdu.message_code:04X}", gbcs,
                 f"{apdu.originator}:{apdu.recipient}:{apdu.originator_counter}", now))
+
+    def _expect_alerts(self, routed: RoutedCommand, answer: Answer, command: bytes) -> None:
+        """Remember a future-dated command the device accepted and holds, with how many
+        instructions its 8F66 alerts will report (one per activation it carries, GBCS §7.2.10).
+        (A CV 5 request carries no ExecutionDateTime: the signed command's own date decides,
+        so the emulation asks the device what it holds.)"""
+        pending = self.estate.device(answer.device).pending()
+        if not pending:
+            return
+        frame = codec.decode_frame(command)
+        head = frame.apdu if isinstance(frame, GeneralCiphering) else frame
+        if f"{head.originator.hyphenated}:{head.originator_counter}" not in {p.ref for p in pending}:
+            return
+        msg = codec.decode(command)
+        apdu = msg.apdu
+        targets = HeldCommand.from_view(apdu.originator, apdu.message_code,
+                                        apdu.originator_counter, payload_json(msg.payload)).targets()
+        self._held.setdefault(apdu.recipient.hex, []).append(
+            _Held(routed, apdu.originator, apdu.originator_counter, max(1, len(targets))))
+
+    def _device_alert(self, gbcs: bytes) -> None:
+        """An alert a device raised outside a command (a held command ran): a 8F66 for a
+        command the DCC sent goes to its user as FutureDatedDeviceAlertMessage (DUIS 5.4
+        §3.5), anything else as a DeviceAlertMessage to the party it is addressed to."""
+        now = self.clock.now()
+        msg = codec.decode(gbcs)
+        apdu = msg.apdu
+        view = payload_json(msg.payload)
+        code = _alert_code(view)
+        held = self._match(apdu.originator.hex, apdu.recipient, _commanded_counter(view)) \
+            if code in FUTURE_DATED_CODES else None
+        if held is None:
+            self.deliver(apdu.recipient, device_alert_message(
+                code or f"{apdu.message_code:04X}", gbcs,
+                f"{apdu.originator}:{apdu.recipient}:{apdu.originator_counter}", now))
+            return
+        held.reported += 1
+        self.counts.future_dated_alerts += 1
+        self.deliver(held.routed.user, future_dated_alert(held.routed, code or FUTURE_DATED_OUTCOME,
+                                                          gbcs, held.reported,
+                                                          max(held.instructions, held.reported),
+                                                          now))
+
+    def _match(self, device: str, originator: EUI64, counter: int | None) -> _Held | None:
+        """The held command an 8F66 alert reports on: by the originator counter it names,
+        else the earliest one from that originator; forgotten once every instruction has
+        been reported."""
+        pending = self._held.get(device, [])
+        found = next((h for h in pending if h.originator == originator
+                      and (counter is None or h.counter == counter)), None)
+        if found is not None and found.reported + 1 >= found.instructions:
+            pending.remove(found)
+            if not pending:
+                self._held.pop(device, None)
+        return found
 
     def _fail(self, routed: RoutedCommand, code: ResponseCode) -> None:
         self.counts.failed += 1
@@ -175,24 +262,76 @@ class WanRouter:
 
 def device_response(routed: RoutedCommand, gbcs: bytes, now: datetime) -> etree._Element:
     """DUIS 5.4 §3.5: the device's GBCS Response for the user, I0, RequestID of the request and
-    ResponseID device:user:counter; a future-dated command's outcome as
-    FutureDatedDeviceAlertMessage (8F66); a DCC-scheduled run's as DSPScheduledMessage."""
+    ResponseID device:user:counter; a DCC-scheduled run's as DSPScheduledMessage. (The Response
+    to a future-dated command is delivered like any other; its execution is reported later by
+    `future_dated_alert`.)"""
     encoded = base64.b64encode(gbcs).decode("ascii")
     if routed.schedule_id is not None:
         payload = payload_element("DSPScheduledMessage")
         payload.append(payload_element("GBCSPayload", encoded))
         payload.append(payload_element("DSPScheduleID", str(routed.schedule_id)))
-    elif routed.execute_at is not None:
-        payload = payload_element("FutureDatedDeviceAlertMessage")
-        payload.append(payload_element("FutureDatedAlertCode", FUTURE_DATED_OUTCOME))
-        payload.append(payload_element("GBCSPayload", encoded))
-        payload.append(payload_element("InstructionNumber", "1"))
-        payload.append(payload_element("TotalCommandInstructions", "1"))
     else:
         payload = payload_element("GBCSPayload", encoded)
     return build_response(str(routed.request_id), ResponseCode.I0, now=now,
                           service_reference=routed.service_reference, variant=routed.variant,
                           payload=payload, response_id=routed.request_id.response_id())
+
+
+def future_dated_alert(routed: RoutedCommand, alert_code: str, gbcs: bytes, instruction: int,
+                       instructions: int, now: datetime) -> etree._Element:
+    """DUIS 5.4 §3.5 FutureDatedDeviceAlertMessage: the device's future-dated execution alert
+    (8F66) for one instruction of a held command, to the request's user under its RequestID."""
+    payload = payload_element("FutureDatedDeviceAlertMessage")
+    payload.append(payload_element("FutureDatedAlertCode", alert_code))
+    payload.append(payload_element("GBCSPayload", base64.b64encode(gbcs).decode("ascii")))
+    payload.append(payload_element("InstructionNumber", str(instruction)))
+    payload.append(payload_element("TotalCommandInstructions", str(instructions)))
+    return build_response(str(routed.request_id), ResponseCode.I0, now=now,
+                          service_reference=routed.service_reference, variant=routed.variant,
+                          payload=payload, response_id=routed.request_id.response_id())
+
+
+#: The alert codes `FutureDatedDeviceAlertMessage` carries (DUIS 5.4 schema).
+FUTURE_DATED_CODES: Final = frozenset({"8F66", "8F67"})
+
+
+def _alert_code(view: object) -> str | None:
+    """The alert code of a decoded device alert (GBZ alert, DLMS data-notification or ASN.1
+    alert), as four hex digits."""
+    found = _find(view, ("alert_code", "alertCode"))
+    if isinstance(found, str) and found.lower().startswith("0x"):
+        return found[2:].upper().rjust(4, "0")
+    return f"{found:04X}" if isinstance(found, int) else None
+
+
+def _commanded_counter(view: object) -> int | None:
+    """The originator counter of the command a future-dated execution alert reports on
+    (DLMS/GBZ future-dated alert payload; CS02b: authorisingRemotePartySeqNumber)."""
+    found = _find(view, ("originator_counter", "authorisingRemotePartySeqNumber"))
+    if isinstance(found, str) and found.isdigit():
+        return int(found)
+    return found if isinstance(found, int) else None
+
+
+def _find(view: object, names: tuple[str, ...]) -> object:
+    """The first value under one of `names` in a payload view (keys, `#` annotations, or an
+    ASN.1 element's `name`), depth first."""
+    if isinstance(view, dict):
+        for name in names:
+            if name in view:
+                return view[name]
+        if view.get("name") in names and "value" in view:
+            return view["value"]
+        children: list[object] = list(view.values())
+    elif isinstance(view, list):
+        children = list(view)
+    else:
+        return None
+    for child in children:
+        found = _find(child, names)
+        if found is not None:
+            return found
+    return None
 
 
 def _nowhere(user: EUI64, message: etree._Element) -> None:

@@ -67,6 +67,9 @@ class PendingCommand:
     use_case: str
     execute_at: datetime
     action: Callable[[datetime], Result[Any]] = field(repr=False, compare=False)
+    #: Whether running it queues the 0x8F66 alert for the WAN; False when the caller sends
+    #: its own (the GBCS layer sends one signed alert per instruction).
+    alert: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +201,13 @@ class Device:
     # Future-dated commands -----------------------------------------------------------------
 
     def schedule(self, ref: str, use_case: str, execute_at: datetime,
-                 action: Callable[[datetime], Result[Any]], now: datetime) -> Result[PendingCommand]:
-        """GBCS §7.2.10: hold a command until `execute_at`; a past or present date is refused."""
+                 action: Callable[[datetime], Result[Any]], now: datetime, *,
+                 alert: bool = True) -> Result[PendingCommand]:
+        """GBCS §7.2.10: hold a command until `execute_at`; a past or present date is refused.
+        With `alert` False its execution is logged but raises no alert (the caller sends one)."""
         if execute_at <= self.device_time(now):
             raise FutureDateExpired(f"{use_case} execution time {execute_at} is not in the future")
-        pending = PendingCommand(ref, use_case, execute_at, action)
+        pending = PendingCommand(ref, use_case, execute_at, action, alert)
         held = list(self.held or [])
         held.append(pending)
         held.sort(key=lambda p: p.execute_at)
@@ -234,10 +239,16 @@ class Device:
             p = self.held.pop(0)
             if not self.held:
                 self.held = None
+            # Run at the execution time, or now when the device could not run it then (its
+            # mains power was off): a meter's accounts never go back in time.
+            due = max(p.execute_at - timedelta(seconds=self.clock_offset_s), now)
             try:
-                result = p.action(p.execute_at - timedelta(seconds=self.clock_offset_s))
+                result = p.action(due)
                 detail = f"{p.use_case} {p.ref} {result.outcome.value}"
             except DeviceError as exc:
                 detail = f"{p.use_case} {p.ref} failed: {exc}"
-            alerts.append(self.raise_alert(FUTURE_DATED_EXECUTION, now, detail))
+            if p.alert:
+                alerts.append(self.raise_alert(FUTURE_DATED_EXECUTION, now, detail))
+            else:
+                self.log_event(FUTURE_DATED_EXECUTION, now, detail)
         return alerts

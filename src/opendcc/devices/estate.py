@@ -389,15 +389,25 @@ class Estate:
                              max_attempts=max_attempts, execution_delay=delay, on_done=on_done)
 
     def schedule(self, device_id: str, ref: str, use_case: str, execute_at: datetime,
-                 op: Callable[[Any, datetime], Result[Any]]) -> Result[PendingCommand]:
-        """Hold a future-dated command on the device; the clock runs it when due."""
+                 op: Callable[[Any, datetime], Result[Any]], *,
+                 alert: bool = True) -> Result[PendingCommand]:
+        """Hold a future-dated command on the device; the clock runs it when due (with
+        `alert` False the device raises no 0x8F66 of its own: the caller sends it)."""
         p, device = self.reach(device_id)
-        result = device.schedule(ref, use_case, execute_at, lambda t: op(device, t), self.clock.now())
-        delay = (execute_at - self.clock.now()).total_seconds()
+        now = self.clock.now()
+        result = device.schedule(ref, use_case, execute_at, lambda t: op(device, t), now,
+                                 alert=alert)
+        # The execution time is on the device's own clock (GBCS §7.2.10).
+        delay = (execute_at - device.device_time(now)).total_seconds()
         self.clock.call_later(delay, lambda: self._run_due(p, device))
         return result
 
     def _run_due(self, p: Premises, device: Device) -> None:
+        if not p.chf.powered and device.kind is not DeviceType.GSME:
+            # Mains power is off: the device keeps the command (non-volatile, like the rest
+            # of its configuration) and runs it when power returns (`power_restore`). The
+            # battery-powered GSME runs its own on time.
+            return
         device.run_due(self.clock.now())
         self.wan.forward_alerts(p.hub, [device])
 
@@ -429,9 +439,15 @@ class Estate:
     def power_restore(self, hub_id: str) -> Alert | None:
         """Power returns: the ESME reports the outage (0x8F35 / 0x8F36)."""
         p = self.premises_of(hub_id)
+        now = self.clock.now()
         p.chf.powered = True
-        p.esme.power_restored(self.clock.now())
-        return self.wan.power_restore(p.hub, p.esme)
+        p.esme.power_restored(now)
+        alert = self.wan.power_restore(p.hub, p.esme)
+        for device in p.devices():  # future-dated commands that fell due during the outage
+            due = device.next_due()
+            if due is not None and due <= device.device_time(now):
+                self._run_due(p, device)
+        return alert
 
     def meters(self) -> Iterator[Meter]:
         """Every ESME and GSME."""

@@ -260,7 +260,7 @@ class DeviceGbcsEndpoint:
             self._alert(d, held, t)
             return result
 
-        self.estate.schedule(device.id, ref, code, at, run)
+        self.estate.schedule(device.id, ref, code, at, run, alert=False)  # `_alert` sends them
 
     def _alert(self, device: Device, held: HeldCommand, executed_at: datetime) -> None:
         """GBCS §7.2.10: the signed 0x8F66 alerts to the command's originator, one for each

@@ -84,7 +84,8 @@ class DeviceCredentials:
         self._secret = secret
         self._cache: OrderedDict[tuple[str, KeyUsage], Credential] = OrderedDict()
         self._lock = threading.Lock()
-        #: How many credentials were derived, and how many of those needed a new certificate.
+        #: How many credentials were derived, and how many of those needed a new certificate
+        #: (counts for tests and benchmarks; not kept exact under threads).
         self.derived = 0
         self.issued = 0
 
@@ -121,11 +122,14 @@ class DeviceCredentials:
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-            cred = self._make(device, key[1])
+        # Made outside the lock: the repository has locks of its own. Two threads racing for
+        # one device may both publish a certificate of the same key; either verifies.
+        cred = self._make(device, key[1])
+        with self._lock:
             self._cache[key] = cred
             while len(self._cache) > self.live:
                 self._cache.popitem(last=False)
-            return cred
+        return cred
 
     def issue(self, devices: Iterable[str | EUI64]) -> int:
         """Publish the certificates of `devices` now (as a manufacturer would, before they are
