@@ -495,7 +495,7 @@ class SecurityCredentials:
             self._alert(d, apdu.originator, outcome, t)
             return ok(outcome, t)
 
-        self.endpoint.estate.schedule(device.id, ref, USE_CASE, at, run)
+        self.endpoint.estate.schedule(device.id, ref, USE_CASE, at, run, alert=False)  # `_alert`
 
     def _alert(self, device: Device, to: EUI64, outcome: Outcome, at: datetime) -> None:
         apdu = GeneralSigning(CraFlag.ALERT, self.next_alert_counter(device), device.eui, to,
