@@ -87,3 +87,42 @@ def test_estate_runs_held_commands_as_the_clock_advances(clock: SimulatedClock) 
     esme = estate.device(esme_id)
     assert isinstance(esme, ESME) and esme.tariff == NEW and not esme.pending()
     assert [a.code_text for a in alerts] == ["8F66"]
+
+
+def test_a_command_held_without_its_own_alert_is_logged_only(esme: ESME, t0: datetime) -> None:
+    at = t0 + timedelta(hours=1)
+    esme.schedule("gbcs", "ECS01a", at, lambda t: esme.update_tariff(NEW, t), t0, alert=False)
+    assert esme.run_due(at) == [] and esme.outbox is None
+    assert esme.tariff == NEW
+    assert [e.code for e in esme.read_event_log(at).value][-1] == 0x8F66
+
+
+def test_the_execution_time_is_on_the_device_clock(clock: SimulatedClock) -> None:
+    estate = Estate.demo(clock=clock, premises=0)
+    esme_id = "00-DB-12-34-56-78-90-A0"
+    esme = estate.device(esme_id)
+    esme.set_clock(clock.now() + timedelta(minutes=10), clock.now())  # the meter runs 10 min fast
+    estate.schedule(esme_id, "r1", "ECS01a", clock.now() + timedelta(hours=1),
+                    lambda d, t: d.update_tariff(NEW, t))
+    clock.advance(50 * 60 - 30)
+    assert esme.pending()
+    clock.advance(60)
+    assert not esme.pending()  # ran when the device's own clock reached the hour
+
+
+def test_a_held_command_survives_a_power_cut_and_runs_when_power_returns(
+        clock: SimulatedClock) -> None:
+    alerts: list[Alert] = []
+    estate = Estate.demo(clock=clock, premises=0, alert_sink=alerts.append)
+    esme_id, hub = "00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A2"
+    estate.schedule(esme_id, "r1", "ECS01a", clock.now() + timedelta(hours=1),
+                    lambda d, t: d.update_tariff(NEW, t))
+    clock.advance(60)
+    estate.power_fail(hub)
+    clock.advance(3 * 3600)
+    esme = estate.device(esme_id)
+    assert isinstance(esme, ESME) and esme.pending() and esme.tariff != NEW
+    estate.power_restore(hub)
+    assert esme.tariff == NEW and not esme.pending()
+    clock.advance(60)  # the alerts travel up the WAN
+    assert "8F66" in [a.code_text for a in alerts]
