@@ -11,9 +11,12 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from core_requests import request_from, template
+from cos_support import tcos
 
 from opendcc.clock import SimulatedClock
 from opendcc.core.change_of_supplier import (
@@ -22,6 +25,7 @@ from opendcc.core.change_of_supplier import (
     request_switch,
     run_switches,
 )
+from opendcc.core.device_layer import serve_device_side
 from opendcc.core.service import DataService
 from opendcc.devices.chf import CHF
 from opendcc.devices.errors import NotAuthorised
@@ -45,15 +49,15 @@ from opendcc.inventory.installation import (
     EmulatedCredentials,
     Visit,
     install_and_commission,
-    installation_anchors,
     pre_notify,
 )
-from opendcc.inventory.lifecycle import DeviceStatus, DeviceType
-from opendcc.inventory.model import Device
+from opendcc.inventory.lifecycle import DeviceStatus
 from opendcc.inventory.registration_feed import RegistrationFeedError, apply_feed
 from opendcc.inventory.switches import Step
+from opendcc.smki.keystore import KeyStore
 from opendcc.store import inventory as inventory_repo
 from opendcc.store.engine import Store, open_store
+from store.conftest import pg_databases, pg_server  # noqa: F401  (PostgreSQL fixtures)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 A = EUI64.parse("90-B3-D5-1F-30-01-00-00")
@@ -235,14 +239,42 @@ class Killed(Exception):
     """The worker died here."""
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URL on each backend: an SQLite file, a new PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_databases").create())
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+class Estate:
+    """The DCC wired to an emulated estate of `premises` dual-fuel premises (meters trusting
+    supplier A), each meter point registered to A, then to B from `AT`."""
+
+    def __init__(self, url: str, premises: int) -> None:
+        self.clock = SimulatedClock(NOW)
+        self.store = open_store(url)
+        self.service, self.side = serve_device_side(self.store, KeyStore.from_reference(),
+                                                    premises=premises, clock=self.clock)
+        self.points = [m.mpxn for p in self.side.estate.premises if p.index >= 0
+                       for m in (p.esme, p.gsme) if m is not None and m.mpxn is not None]
+        with self.store.begin() as conn:
+            apply_feed(conn, feed([(str(m), B, AT) for m in self.points]), NOW)
+        self.clock.set(AT)
+        self.credentials = tcos(self.side)
+
+    def meters(self) -> list[Any]:
+        return [m for p in self.side.estate.premises if p.index >= 0 for m in (p.esme, p.gsme)
+                if m is not None]
+
+
+AT = NOW + timedelta(hours=1)
+
+
 @pytest.mark.parametrize("where", ["credentials", "device replaced", "device recorded"])
-def test_a_worker_killed_mid_switch_resumes_to_completion(store: Store, where: str) -> None:
-    v = visit(7)
-    installed(store, v)
-    at = NOW + timedelta(hours=1)
-    with store.begin() as conn:
-        apply_feed(conn, feed([(p, B, at) for p in points(v)]), NOW)
-    credentials = EmulatedCredentials.of(v.devices())
+def test_a_worker_killed_mid_switch_resumes_to_completion(backend_url: str, where: str) -> None:
+    estate = Estate(backend_url, 1)
+    credentials = estate.credentials
     deaths = iter([True])
 
     def kill(label: str, _switch: object) -> None:
@@ -250,32 +282,39 @@ def test_a_worker_killed_mid_switch_resumes_to_completion(store: Store, where: s
             raise Killed(label)
 
     with pytest.raises(Killed):
-        run_switches(store, credentials, at, hook=kill)
-    with store.begin() as conn:
+        run_switches(estate.store, credentials, AT, hook=kill)
+    with estate.store.begin() as conn:
         assert any(s.step is not Step.COMPLETED for s in switches.all_switches(conn))
-    run_switches(store, credentials, at)  # the restarted worker
-    with store.begin() as conn:
+    run_switches(estate.store, credentials, AT)  # the restarted worker
+    with estate.store.begin() as conn:
         assert {s.step for s in switches.all_switches(conn)} == {Step.COMPLETED}
-    assert check_switched(store, credentials, at) == []
+    assert check_switched(estate.store, credentials, AT) == []
     assert credentials.commands_sent == 2  # each meter got its CS02b once
+    estate.store.close()
 
 
-def test_a_thousand_simultaneous_switches_leave_no_meter_half_switched(store: Store) -> None:
-    premises = [visit(100 + i) for i in range(PREMISES)]  # 1,000 meter points
-    with store.begin() as conn:
-        apply_feed(conn, feed([(p, A, NOW - timedelta(days=30)) for v in premises
-                               for p in points(v)]), NOW)
-        for v in premises:  # installed as above, recorded directly to keep the test fast
-            for meter in (v.esme, v.gsme):
-                assert meter is not None
-                inventory_repo.put_device(conn, Device(
-                    meter.eui, DeviceType.ESME if meter is v.esme else DeviceType.GSME,
-                    DeviceStatus.COMMISSIONED, "opendcc", "OPENDCC", mpxn=meter.mpxn))
-                meter.anchors = installation_anchors(A, DNO)
-    at = NOW + timedelta(hours=1)
-    with store.begin() as conn:
-        apply_feed(conn, feed([(p, B, at) for v in premises for p in points(v)]), NOW)
-    credentials = EmulatedCredentials.of(d for v in premises for d in v.devices())
+def test_a_meter_that_does_not_answer_leaves_its_switch_under_way(backend_url: str) -> None:
+    estate = Estate(backend_url, 1)
+    [premises] = [p for p in estate.side.estate.premises if p.index >= 0]
+    estate.side.estate.power_fail(premises.chf.id)  # the hub is dark: no answer
+    assert run_switches(estate.store, estate.credentials, AT) == 2
+    with estate.store.begin() as conn:
+        steps = {str(s.mpxn): s.step for s in switches.all_switches(conn)}
+    assert steps[str(premises.esme.mpxn)] is Step.CREDENTIALS  # not half-switched: under way
+    estate.side.estate.power_restore(premises.chf.id)
+    run_switches(estate.store, estate.credentials, AT)
+    assert check_switched(estate.store, estate.credentials, AT) == []
+    estate.store.close()
+
+
+@pytest.mark.slow
+def test_a_thousand_simultaneous_switches_leave_no_meter_half_switched(backend_url: str) -> None:
+    """1,000 meter points (500 dual-fuel premises), each switched with a real CS02b from the
+    Transitional CoS party over the SM WAN; the worker is killed half-way and restarted as two
+    concurrent workers sharing the switches; none is left half-switched."""
+    estate = Estate(backend_url, PREMISES)
+    assert len(estate.points) == 2 * PREMISES
+    credentials = estate.credentials
     dies = iter(range(1, 10_000))
 
     def kill(label: str, _switch: object) -> None:
@@ -283,13 +322,15 @@ def test_a_thousand_simultaneous_switches_leave_no_meter_half_switched(store: St
             raise Killed(label)
 
     with pytest.raises(Killed):
-        run_switches(store, credentials, at, hook=kill)
+        run_switches(estate.store, credentials, AT, hook=kill)
     with ThreadPoolExecutor(2) as pool:  # restarted as two workers sharing the switches
-        resumed = list(pool.map(lambda w: run_switches(store, credentials, at, worker=w,
+        resumed = list(pool.map(lambda w: run_switches(estate.store, credentials, AT, worker=w,
                                                        workers=2), range(2)))
     assert all(n > 0 for n in resumed)
-    with store.begin() as conn:
-        done = switches.all_switches(conn)
+    with estate.store.begin() as conn:
+        done = [s for s in switches.all_switches(conn) if s.mpxn in estate.points]
     assert len(done) == 2 * PREMISES and {s.step for s in done} == {Step.COMPLETED}
-    assert check_switched(store, credentials, at) == []
-    assert credentials.commands_sent == 2 * PREMISES
+    assert check_switched(estate.store, credentials, AT) == []
+    assert credentials.commands_sent == 2 * PREMISES  # each meter's CS02b once
+    assert all(credentials.supplier_anchor(m.eui) == B for m in estate.meters())
+    estate.store.close()

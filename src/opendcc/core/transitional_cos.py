@@ -121,8 +121,10 @@ def over_wan(endpoint: DeviceGbcsEndpoint, *, timeout_s: float = 3600.0) -> Tran
         delivery = endpoint.send(command, on_done=lambda _d: done.set())
         if advance is None:
             done.wait(timeout_s)
-        while not done.is_set() and clock.now() <= delivery.deadline:
-            advance(1.0)  # type: ignore[misc]  # a simulated clock: run it to the answer
+        else:  # a simulated clock: run it to the answer (a GSME answers when it next wakes)
+            advance(0.0)
+            while not done.is_set() and clock.now() <= delivery.deadline:
+                advance(10.0)
         if delivery.response is None:
             why = delivery.error or delivery.status.value
             raise CredentialsNotReplaced(f"{endpoint_device(command)} did not answer CS02b: {why}")
@@ -176,14 +178,14 @@ class TransitionalCoS:
         """SRV 6.23 for `new_supplier`: CS02b signed by the TCoS party, over the WAN; the
         meter's signed Response checked and delivered to the new supplier."""
         meter = self.lookup(device_id)
-        with self._lock:
+        with self._lock:  # one exchange at a time over the (single-threaded) simulated WAN
             request = cos_request(new_supplier, device_id, meter.mpxn if meter else None,
                                   self.counter(), self.keys, self.path_of(new_supplier))
             # CS02b is one command for every device type (GBCS 13.3), whichever type the
             # tables learned it for: no device type narrows the form.
             result = transform(request, now=now, counter=self.counter(), keys=self.keys)
-        response, *_alerts = self.transport(result.gbcs)
-        self.commands_sent += 1
+            response, *_alerts = self.transport(result.gbcs)
+            self.commands_sent += 1
         msg = codec.decode(response, self.keys)
         if msg.verification is not Verification.VERIFIED:
             raise CredentialsNotReplaced(f"the Response of {device_id} does not verify")

@@ -14,17 +14,10 @@ the Access Control Broker adds the MAC Header.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Final
+from typing import Final
 
 from opendcc.gbcs import codec
 from opendcc.gbcs.general_signing import GeneralSigning
-from opendcc.gbcs.payloads import (
-    ASN1,
-    decode_payload,
-    encode_payload,
-    payload_from_json,
-    payload_json,
-)
 from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import EUI64
 
@@ -34,7 +27,6 @@ TRANSITIONAL_COS: Final = EUI64.parse("90-B3-D5-1F-30-00-00-04")
 DCC: Final = EUI64.parse("90-B3-D5-1F-30-00-00-02")
 #: SRV variant -> the DCC party that originates and signs its command.
 DCC_ORIGINATORS: Final[dict[str, EUI64]] = {"6.23": TRANSITIONAL_COS, "6.21": DCC}
-_SEQ_NUMBER = "authorisingRemotePartySeqNumber"
 
 
 def integer_octets(value: int) -> str:
@@ -43,25 +35,46 @@ def integer_octets(value: int) -> str:
     return value.to_bytes(length, "big", signed=True).hex()
 
 
-def _set_seq_number(view: Any, counter: int) -> bool:
-    if isinstance(view, dict):
-        if view.get("name") == _SEQ_NUMBER and view.get("@type") == "primitive":
-            view["octets"] = integer_octets(counter)
-            view.pop("#", None)
-            return True
-        return any(_set_seq_number(v, counter) for v in view.values())
-    if isinstance(view, list):
-        return any(_set_seq_number(v, counter) for v in view)
-    return False
+def _header(data: bytes, pos: int) -> tuple[int, int, int]:
+    """DER TLV at `pos` (one-octet tag): (length octets, content start, content end)."""
+    first = data[pos + 1]
+    if first < 0x80:
+        return 1, pos + 2, pos + 2 + first
+    n = first & 0x7F
+    length = int.from_bytes(data[pos + 2:pos + 2 + n], "big")
+    return 1 + n, pos + 2 + n, pos + 2 + n + length
+
+
+def _length(size: int, octets: int) -> bytes:
+    """A DER length in at least the form it had (`octets` length octets), as short as fits."""
+    if octets == 1 and size < 0x80:
+        return bytes([size])
+    n = max(octets - 1, (size.bit_length() + 7) // 8, 1)
+    return bytes([0x80 | n]) + size.to_bytes(n, "big")
 
 
 def with_seq_number(content: bytes, counter: int) -> bytes:
-    """The CS02b payload with authorisingRemotePartySeqNumber set to `counter`."""
-    view = payload_json(decode_payload(ASN1, content, "CS02b"))
-    if view is None or not _set_seq_number(view, counter):
+    """The CS02b payload with authorisingRemotePartySeqNumber ([3] in
+    authorisingRemotePartyControl, the command's first member) set to `counter`; the rest of
+    the octets (certificates included) untouched."""
+    if content[:1] != b"\x30":
         return content
-    payload = payload_from_json(view)
-    return encode_payload(payload) if payload is not None else content
+    outer_len, outer_start, outer_end = _header(content, 0)
+    if content[outer_start:outer_start + 1] != b"\x30":
+        return content
+    control_len, control_start, control_end = _header(content, outer_start)
+    pos = control_start
+    while pos < control_end:
+        _, _, end = _header(content, pos)
+        if content[pos] == 0x83:  # [3] IMPLICIT INTEGER
+            value = bytes.fromhex(integer_octets(counter))
+            members = content[control_start:pos] + b"\x83" + _length(len(value), 1) + value \
+                + content[end:control_end]
+            control = b"\x30" + _length(len(members), control_len) + members
+            body = control + content[control_end:outer_end]
+            return b"\x30" + _length(len(body), outer_len) + body + content[outer_end:]
+        pos = end
+    return content
 
 
 def originate(apdu: GeneralSigning, srv_variant: str, *, counter: int,
