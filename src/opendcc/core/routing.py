@@ -201,13 +201,23 @@ class WanRouter:
         """Remember a future-dated command the device accepted and holds, with how many
         instructions its 8F66 alerts will report (one per activation it carries, GBCS §7.2.10).
         (A CV 5 request carries no ExecutionDateTime: the signed command's own date decides,
-        so the emulation asks the device what it holds.)"""
-        pending = self.estate.device(answer.device).pending()
+        so the emulation asks the device what it holds.) Entries for commands the device no
+        longer holds (cancelled, or failed when they ran: no alert comes) are dropped here."""
+        device = self.estate.device(answer.device)
+        pending = device.pending()
+        refs = {p.ref for p in pending}
+        known = self._held.get(device.eui.hex)
+        if known:
+            kept = [h for h in known if f"{h.originator.hyphenated}:{h.counter}" in refs]
+            if kept:
+                self._held[device.eui.hex] = kept
+            else:
+                del self._held[device.eui.hex]
         if not pending:
             return
         frame = codec.decode_frame(command)
         head = frame.apdu if isinstance(frame, GeneralCiphering) else frame
-        if f"{head.originator.hyphenated}:{head.originator_counter}" not in {p.ref for p in pending}:
+        if f"{head.originator.hyphenated}:{head.originator_counter}" not in refs:
             return
         msg = codec.decode(command)
         apdu = msg.apdu

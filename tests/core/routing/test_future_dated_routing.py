@@ -107,9 +107,10 @@ def test_a_cancellation_removes_the_held_command_and_nothing_is_reported(site: S
     at = site.clock.now() + timedelta(hours=1)
     router.send(site.command(dated(at, 27000)), _routed(1, at))
     site.clock.advance(60)
+    assert len(router._held[EUI64.parse(ESME).hex]) == 1
     router.send(site.command(rtds(CANCEL)), _routed(2, None))
     site.clock.advance(60)
-    assert not esme.pending()
+    assert not esme.pending() and router._held == {}  # nothing more to expect
     site.clock.advance(2 * 3600)
     assert esme.tariff == before
     assert [_field(m, "GBCSPayload") is not None for _, m in out] == [True, True]
