@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from opendcc.store.engine import Store, open_store
 from opendcc.store.tables import metadata
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _diff(store: Store) -> list[object]:
@@ -65,6 +65,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(fresh_store: Store) -> N
     with fresh_store.begin() as conn:
         conn.execute(text("DROP TABLE registration"))
         conn.execute(text("DROP TABLE cos_switch"))
+        conn.execute(text("DROP TABLE dcc_schedules"))
         for table in ("inventory", "audit", "outbox", "request_counters", "users", "alembic_version"):
             conn.execute(text(f"DROP TABLE {table}"))
     fresh_store.migrate("0001")

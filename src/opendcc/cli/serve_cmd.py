@@ -121,6 +121,7 @@ def _build(config: Any, *, devices: bool, premises: int) -> tuple[Any, Any]:
     if not devices:
         return build_services(config), None
     from opendcc.core.alerts import registered_parties
+    from opendcc.core.dcc_schedules import attach_stored_schedules
     from opendcc.core.device_layer import serve_device_side
     from opendcc.smki.keystore import KeyStore
     from opendcc.store.engine import open_store
@@ -130,6 +131,9 @@ def _build(config: Any, *, devices: bool, premises: int) -> tuple[Any, Any]:
                                       premises=premises)
     services = build_services(config, service=service, store=store)
     side.connect(services.deliver, registered_parties(store, side.router.clock.now))
+    # DCC schedules (5.1-5.3) live in the store: arm those a previous run left, send the
+    # runs that fell due while the DCC was down.
+    attach_stored_schedules(side.layer, store)
     return services, side
 
 

@@ -155,3 +155,27 @@ cos_switch = Table(
     UniqueConstraint("mpxn", "effective_from"),
     Index(None, "step"),
 )
+
+# DCC-scheduled Service Requests (DUIS 5.4 §3.2, SRV 5.1 Create / 5.2 Read / 5.3 Delete
+# Schedule): what the DCC sends, for whom, when; `last_run_at` is the run last claimed, so a
+# run is sent at most once across restarts and processes (core.dcc_schedules).
+dcc_schedules = Table(
+    "dcc_schedules",
+    metadata,
+    Column("schedule_id", Integer, primary_key=True, autoincrement=True),  # DSPScheduleID
+    Column("owner", String(23), nullable=False),  # the user who created it (EUI-64)
+    Column("device_id", String(23), nullable=False),  # the target device (EUI-64)
+    Column("device_type", String(10), nullable=False),  # as the inventory had it at 5.1
+    Column("service_reference", String(10), nullable=False),  # the scheduled SRV: 4.8
+    Column("service_reference_variant", String(20), nullable=False),  # 4.8.1
+    Column("frequency", String(20), nullable=False),  # DUIS ScheduleFrequency: Daily ...
+    Column("start_at", DateTime(timezone=True), nullable=False),  # start date and time
+    Column("first_run_at", DateTime(timezone=True), nullable=False),  # first run after 5.1
+    Column("end_at", DateTime(timezone=True), nullable=True),  # exclusive; None: no end
+    Column("dsp_body", Text, nullable=False),  # the DSP form of the SRV's body (XML)
+    Column("details", Text, nullable=False),  # the CreateSchedule as asked (XML; 5.2)
+    Column("last_run_at", DateTime(timezone=True), nullable=True),  # the last run claimed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "owner", "device_id"),
+    sqlite_autoincrement=True,  # a deleted schedule's ID is never given to a new one
+)
