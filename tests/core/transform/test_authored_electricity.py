@@ -7,6 +7,7 @@ forms bind reach the payload (a changed request value changes the commanded valu
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import re
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from lxml import etree
 from opendcc.config import reference_dir
 from opendcc.core.transform import finish_signed_precommand, transform
 from opendcc.core.transform.authored.electricity import forms
+from opendcc.core.transform.learn import load_command_data
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
 from opendcc.duis.response_codes import DuisError
@@ -30,7 +32,9 @@ from opendcc.smki.keystore import KeyStore
 NOW = datetime(2014, 6, 1, tzinfo=UTC)
 DCC_COUNTER = 10**13
 SR = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
-AUTHORED = sorted({f["use_case"] for f in forms()})
+#: The learned forms, whose sibling use cases some authored forms take objects from.
+LEARNED = load_command_data(reference_dir().resolve())[0]["forms"]
+AUTHORED = sorted({f["use_case"] for f in forms(LEARNED)})
 TEMPLATES = sorted(p for p in (reference_dir() / "duis" / "templates").glob("*.XML")
                    if p.name.split("_")[0] in AUTHORED)
 
@@ -149,9 +153,76 @@ def test_template_transforms_to_a_command_of_its_use_case(path: Path, keys: KeyS
 
 def test_ecs57_resets_only_the_registers_the_request_names(keys: KeyStore) -> None:
     [all_, some] = [p for p in TEMPLATES if p.name.startswith("ECS57")]
-    assert [s[1] for s in _specs(_command(all_, keys))] == [
-        "1-0:1.6.0.255", "1-0:2.6.0.255", "1-0:1.6.1.255"]
-    assert _specs(_command(some, keys)) == [(4, "1-0:1.6.1.255", 1)]
+    every = _specs(_command(all_, keys))
+    assert [s[1] for s in every][:2] == ["1-0:1.6.0.255", "1-0:2.6.0.255"]  # Blue Book
+    assert len(every) == 3 and every[2] in _read_by("ECS18b", 4, method=1)
+    assert _specs(_command(some, keys)) == [every[2]]
+
+
+def _read_by(use_case: str, class_id: int, *, method: int) -> list[tuple[int, str, int]]:
+    """(class, OBIS, `method`) of each object of that class the learned form of `use_case` names."""
+    return [(class_id, d["instance_id"], method)
+            for f in LEARNED if f["use_case"] == use_case
+            for spec in f["payload"]["access_request_list_of_specification"]
+            for d in [spec.get("cosem_attribute_descriptor") or spec.get("cosem_method_descriptor")]
+            if d["class_id"] == class_id]
+
+
+def _learned_requests(use_case: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    [form, *_] = [f for f in LEARNED if f["use_case"] == use_case]
+    payload = form["payload"]
+    return list(zip(payload["access_request_list_of_specification"],
+                    payload["access_request_list_of_data"], strict=True))
+
+
+@pytest.mark.parametrize("dating", ["IMMEDIATE", "FUTURE_DATED", "CANCELLATION"])
+def test_ecs02_sets_the_account_ecs03_sets_to_credit_mode(dating: str, keys: KeyStore) -> None:
+    """SRV 1.6 `Credit` is ECS02 (0x001A): ECS03's Account (learned) with payment_mode 1
+    (credit, Blue Book class 111) and its activation time: all zero now, the execution time
+    when future-dated, all 0xFF to cancel; none of ECS03's prepayment settings."""
+    [path] = [p for p in TEMPLATES if p.name.startswith(f"ECS02_1.6_{dating}")]
+    msg = _command(path, keys)
+    assert msg.use_case.code == "ECS02" and msg.apdu.message_code == 0x001A
+    account = {o for (c, o, _a) in _read_by("ECS03", 111, method=0)}
+    specs, values = _specs(msg), _values(msg)
+    assert [(c, a) for c, _o, a in specs] == [(111, 2), (111, 13)]
+    assert {o for _c, o, _a in specs} == account
+    assert values[0]["elements"][0] == {"@type": "enum", "value": 1}
+    activation = bytes.fromhex(values[1]["value"])
+    if dating == "IMMEDIATE":
+        assert not any(activation[:9])
+    elif dating == "CANCELLATION":
+        assert all(b == 0xFF for b in activation[:9])
+    else:
+        assert activation[:2] == (2030).to_bytes(2, "big") and activation[2:4] == bytes([1, 15])
+
+
+def test_a_prepayment_request_is_still_ecs03(keys: KeyStore) -> None:
+    [path] = [p for p in (reference_dir() / "duis" / "templates").glob("ECS03_1.6_IMMEDIATE*")]
+    msg = _command(path, keys)
+    assert msg.use_case.code == "ECS03"
+
+
+def test_forms_taken_from_a_sibling_are_left_out_without_it() -> None:
+    """No learned sibling, no form (the use case stays not tabulated), never a stale value."""
+    alone = {f["use_case"] for f in forms([])}
+    assert alone.isdisjoint({"ECS02", "ECS44", "ECS37", "ECS39b", "ECS27", "ECS22a", "ECS29b"})
+    assert {"ECS48", "ECS17c", "ECS26c"} <= alone
+
+
+def test_arm_runs_the_script_after_those_enable_and_disable_run() -> None:
+    """The arm script identifier is derived at run time from ECS42 / ECS43 (a documented
+    guess), not written into the source: other learned numbers give another arm script."""
+    learned = [f for f in LEARNED if f["use_case"] in ("ECS42", "ECS43")]
+    scripts = [data["value"] for u in ("ECS42", "ECS43") for spec, data in _learned_requests(u)
+               if spec["@type"] == "access-request-action"]
+    [arm] = [f for f in forms(learned) if f["use_case"] == "ECS44"]
+    assert arm["payload"]["access_request_list_of_data"][0]["value"] == max(scripts) + 1
+    shifted = copy.deepcopy(learned)
+    for f in shifted:
+        f["payload"]["access_request_list_of_data"][0]["value"] += 100
+    [arm] = [f for f in forms(shifted) if f["use_case"] == "ECS44"]
+    assert arm["payload"]["access_request_list_of_data"][0]["value"] == max(scripts) + 101
 
 
 #: Template, a body value to change, and the payload value it must become.
@@ -194,6 +265,6 @@ def test_a_value_that_is_not_an_xs_boolean_is_refused(keys: KeyStore) -> None:
 
 
 def test_forms_name_their_message_codes_from_the_use_case_table() -> None:
-    for form in forms():
+    for form in forms(LEARNED):
         assert USE_CASE_BY_CODE[int(form["message_code"], 16)] == form["use_case"], form["name"]
         assert re.fullmatch(r"[0-9A-F]{4}", form["message_code"])

@@ -6,6 +6,7 @@ and renders as valid MMC."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.core.transform import transform
 from opendcc.core.transform.authored.electricity import forms
+from opendcc.core.transform.learn import load_command_data
 from opendcc.devices.esme import ESME, MaxDemand
+from opendcc.devices.prepayment import PaymentMode
 from opendcc.devices.supply import SupplyState
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
@@ -27,7 +30,9 @@ from opendcc.ids import MPxN
 
 ESME_ID = "00-DB-12-34-56-78-90-A0"
 TRANSFORM_TIME = datetime(2014, 6, 1, tzinfo=UTC)
-AUTHORED = {f["use_case"] for f in forms()}
+#: The learned forms, whose sibling use cases some authored forms take objects from.
+LEARNED = load_command_data(reference_dir().resolve())[0]["forms"]
+AUTHORED = {f["use_case"] for f in forms(LEARNED)}
 TEMPLATES = sorted(p for p in (reference_dir() / "duis" / "templates").glob("*.XML")
                    if p.name.split("_")[0] in AUTHORED)
 
@@ -184,3 +189,39 @@ def test_a_reset_naming_no_register_is_refused_and_changes_nothing(site: Site) -
     answer = site.endpoint.answer(site.command(edited(msg, voltage)))
     assert not answer.executed and esme.max_demand == MaxDemand(5000, 300, 4000)
     assert not parse(answer.messages[0], keys=site.keys.supplier_side).success
+
+
+def _dated(path: Path, at: datetime, tmp_path: Path) -> Path:
+    """The template with its ExecutionDateTime set to `at`."""
+    text = re.sub(r"<sr:ExecutionDateTime>[^<]*</sr:ExecutionDateTime>",
+                  f"<sr:ExecutionDateTime>{at.strftime('%Y-%m-%dT%H:%M:%S.00Z')}</sr:ExecutionDateTime>",
+                  path.read_text())
+    out = tmp_path / path.name
+    out.write_text(text)
+    return out
+
+
+def test_ecs02_switches_a_prepayment_esme_to_credit(site: Site) -> None:
+    esme = _esme(site)
+    esme.payment_mode = PaymentMode.PREPAYMENT
+    executed, view = _answer(site, _template("ECS02_1.6_IMMEDIATE"))
+    assert executed and esme.payment_mode is PaymentMode.CREDIT
+    assert [r["@type"] for r in view["access_response_specification"]] == ["access-response-set"] * 2
+
+
+def test_ecs02_future_dated_is_held_until_due_and_a_cancellation_drops_it(
+        site: Site, tmp_path: Path) -> None:
+    esme = _esme(site)
+    esme.payment_mode = PaymentMode.PREPAYMENT
+    future = _dated(_template("ECS02_1.6_FUTURE_DATED"), site.clock.now() + timedelta(hours=2), tmp_path)
+    executed, _ = _answer(site, future)
+    assert executed and [p.use_case for p in esme.pending()] == ["ECS02"]
+    assert esme.payment_mode is PaymentMode.PREPAYMENT
+    _answer(site, _template("ECS02_1.6_CANCELLATION"))
+    assert esme.pending() == []
+    site.clock.advance(3 * 3600)
+    assert esme.payment_mode is PaymentMode.PREPAYMENT
+    _answer(site, _dated(_template("ECS02_1.6_FUTURE_DATED"), site.clock.now() + timedelta(hours=1),
+                         tmp_path))
+    site.clock.advance(2 * 3600)
+    assert esme.payment_mode is PaymentMode.CREDIT and esme.pending() == []

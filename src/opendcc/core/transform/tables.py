@@ -177,7 +177,7 @@ def _tables_for(reference: str) -> CommandTables:
 
     data = load_command_data(Path(reference))[0]
     learned = {f["name"] for f in data["forms"]}
-    authored = [f for f in authored_form_data() if f["name"] not in learned]
+    authored = [f for f in authored_form_data(data["forms"]) if f["name"] not in learned]
     return tables_from_data({**data, "forms": [*data["forms"], *authored]})
 
 

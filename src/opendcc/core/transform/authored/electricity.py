@@ -13,6 +13,8 @@ ECS48 are critical, SME.C.C, and go out as Pre-Commands).
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
@@ -81,28 +83,124 @@ def _form(name: str, use_case: str, srv: str, message_code: int,
             "payload": _request(requests), "bind": [_INVOKE, *(bind or [])], "repeat": []}
 
 
+# --- learned siblings ------------------------------------------------------------------------
+
+def _siblings(learned: Sequence[dict[str, Any]], use_case: str) -> list[dict[str, Any]]:
+    """The learned forms of `use_case` (empty when the reference folder has no vector of it)."""
+    return [f for f in learned if f.get("use_case") == use_case
+            and isinstance(f.get("payload"), dict) and f["payload"].get("@type") == "access-request"]
+
+
+def _requests(form: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    payload = form["payload"]
+    return list(zip(payload.get("access_request_list_of_specification") or [],
+                    payload.get("access_request_list_of_data") or [], strict=False))
+
+
+def _descriptor(spec: dict[str, Any]) -> tuple[int, str, int]:
+    """(class id, OBIS, attribute or method) a request names."""
+    d = spec.get("cosem_attribute_descriptor") or spec.get("cosem_method_descriptor") or {}
+    return (int(d.get("class_id", -1)), str(d.get("instance_id", "")),
+            int(d.get("attribute_id", d.get("method_id", -1))))
+
+
+def _obis(obis: str, *, c: int | None = None, e: int | None = None,
+          f: int | None = None) -> str:
+    """`obis` with value groups C, E or F replaced."""
+    head, rest = obis.split(":", 1)
+    groups = rest.split(".")
+    for i, v in ((0, c), (2, e), (3, f)):
+        if v is not None:
+            groups[i] = str(v)
+    return f"{head}:{'.'.join(groups)}"
+
+
+def _group(obis: str, index: int) -> int:
+    """Value group C (0), D (1), E (2) or F (3) of `obis`."""
+    return int(obis.split(":", 1)[1].split(".")[index])
+
+
+# --- 1.6 Update Payment Mode to Credit (ECS02) ------------------------------------------------
+
+#: Blue Book Account (class 111): attribute 2 account_mode_and_status {payment_mode,
+#: account_status}, payment_mode 1 credit / 2 prepayment; attribute 13
+#: account_activation_time (when a new mode takes effect: GBCS future dating).
+_ACCOUNT, _MODE_AND_STATUS, _ACTIVATION_TIME = 111, 2, 13
+_CREDIT_MODE = 1
+
+
+def _payment_mode_credit(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ECS02 Set ESME Payment Mode to Credit (SRV 1.6 `Credit`, critical), one form per
+    dating (immediate, future-dated, cancellation) of the learned ECS03 (to Prepayment), its
+    sibling: the same Account object's account_mode_and_status with payment_mode credit, and
+    its account_activation_time (all zero now, the execution time, all 0xFF cancel), taken
+    at run time from ECS03's learned forms. ECS03's other requests are left out: the
+    disablement threshold and the debt-collection choices of the credit charge configuration
+    are what the `Prepayment` body carries, and a `Credit` body carries nothing. Unconfirmed
+    from the GBCS text here: that ECS02 sets no other attribute."""
+    out = []
+    for sibling in _siblings(learned, "ECS03"):
+        dating = sibling.get("dating", "immediate")
+        kept: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        bind: list[list[Any]] = []
+        for spec, data in _requests(sibling):
+            class_id, _, attribute = _descriptor(spec)
+            if spec.get("@type") != "access-request-set" or class_id != _ACCOUNT:
+                continue
+            data = copy.deepcopy(data)
+            if attribute == _MODE_AND_STATUS and data.get("elements"):
+                data["elements"][0] = _value("enum", _CREDIT_MODE)
+            elif attribute == _ACTIVATION_TIME:
+                if dating == "future":
+                    bind.append([_data_at(len(kept)), "ExecutionDateTime", "cosem-datetime"])
+            else:
+                continue
+            kept.append((copy.deepcopy(spec), data))
+        if not any(_descriptor(spec)[2] == _MODE_AND_STATUS for spec, _ in kept):
+            continue
+        label = {"immediate": "IMMEDIATE", "future": "FUTURE_DATED", "cancel": "CANCELLATION"}
+        form = _form(f"ECS02 1.6 AUTHORED {label.get(dating, dating.upper())}", "ECS02", "1.6",
+                     0x001A, kept, bind,
+                     paths=("Credit", *(() if dating == "immediate" else ("ExecutionDateTime",))))
+        form.update(dating=dating, roles=list(sibling.get("roles", [])))
+        out.append(form)
+    return out
+
+
 # --- 7.3 Arm Supply (ECS44) --------------------------------------------------------------------
 
-#: Disconnect Control Scripts (Script Table, class 9): ECS42 (enable), ECS43 (disable) and
-#: ECS44 (arm) each execute one script of this table (method 1, script_execute).
-DISCONNECT_CONTROL_SCRIPTS = "0-0:10.0.106.255"
-#: SIBLING ECS43. The script identifier of Arm is not confirmed from the GBCS text here: the
-#: supply scripts are taken as numbered in the order GBCS lists the use cases (enable,
-#: disable, arm), so arm follows disable. A device answers by use case (message code), not
-#: by this number.
-ARM_SCRIPT = 53
+#: Blue Book: the Script Table (class 9) runs a script by its identifier with method 1
+#: (execute, long-unsigned). ECS42 (enable), ECS43 (disable) and ECS44 (arm) each run one
+#: script of the ESME's Disconnect Control Script Table.
+_SCRIPT_TABLE, _EXECUTE = 9, 1
 
 
-def _arm_supply() -> list[dict[str, Any]]:
+def _arm_supply(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ECS44 runs its script in the Script Table ECS42 and ECS43 run theirs in, both taken
+    at run time from their learned forms. GUESS: the identifier of the arm script is not
+    confirmed from the GBCS text here; it is taken as the one after the largest identifier
+    ECS42 / ECS43 use (the scripts numbered in the order GBCS lists the use cases: enable,
+    disable, arm). A device answers by use case (message code), not by this number. No
+    ECS42 / ECS43 form learned: no ECS44 form."""
+    tables, scripts = set(), []
+    for form in [*_siblings(learned, "ECS42"), *_siblings(learned, "ECS43")]:
+        for spec, data in _requests(form):
+            class_id, obis, method = _descriptor(spec)
+            if (class_id, method) == (_SCRIPT_TABLE, _EXECUTE) and isinstance(data.get("value"), int):
+                tables.add(obis)
+                scripts.append(int(data["value"]))
+    if len(tables) != 1:
+        return []
     return [_form("ECS44 7.3 AUTHORED", "ECS44", "7.3", 0x0051, [
-        _action(9, DISCONNECT_CONTROL_SCRIPTS, 1, _value("long-unsigned", ARM_SCRIPT))])]
+        _action(_SCRIPT_TABLE, tables.pop(), _EXECUTE, _value("long-unsigned", max(scripts) + 1))])]
 
 
 # --- 6.18.1 Set Maximum Demand Configurable Time Period (ECS37) ------------------------------
 
-#: The Schedule (class 10) whose two entries start and end the Maximum Demand Configurable
-#: Time Period each day; ECS18b reads the same object back (attribute 2, entries).
-MAX_DEMAND_SCHEDULE = "0-0:12.0.0.255"
+#: The Schedule (class 10, Blue Book) whose two entries start and end the Maximum Demand
+#: Configurable Time Period each day is the one ECS18b reads back (attribute 2, entries): taken
+#: at run time from ECS18b's learned form.
+_SCHEDULE = 10
 #: SIBLING ECS18b (the entry layout it reads back). The script each entry runs is not
 #: confirmed from the GBCS text here: the register-monitoring script table with selectors 1
 #: (start) and 2 (end).
@@ -124,11 +222,16 @@ def _schedule_entry(index: int) -> dict[str, Any]:
         _value("octet-string", _BEGIN_DATE), _value("octet-string", _END_DATE)]}
 
 
-def _max_demand_period() -> list[dict[str, Any]]:
+def _max_demand_period(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    schedules = {obis for form in _siblings(learned, "ECS18b") for spec, _ in _requests(form)
+                 for class_id, obis, attribute in [_descriptor(spec)]
+                 if (class_id, attribute) == (_SCHEDULE, 2)}
+    if len(schedules) != 1:
+        return []
     entries = {"@type": "array", "elements": [_schedule_entry(1), _schedule_entry(2)]}
     switch_time = 4  # element of a schedule entry
     return [_form("ECS37 6.18.1 AUTHORED", "ECS37", "6.18.1", 0x004A,
-                  [_set(10, MAX_DEMAND_SCHEDULE, 2, entries)], [
+                  [_set(_SCHEDULE, schedules.pop(), 2, entries)], [
         [_data_at(0, "elements", 0, "elements", switch_time, "value"),
          "MaximumDemandTimePeriodSchedule/StartTime", "cosem-time"],
         [_data_at(0, "elements", 1, "elements", switch_time, "value"),
@@ -138,38 +241,51 @@ def _max_demand_period() -> list[dict[str, Any]]:
 # --- 6.18.2 Reset Maximum Demand Registers (ECS57) -------------------------------------------
 
 #: DUIS element -> the Extended Register (class 4) it resets with method 1 (reset, data
-#: integer 0): maximum demand active power import, export, and import over the configurable
-#: time period (the registers ECS18a/ECS18b read).
+#: integer 0). Blue Book OBIS: C 1 / 2 active power import / export, D 6 maximum demand, E 0
+#: the total. The register over the configurable time period is the other active power import
+#: maximum demand register ECS18b reads (its E), taken at run time from ECS18b's learned form.
 MAX_DEMAND_REGISTERS = {
     "MaxDemandActivePowerImportValue": "1-0:1.6.0.255",
     "MaxDemandActivePowerExportValue": "1-0:2.6.0.255",
-    "MaxDemandConfigTimeActivePowerImportValue": "1-0:1.6.1.255",
 }
+_CONFIG_TIME = "MaxDemandConfigTimeActivePowerImportValue"
 
 
-def _reset_max_demand() -> list[dict[str, Any]]:
+def _reset_max_demand(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One form per non-empty choice of registers: the request names those it resets."""
+    registers = dict(MAX_DEMAND_REGISTERS)
+    periods = {obis for form in _siblings(learned, "ECS18b") for spec, _ in _requests(form)
+               for class_id, obis, _a in [_descriptor(spec)]
+               if class_id == 4 and _group(obis, 0) == 1 and _group(obis, 1) == 6
+               and _group(obis, 2) != 0}
+    if len(periods) == 1:
+        registers[_CONFIG_TIME] = periods.pop()
     out = []
-    names = list(MAX_DEMAND_REGISTERS)
+    names = list(registers)
     for size in range(1, len(names) + 1):
         for chosen in combinations(names, size):
             label = "+".join(n.removeprefix("MaxDemand").removesuffix("Value") for n in chosen)
             out.append(_form(f"ECS57 6.18.2 AUTHORED {label}", "ECS57", "6.18.2", 0x005A,
-                             [_action(4, MAX_DEMAND_REGISTERS[n], 1, _value("integer", 0))
+                             [_action(4, registers[n], 1, _value("integer", 0))
                               for n in chosen], paths=chosen))
     return out
 
 
 # --- 6.20.2 Set Device Configuration (Export MPAN) (ECS39b) ----------------------------------
 
-#: SIBLING ECS39a (import MPAN, 0-0:94.44.34.11, class 1 attribute 2, UTF-8 octets). The export
-#: MPAN is taken as the next Data object; not confirmed from the GBCS text here.
-EXPORT_MPAN = "0-0:94.44.34.12"
-
-
-def _export_mpan() -> list[dict[str, Any]]:
+def _export_mpan(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SIBLING ECS39a (the import MPAN: a Data object, class 1 attribute 2, UTF-8 octets),
+    its object taken at run time from ECS39a's learned form. GUESS: the export MPAN is not
+    confirmed from the GBCS text here; it is taken as the next Data object (value group F
+    one more than the import MPAN's)."""
+    imports = {obis for form in _siblings(learned, "ECS39a") for spec, _ in _requests(form)
+               for class_id, obis, attribute in [_descriptor(spec)] if (class_id, attribute) == (1, 2)}
+    if len(imports) != 1:
+        return []
+    obis = imports.pop()
+    export = _obis(obis, f=_group(obis, 3) + 1)
     return [_form("ECS39b 6.20.2 AUTHORED", "ECS39b", "6.20.2", 0x004D,
-                  [_set(1, EXPORT_MPAN, 2, _value("octet-string", ""))],
+                  [_set(1, export, 2, _value("octet-string", ""))],
                   [[_data_at(0), "ExportMPAN", "utf8-hex"]])]
 
 
@@ -189,17 +305,29 @@ def _daily_block_reset() -> list[dict[str, Any]]:
 
 # --- 4.15 Read Load Limit Data (ECS27) -------------------------------------------------------
 
-#: The load limiting configuration ECS28a sets (class 9000, attribute 2 the active value):
-#: supply action, power threshold, period and restoration period; and the load limit counter
-#: ECS28b resets (Register, class 3).
-LOAD_LIMIT_CONFIG = ("0-0:94.44.0.3", "0-0:94.44.128.7", "0-0:94.44.128.6", "0-0:94.44.128.8")
-LOAD_LIMIT_COUNTER = "0-0:94.44.42.255"
+#: GBCS's class 9000 (a configuration item with an active value, attribute 2, and a future
+#: one): the load limiting configuration ECS28a sets; a Register (class 3) the counter ECS28b
+#: resets.
+_GB_CONFIGURATION, _REGISTER = 9000, 3
 
 
-def _read_load_limit() -> list[dict[str, Any]]:
+def _read_load_limit(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The active value of each load limiting item ECS28a sets (supply action, power
+    threshold, period, restoration period; in its order) and the load limit counter ECS28b
+    resets, the objects taken at run time from their learned forms."""
+    config: list[str] = []
+    for form in _siblings(learned, "ECS28a")[:1]:
+        for spec, _ in _requests(form):
+            class_id, obis, _a = _descriptor(spec)
+            if class_id == _GB_CONFIGURATION and obis not in config:
+                config.append(obis)
+    counters = {obis for form in _siblings(learned, "ECS28b") for spec, _ in _requests(form)
+                for class_id, obis, _a in [_descriptor(spec)] if class_id == _REGISTER}
+    if not config or len(counters) != 1:
+        return []
     return [_form("ECS27 4.15 AUTHORED", "ECS27", "4.15", 0x0042,
-                  [*(_get(9000, obis, 2) for obis in LOAD_LIMIT_CONFIG),
-                   _get(3, LOAD_LIMIT_COUNTER, 2)])]
+                  [*(_get(_GB_CONFIGURATION, obis, 2) for obis in config),
+                   _get(_REGISTER, counters.pop(), 2)])]
 
 
 # --- 4.16 Read Active Power Import (ECS17c) --------------------------------------------------
@@ -216,30 +344,27 @@ def _read_power() -> list[dict[str, Any]]:
 
 # --- 4.8.3 Read Export Profile Data (ECS22a) -------------------------------------------------
 
-#: SIBLING ECS22c (reactive import profile, 0-0:99.1.2.255): a Profile Generic (class 7)
-#: read by range (selector 1) on the ESME's UTC clock (0-0:94.44.100.255, attribute 2) from
-#: the period's start to its end. The export profile object is taken as 0-0:99.1.1.255, between
-#: the active import and reactive import profiles; not confirmed from the GBCS text here.
-EXPORT_PROFILE = "0-0:99.1.1.255"
-_UTC_CLOCK = "00005e2c64ff"
-
-
-def _read_export_profile() -> list[dict[str, Any]]:
-    spec = _attribute("get-with-selection", 7, EXPORT_PROFILE, 2)
-    spec["access_selection"] = {
-        "@type": "selective-access-descriptor", "access_selector": 1,
-        "access_parameters": {"@type": "structure", "elements": [
-            {"@type": "structure", "elements": [
-                _value("long-unsigned", 1), _value("octet-string", _UTC_CLOCK),
-                _value("integer", 2), _value("long-unsigned", 0)]},
-            _value("double-long-unsigned", 0), _value("double-long-unsigned", 0),
-            {"@type": "array", "elements": []}]}}
-    at = ["access_request_list_of_specification", 0, "access_selection", "access_parameters",
-          "elements"]
-    return [_form("ECS22a 4.8.3 AUTHORED", "ECS22a", "4.8.3", 0x0036,
-                  [(spec, {"@type": "null-data"})], [
-        [[*at, 1, "value"], "ReadLogPeriod/StartDateTime", "zcl-utc"],
-        [[*at, 2, "value"], "ReadLogPeriod/EndDateTime", "zcl-utc"]])]
+def _read_export_profile(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SIBLING ECS22c (the reactive import profile): a Profile Generic (class 7) read by range
+    (selector 1) on the ESME's UTC clock from the period's start to its end, its selective
+    access taken at run time from ECS22c's learned form. GUESS: the export profile object is
+    not confirmed from the GBCS text here; it is taken as the profile before ECS22c's (value
+    group E one less), between the active import and reactive import profiles."""
+    for form in _siblings(learned, "ECS22c")[:1]:
+        spec = next((spec for spec, _ in _requests(form)), {})
+        class_id, obis, attribute = _descriptor(spec)
+        selection = spec.get("access_selection")
+        if (class_id, attribute) != (7, 2) or not isinstance(selection, dict):
+            return []
+        spec = _attribute("get-with-selection", 7, _obis(obis, e=_group(obis, 2) - 1), 2)
+        spec["access_selection"] = copy.deepcopy(selection)
+        at = ["access_request_list_of_specification", 0, "access_selection",
+              "access_parameters", "elements"]
+        return [_form("ECS22a 4.8.3 AUTHORED", "ECS22a", "4.8.3", 0x0036,
+                      [(spec, {"@type": "null-data"})], [
+            [[*at, 1, "value"], "ReadLogPeriod/StartDateTime", "zcl-utc"],
+            [[*at, 2, "value"], "ReadLogPeriod/EndDateTime", "zcl-utc"]])]
+    return []
 
 
 # --- 6.2.2 Read Device Configuration (Randomisation) (ECS26c) --------------------------------
@@ -256,15 +381,19 @@ def _read_randomisation() -> list[dict[str, Any]]:
 
 # --- 6.5 Set Voltage Configurations (ECS29a-d) --------------------------------------------------
 
-#: SIBLING ECS29a (single phase, learned without a template): the average RMS voltage
-#: profile's capture period (class 7 attribute 4), the RMS extreme over/under voltage, sag and
-#: swell Limiters (class 71: threshold_normal attribute 4, min_over_threshold_duration 6),
-#: the average RMS over/under voltage thresholds (Data, class 1), then the counters of those
-#: events reset (Register method 1). Phases 1, 2, 3 are OBIS groups C 32, 52, 72; a polyphase
-#: command takes each per-phase item for every phase, in the order of ECS29a.
-_LIMITERS = (("0-0:17.0.1.255", "RMSExtremeOverVoltage"), ("0-0:17.0.2.255", "RMSExtremeUnderVoltage"),
-             ("0-0:17.0.3.255", "RMSVoltageSag"), ("0-0:17.0.4.255", "RMSVoltageSwell"))
+#: SIBLING ECS29a (single phase, learned without a template): its requests, taken at run time
+#: from its learned form, in its order, are read by their COSEM kind (Blue Book): a Profile
+#: Generic's capture period (class 7 attribute 4) is the phase's averaging period; the Limiters
+#: (class 71: threshold_normal attribute 4, min_over_threshold_duration 6) are the RMS extreme
+#: over / under voltage, sag and swell limiters in the order DUIS lists them (GUESS: that
+#: ECS29a sets them in that order); Data (class 1) thresholds of a phase are over (value group
+#: D 35) and under (D 31) the average RMS voltage; Register resets (class 3 method 1) reset the
+#: counters. A phase's objects have value group C 32, 52 or 72 (Blue Book: voltage L1, L2, L3);
+#: a polyphase command takes each run of per-phase requests for every phase in turn.
+_LIMITER_NAMES = ("RMSExtremeOverVoltage", "RMSExtremeUnderVoltage", "RMSVoltageSag", "RMSVoltageSwell")
 _PHASE_GROUPS = (32, 52, 72)
+_THRESHOLDS = {35: "AverageRMSOverVoltageThreshold", 31: "AverageRMSUnderVoltageThreshold"}
+_PROFILE_GENERIC, _LIMITER, _DATA = 7, 71, 1
 #: SRV 6.5's use cases: (code, message code, polyphase, counters reset). A request tells them
 #: apart by SinglePhaseVoltageSettings / PolyPhaseVoltageSettings and RMSVoltageCountersNotReset.
 _VOLTAGE_USE_CASES = (("ECS29a", 0x0045, False, True), ("ECS29b", 0x00AE, True, True),
@@ -272,38 +401,70 @@ _VOLTAGE_USE_CASES = (("ECS29a", 0x0045, False, True), ("ECS29b", 0x00AE, True, 
 _NOT_RESET = "RMSVoltageCountersNotReset"
 
 
-def _voltage(use_case: str, code: int, poly: bool, reset: bool) -> dict[str, Any]:
-    requests: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    bind: list[list[Any]] = []
+def _phase_object(spec: dict[str, Any]) -> bool:
+    obis = _descriptor(spec)[1]
+    return obis.startswith("1-") and _group(obis, 0) == _PHASE_GROUPS[0]
 
-    def add(request: tuple[dict[str, Any], dict[str, Any]], source: str | None) -> None:
-        if source is not None:
-            bind.append([_data_at(len(requests)), source, "int"])
-        requests.append(request)
 
-    groups = _PHASE_GROUPS if poly else _PHASE_GROUPS[:1]
+def _rephase(spec: dict[str, Any], group: int) -> dict[str, Any]:
+    out = copy.deepcopy(spec)
+    descriptor: dict[str, Any] = out.get("cosem_attribute_descriptor") or out["cosem_method_descriptor"]
+    descriptor["instance_id"] = _obis(descriptor["instance_id"], c=group)
+    return out
+
+
+def _voltage_source(spec: dict[str, Any], limiters: list[str], phase: str) -> str | None:
+    """The DUIS body path a request of ECS29a's takes its value from (None: a counter reset)."""
+    class_id, obis, member = _descriptor(spec)
+    if spec.get("@type") != "access-request-set":
+        return None
+    if class_id == _LIMITER and member in (4, 6):
+        name = _LIMITER_NAMES[limiters.index(obis)]
+        return f"RMSVoltageSettings/{name}{'Threshold' if member == 4 else 'MeasurementPeriod'}"
+    if class_id == _PROFILE_GENERIC and member == 4:
+        return f"{phase}/AverageRMSVoltageMeasurementPeriod"
+    if class_id == _DATA and member == 2 and _group(obis, 1) in _THRESHOLDS:
+        return f"{phase}/{_THRESHOLDS[_group(obis, 1)]}"
+    raise ValueError(f"ECS29a request {spec} is of no voltage setting known here")
+
+
+def _voltage(learned: list[tuple[dict[str, Any], dict[str, Any]]], use_case: str, code: int,
+             poly: bool, reset: bool) -> dict[str, Any]:
+    limiters: list[str] = []
+    for spec, _ in learned:
+        class_id, obis, _m = _descriptor(spec)
+        if class_id == _LIMITER and obis not in limiters:
+            limiters.append(obis)
+    if len(limiters) != len(_LIMITER_NAMES):
+        raise ValueError(f"ECS29a sets {len(limiters)} Limiters, not {len(_LIMITER_NAMES)}")
+    kept = [(spec, data) for spec, data in learned
+            if reset or spec.get("@type") != "access-request-action"]
+    # Runs of consecutive per-phase requests; a polyphase command repeats each for every phase.
+    # (A run is also broken where sets give way to actions: all thresholds, then all resets.)
+    runs: list[tuple[tuple[bool, str], list[tuple[dict[str, Any], dict[str, Any]]]]] = []
+    for request in kept:
+        key = (_phase_object(request[0]), str(request[0].get("@type")))
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(request)
+        else:
+            runs.append((key, [request]))
 
     def phase(n: int) -> str:
         if not poly:
             return "SinglePhaseVoltageSettings"
         return "PolyPhaseVoltageSettings" + ("" if n == 1 else f"[{n}]") + "/PhaseVoltageSettings"
 
-    for n, group in enumerate(groups, start=1):
-        add(_set(7, f"1-0:{group}.24.0.255", 4, _value("double-long-unsigned", 0)),
-            f"{phase(n)}/AverageRMSVoltageMeasurementPeriod")
-    for obis, name in _LIMITERS:
-        add(_set(71, obis, 4, _value("double-long-unsigned", 0)), f"RMSVoltageSettings/{name}Threshold")
-        add(_set(71, obis, 6, _value("double-long-unsigned", 0)),
-            f"RMSVoltageSettings/{name}MeasurementPeriod")
-    for n, group in enumerate(groups, start=1):
-        add(_set(1, f"1-0:{group}.35.0.4", 2, _value("double-long-unsigned", 0)),
-            f"{phase(n)}/AverageRMSOverVoltageThreshold")
-        add(_set(1, f"1-0:{group}.31.0.4", 2, _value("double-long-unsigned", 0)),
-            f"{phase(n)}/AverageRMSUnderVoltageThreshold")
-    if reset:
-        for group in groups:
-            add(_action(3, f"1-0:{group}.32.0.4", 1, _value("integer", 0)), None)
-            add(_action(3, f"1-0:{group}.36.0.4", 1, _value("integer", 0)), None)
+    requests: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    bind: list[list[Any]] = []
+    for (per_phase, _kind), run in runs:
+        groups = (_PHASE_GROUPS if poly else _PHASE_GROUPS[:1]) if per_phase else (None,)
+        for n, group in enumerate(groups, start=1):
+            for spec, data in run:
+                spec = _rephase(spec, group) if group is not None else copy.deepcopy(spec)
+                source = _voltage_source(spec, limiters, phase(n))
+                if source is not None:
+                    bind.append([_data_at(len(requests)), source, "int"])
+                requests.append((spec, copy.deepcopy(data)))
     # Which items the request has chooses the use case (`selection.fit`: most paths present).
     paths = [f"PolyPhaseVoltageSettings{'' if n == 1 else f'[{n}]'}/Phase" for n in (1, 2, 3)] \
         if poly else []
@@ -311,12 +472,20 @@ def _voltage(use_case: str, code: int, poly: bool, reset: bool) -> dict[str, Any
                  paths=(*paths, *(() if reset else (_NOT_RESET,))))
 
 
-def _voltage_configurations() -> list[dict[str, Any]]:
-    return [_voltage(*row) for row in _VOLTAGE_USE_CASES]
+def _voltage_configurations(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    sibling = _siblings(learned, "ECS29a")
+    if not sibling:
+        return []
+    requests = _requests(sibling[0])
+    return [_voltage(requests, *row) for row in _VOLTAGE_USE_CASES]
 
 
-def forms() -> list[dict[str, Any]]:
-    """The authored forms of this family, as raw table data (`tables._form`)."""
-    return [*_arm_supply(), *_max_demand_period(), *_reset_max_demand(), *_export_mpan(),
-            *_daily_block_reset(), *_read_load_limit(), *_read_power(), *_read_export_profile(),
-            *_read_randomisation(), *_voltage_configurations()]
+def forms(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The authored forms of this family, as raw table data (`tables._form`). `learned`: the
+    learned forms (raw table data), whose sibling use cases some forms take objects from; a
+    form whose sibling was not learned is left out (its use case stays not tabulated)."""
+    return [*_payment_mode_credit(learned), *_arm_supply(learned),
+            *_max_demand_period(learned), *_reset_max_demand(learned), *_export_mpan(learned),
+            *_daily_block_reset(), *_read_load_limit(learned), *_read_power(),
+            *_read_export_profile(learned), *_read_randomisation(),
+            *_voltage_configurations(learned)]
