@@ -214,8 +214,8 @@ def transform(request: DuisRequest, *, now: datetime, counter: int, keys: KeyLoo
                        catalogue=catalogue, tables=tables, values=values)
     apdu = build_command(request, form, counter=counter, keys=keys, values=values, now=now)
     pre = request.command_variant == CommandVariant.TRANSFORM
-    if not pre:  # 6.21, 6.23: a DCC party originates and signs the command (GBCS §13.3)
-        apdu = dcc_originated.originate(apdu, srv.variant, counter=counter, keys=keys)
+    # CS02b: the sequence number is the counter; 6.21, 6.23: a DCC party originates and signs
+    apdu = dcc_originated.originate(apdu, srv.variant, counter=counter, keys=keys)
     gbcs = bytes(apdu) if pre else mac_for_device(sign_on_behalf(apdu, form, keys), keys)
     return TransformResult(gbcs, form.use_case, form.name, pre, request.command_variant in _SEND,
                            request.command_variant in _LOCAL, request.execution_datetime)

@@ -25,6 +25,8 @@ from opendcc.ids import EUI64
 TRANSITIONAL_COS: Final = EUI64.parse("90-B3-D5-1F-30-00-00-04")
 #: The DCC itself, holder of the anchors of DCC-controlled devices until handover.
 DCC: Final = EUI64.parse("90-B3-D5-1F-30-00-00-02")
+#: GBCS message codes of CS02b (0x0100 + credentialsReplacementMode).
+CS02B_CODES: Final = frozenset(range(0x0100, 0x010A))
 #: SRV variant -> the DCC party that originates and signs its command.
 DCC_ORIGINATORS: Final[dict[str, EUI64]] = {"6.23": TRANSITIONAL_COS, "6.21": DCC}
 
@@ -81,9 +83,13 @@ def originate(apdu: GeneralSigning, srv_variant: str, *, counter: int,
               keys: KeyLookup) -> GeneralSigning:
     """The command as the DCC party for `srv_variant` originates it: that party as
     originator, the DCC's `counter` as Originator Counter and authorising sequence number,
-    signed with the party's key. Any other SRV's command is returned unchanged."""
+    signed with the party's key. Another SRV's CS02b gets its own Originator Counter as
+    sequence number; any other command is returned unchanged."""
     party = DCC_ORIGINATORS.get(srv_variant)
-    if party is None:
+    if party is None:  # a user's own CS02b: its sequence number is its Originator Counter too
+        if apdu.message_code in CS02B_CODES:
+            return dataclasses.replace(apdu, content=with_seq_number(apdu.content,
+                                                                     apdu.originator_counter))
         return apdu
     own = dataclasses.replace(apdu, originator=party, originator_counter=counter,
                               content=with_seq_number(apdu.content, counter), signature=bytes(64))
