@@ -94,19 +94,21 @@ def _is_read(title: str, message_type: str) -> bool:
     return words.lower().startswith("read") and ".C.NC" in message_type.replace(" ", "")
 
 
+#: In `use_case_device_table`: the use case is for any device.
+ANY_DEVICE = "*"
+
+
 def use_case_device_table(rows: Iterable[dict[str, object]]) -> dict[str, list[str]]:
-    """Device types per use-case code for the rows of the GBCS use-case table (codes for any
-    device are left out). A code on several rows (ECS25a1..3) serves what any of them does."""
+    """Device types per use-case code for the rows of the GBCS use-case table (`ANY_DEVICE`
+    for a use case for any device). A code on several rows (ECS25a1..3) serves what any of
+    them does."""
     out: dict[str, set[str]] = {}
-    anywhere: set[str] = set()
     for row in rows:
         code = str(row.get("Code") or "")
         if not code:
             continue
         kinds = use_case_devices(code, str(row.get("Use Case Title") or ""),
                                  str(row.get("Message Type") or ""))
-        if kinds is None:
-            anywhere.add(code)
-        else:
-            out.setdefault(code, set()).update(kinds)
-    return {code: sorted(kinds) for code, kinds in sorted(out.items()) if code not in anywhere}
+        out.setdefault(code, set()).update(kinds if kinds is not None else {ANY_DEVICE})
+    return {code: [ANY_DEVICE] if ANY_DEVICE in kinds else sorted(kinds)
+            for code, kinds in sorted(out.items())}

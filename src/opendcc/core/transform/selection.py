@@ -27,33 +27,30 @@ def narrow(forms: Sequence[CommandForm], device_type: str, srv: str,
            tables: CommandTables | None = None) -> list[CommandForm]:
     """The forms for a device of `device_type`: those learned for that type of device (the
     RTDS vectors' recipients), else those whose use case the GBCS use-case table says is for
-    it (`device_types.py`), else those of use cases for any device. If none: the SRV has a use
-    case for that device type with no command form yet (not tabulated), or it has none (E11)."""
+    it or for any device (`device_types.py`). If none: the SRV has a use case for that device
+    type with no command form yet (not tabulated), or it has none (E11)."""
     seen = [f for f in forms if device_type in f.devices]
     if seen:
         return seen
-    if tables is None:  # no table to read: a form learned for no device serves any
-        unknown = [f for f in forms if not f.devices]
-        if unknown:
-            return unknown
-        served = sorted({d for f in forms for d in f.devices})
-        raise DeviceTypeInvalid(f"SRV {srv} is not for a {device_type} "
-                                f"(it serves {', '.join(served)})")
-    for_type = [f for f in forms if device_type in (tables.devices_of(f.use_case) or ())]
-    if for_type:
-        return for_type
-    anyone = [f for f in forms if tables.devices_of(f.use_case) is None and not f.devices]
-    if anyone:
-        return anyone
-    use_cases = tables.use_cases_of(srv) or tables.use_cases_of(srv.rsplit(".", 1)[0])
+    if tables is not None:
+        for_type = [f for f in forms if tables.serves(f.use_case, device_type)]
+        if for_type:
+            return for_type
+    # a use case no table names, seen at no type of device: any
+    unknown = [f for f in forms if not f.devices
+               and (tables is None or tables.serves(f.use_case, device_type) is None)]
+    if unknown:
+        return unknown
+    use_cases = () if tables is None else (tables.use_cases_of(srv)
+                                           or tables.use_cases_of(srv.rsplit(".", 1)[0]))
     with_forms = {f.use_case for f in forms}
     untabulated = [u for u in use_cases if u not in with_forms
-                   and device_type in (tables.devices_of(u) or (device_type,))]
+                   and tables is not None and tables.serves(u, device_type) is not False]
     if untabulated:
         raise CommandNotTabulated(f"SRV {srv} to a device of type {device_type} is use case "
                                   f"{' or '.join(untabulated)}: no command form of it yet")
-    served = sorted({d for u in use_cases for d in (tables.devices_of(u) or ())}
-                    | {d for f in forms for d in f.devices})
+    named = {d for u in use_cases for d in (tables.devices_of(u) or ())} if tables else set()
+    served = sorted({d for f in forms for d in f.devices} | named)
     raise DeviceTypeInvalid(f"SRV {srv} is not for a device of type {device_type} "
                             f"(it serves {', '.join(served)})")
 

@@ -120,8 +120,15 @@ class CommandTables:
 
     def devices_of(self, use_case: str) -> frozenset[str] | None:
         """The device types a use case's command is for, by the GBCS use-case table
-        (`device_types.py`); None: any, or not known."""
-        return self._use_case_devices.get(use_case)
+        (`device_types.py`); None: any device ("*"), or a use case the table does not name."""
+        kinds = self._use_case_devices.get(use_case)
+        return None if kinds is None or "*" in kinds else kinds
+
+    def serves(self, use_case: str, device_type: str) -> bool | None:
+        """Whether the use case's command may go to a device of that type, by the GBCS
+        use-case table; None for a use case the table does not name."""
+        kinds = self._use_case_devices.get(use_case)
+        return None if kinds is None else "*" in kinds or device_type in kinds
 
     @property
     def use_cases(self) -> frozenset[str]:
