@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from core_requests import request_from, template
-from cos_support import tcos
+from cos_support import path_of, tcos
 from lxml import etree
 
 from opendcc.clock import SimulatedClock
@@ -22,6 +22,7 @@ from opendcc.core.device_layer import serve_device_side
 from opendcc.core.routing import RoutedCommand
 from opendcc.core.service import DataService
 from opendcc.core.transform import transform
+from opendcc.core.transitional_cos import cos_request
 from opendcc.devices.security import RemotePartyRole
 from opendcc.duis.request import SR, DuisRequest
 from opendcc.duis.response_codes import NotRegisteredParty
@@ -114,3 +115,25 @@ def test_after_cos_the_new_supplier_reads_and_the_old_one_is_refused_at_dcc_and_
     assert wired.answers() == [(A, "E21")]
     assert side.router.counts.last_refusal is not None
     assert "NotAuthorised" in side.router.counts.last_refusal[1]
+
+
+def test_the_new_supplier_sends_6_23_itself_and_the_old_one_is_refused(wired: Wired) -> None:
+    """SRV 6.23 over DUIS: access control lets only the registered supplier through (E4 for
+    the old one); the DCC's Transitional CoS party signs the CS02b; the meter's Response
+    reaches the new supplier, and the meter trusts it."""
+    side = wired.side
+    at = NOW + timedelta(hours=1)
+    feed = "mpxn,supplier_id,network_operator_id,effective_from\n" + "".join(
+        f"{p},{B},{DNO},{at.isoformat()}\n" for p in POINTS)
+    with wired.store.begin() as conn:
+        apply_feed(conn, feed, wired.clock.now())
+    wired.clock.advance(3600)
+    mpan = MPxN.parse(POINTS[0])
+    old = cos_request(A, ESME, mpan, 9001, side.keys, path_of(A))
+    with pytest.raises(NotRegisteredParty):  # A is no longer the registered supplier: E4
+        wired.service.handle(old, A, "serviceS")
+    new = cos_request(B, ESME, mpan, 9002, side.keys, path_of(B))
+    assert wired.service.handle(new, B, "serviceS").code == "I99"
+    assert wired.answers() == [(B, "I0")]
+    esme = side.estate.device(ESME.hyphenated)
+    assert esme.anchors.get(RemotePartyRole.SUPPLIER).entity == B.hyphenated
