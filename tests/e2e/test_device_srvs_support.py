@@ -20,6 +20,7 @@ from opendcc.client.correlate import correlate, sign_pre_command
 from opendcc.clock import SimulatedClock
 from opendcc.config import reference_dir
 from opendcc.core.alerts import registered_parties
+from opendcc.core.dcc_schedules import attach_stored_schedules
 from opendcc.core.device_layer import DeviceSide, demo_device_side
 from opendcc.core.service import DataService
 from opendcc.devices.estate import Estate
@@ -143,17 +144,20 @@ class Dcc:
         return self.sign(root)
 
 
-def make_dcc(premises: int = 0, start: datetime = T0) -> Dcc:
-    """The DCC and its emulated estate on a simulated clock that starts at `start`."""
+def make_dcc(premises: int = 0, start: datetime = T0, *, store_url: str = "sqlite://") -> Dcc:
+    """The DCC and its emulated estate on a simulated clock that starts at `start`, its store
+    at `store_url` (a private in-memory database unless given: a second `make_dcc` over the
+    same file or PostgreSQL database is the DCC restarted)."""
     clock = SimulatedClock(start)
     reference = KeyStore.from_reference()
     side = demo_device_side(clock, reference, premises=premises)
-    store = open_store("sqlite://")
+    store = open_store(store_url)
     service = DataService(store, load_catalogue(), clock, devices=side.layer)
     services = build_services(GatewayConfig(store_url="sqlite://", smki_url="sqlite://",
                                             clock=clock), service=service, store=store)
     side.connect(services.deliver, registered_parties(store, clock.now))
     side.follow_inventory(store)  # as `opendcc serve` does: 8.1.1, 8.7, 8.11 move the inventory
+    attach_stored_schedules(side.layer, store)  # as `opendcc serve` does: 5.1-5.3 in the store
     dcc = Dcc(clock, side, services, TestClient(create_app(services=services)), side.keys)
 
     def post(url: str, body: bytes) -> int:

@@ -7,7 +7,8 @@ emulated devices are never touched by two threads at once.
 
 `DccSchedules` holds DCC-scheduled Service Requests (DUIS 5.4 §3.2: SRVs such as scheduled
 profile reads that the DCC itself sends at the times a schedule names, created by SRV 5.1 and
-removed by 5.3) and fires them on the scheduler. A `CreateSchedule` names the scheduled SRV
+removed by 5.3) in memory and fires them on the scheduler; `core.dcc_schedules` keeps them in
+the store instead, so they outlive a restart (what `opendcc serve` uses). A `CreateSchedule` names the scheduled SRV
 (e.g. 4.6.1) and carries the DSP form of its body (`DSPRetrieveImportDailyReadLog` with date
 offsets); `on_demand_body` turns that into the body of each run (`RetrieveImportDailyReadLog`
 with a `ReadLogPeriod` relative to the run's date). Each answer reaches the user as a
