@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from opendcc.devices import profile_log
 from opendcc.devices.device import DeviceType
@@ -66,6 +67,8 @@ class MaxDemand:
 
 #: ECS57: the maximum demand registers a reset can name.
 MAX_DEMAND_REGISTERS = frozenset({"import_w", "export_w", "period_import_w"})
+#: GB local time (GMT / BST), which the ESME's clock keeps its days in.
+UK_LOCAL_TIME = ZoneInfo("Europe/London")
 #: SMETS2 default randomised offset limit (seconds) for ESME-initiated reads and alerts.
 DEFAULT_RANDOMISED_OFFSET_LIMIT_S = 0
 
@@ -193,6 +196,15 @@ class ESME(Meter):
         """ECS48: whether the tariff block counter matrix resets every day."""
         self.daily_block_counter_reset = on
         return ok(on, now)
+
+    def _block_counter_resets(self, start: datetime) -> bool:
+        """ECS48: with daily resetting on, the tariff block counter (the energy the block
+        thresholds are compared with) starts again at each local midnight by the ESME's clock
+        (00:00 UK time: 23:00 UTC in summer); off, as any meter's block period."""
+        if not self.daily_block_counter_reset:
+            return Meter._block_counter_resets(self, start)  # slots dataclass: no bare super()
+        local = start.astimezone(UK_LOCAL_TIME)
+        return local.hour == 0 and local.minute == 0
 
     def read_randomisation(self, now: datetime) -> Result[int]:
         """ECS26c: the randomised offset limit (s)."""

@@ -128,9 +128,14 @@ class Meter(Device):
     def _after_half_hour(self, acc: Accounts, end: datetime, wh: int) -> None:
         """Hook for ESME load limiting."""
 
+    def _block_counter_resets(self, start: datetime) -> bool:
+        """Whether the tariff block counter starts again with the half-hour at `start` (the
+        model's block period: the day, from midnight UTC)."""
+        return start.hour == 0 and start.minute == 0
+
     def _charge(self, acc: Accounts, start: datetime, wh: int) -> None:
         tariff = self.tariff
-        if start.hour == 0 and start.minute == 0:
+        if self._block_counter_resets(start):
             acc.day_wh = 0
         rate = tariff.rate_at(start)
         block = tariff.block_for(acc.day_wh)

@@ -225,3 +225,28 @@ def test_ecs02_future_dated_is_held_until_due_and_a_cancellation_drops_it(
                          tmp_path))
     site.clock.advance(2 * 3600)
     assert esme.payment_mode is PaymentMode.CREDIT and esme.pending() == []
+
+
+def test_daily_block_counter_reset_restarts_the_block_counter_at_local_midnight(site: Site) -> None:
+    """ECS48 on: the block counter starts again at 00:00 UK time by the ESME's clock (23:00
+    UTC in summer), not at midnight UTC; off: the meter's own block period (the UTC day)."""
+    esme = _esme(site)
+    _answer(site, _template("ECS48"))
+    assert esme.daily_block_counter_reset is True
+    half_hour = timedelta(minutes=30)
+    local_midnight = datetime(2026, 4, 1, 23, tzinfo=UTC)  # 2026-04-02 00:00 BST
+    before = esme.settle(local_midnight).day_wh
+    after = esme.settle(local_midnight + half_hour).day_wh
+    assert before > after == esme.register(local_midnight + half_hour) - esme.register(local_midnight)
+    utc_midnight = local_midnight + timedelta(hours=1)
+    counted = esme.settle(utc_midnight + half_hour).day_wh
+    assert counted == esme.register(utc_midnight + half_hour) - esme.register(local_midnight)
+
+    esme.daily_block_counter_reset = False
+    next_local = local_midnight + timedelta(days=1)
+    before = esme.settle(next_local).day_wh
+    assert esme.settle(next_local + half_hour).day_wh == before + (
+        esme.register(next_local + half_hour) - esme.register(next_local))
+    next_utc = next_local + timedelta(hours=1)
+    assert esme.settle(next_utc + half_hour).day_wh == (
+        esme.register(next_utc + half_hour) - esme.register(next_utc))
