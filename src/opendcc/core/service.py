@@ -10,9 +10,10 @@
    specifies for a device the DCC cannot reach: an acknowledgement (I99) now and the
    asynchronous E20 "unable to communicate with device". Never a fabricated success.
 
-Every request that reaches `handle` is audited in the same transaction. A rejected request
-changes nothing else: its counter advance is rolled back (a savepoint), so the originator may
-reuse the counter; the audit record is kept. The gateway signs `Outcome.sync` and puts
+Every request that reaches `handle` is audited: an accepted one in its own transaction. A
+rejected request changes nothing else: its transaction (counter advance included) is rolled
+back, so the originator may reuse the counter, and its audit record is written in a
+transaction of its own. The gateway signs `Outcome.sync` and puts
 `Outcome.deferred` into the outbox.
 """
 
@@ -164,24 +165,24 @@ class DataService:
         responses there, so they are stored if and only if the request is).
         """
         now = self.clock.now()
-        rejection: DuisError | None = None
-        with self.store.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    outcome = self._decide(conn, request, signer, endpoint, now)
-            except DuisError as exc:
-                rejection = exc
-                code = exc.code.value if exc.code else f"HTTP {int(exc.http_status)}"
-                self._audit(conn, request, endpoint, now, code, f"{type(exc).__name__}: {exc.detail}")
-            else:
+        try:
+            with self.store.begin() as conn:
+                outcome = self._decide(conn, request, signer, endpoint, now)
                 self._audit(conn, request, endpoint, now, outcome.code,
                             None if not outcome.deferred else
                             "deferred: " + " ".join(_code_of(d) for d in outcome.deferred))
                 if on_outcome is not None:
                     on_outcome(conn, outcome)
                 return outcome
-        assert rejection is not None
-        raise rejection
+        except DuisError as exc:
+            # The transaction rolled back (counter advance included); only the audit record of
+            # the rejection is kept, in a transaction of its own. No savepoint on the accepted
+            # path: SAVEPOINT + RELEASE cost ~100 us of CPU per request (SQLite, benchmark).
+            code = exc.code.value if exc.code else f"HTTP {int(exc.http_status)}"
+            with self.store.begin() as conn:
+                self._audit(conn, request, endpoint, now, code,
+                            f"{type(exc).__name__}: {exc.detail}")
+            raise
 
     def _decide(self, conn: Connection, request: DuisRequest, signer: EUI64, endpoint: str,
                 now: datetime) -> Outcome:

@@ -12,6 +12,7 @@ from opendcc.gateway.delivery import PendingResponse
 from opendcc.ids import EUI64
 from opendcc.store import outbox as outbox_repo
 from opendcc.store import users as users_repo
+from opendcc.store._sql import Prepared
 from opendcc.store.engine import Store
 from opendcc.store.tables import outbox as outbox_table
 from opendcc.store.tables import users as users_table
@@ -23,12 +24,12 @@ _PARKED = datetime(9999, 1, 1, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 # In one round trip: how many messages a RequestID already has queued, and where the user's
 # responses go now.
-_NEXT_AND_URL = select(
+_NEXT_AND_URL = Prepared(select(
     select(func.count()).select_from(outbox_table)
     .where(outbox_table.c.request_id == bindparam("rid")).scalar_subquery(),
     select(users_table.c.response_url)
     .where(users_table.c.user_id == bindparam("uid")).scalar_subquery(),
-)
+))
 
 
 class StoreOutbox:
@@ -57,7 +58,7 @@ class StoreOutbox:
                         now: datetime) -> int:
         """Queue one signed message as the next of its RequestID (sequence = how many are
         queued already) inside the caller's transaction, as `enqueue_in` does; its sequence."""
-        sequence, url = conn.execute(_NEXT_AND_URL, {"rid": request_id, "uid": user_id}).one()
+        sequence, url = _NEXT_AND_URL.execute(conn, {"rid": request_id, "uid": user_id}).rows[0]
         outbox_repo.enqueue(conn, request_id=request_id, user_id=user_id, url=url or "",
                             body=body, now=now, sequence=int(sequence))
         return int(sequence)

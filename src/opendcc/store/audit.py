@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from opendcc.store._sql import as_utc, require_utc
+from opendcc.store._sql import Prepared, as_utc, require_utc
 from opendcc.store.tables import audit
 
 _t = audit
 # Built once: each append only binds its values (no statement construction per request).
-_APPEND = insert(_t)
+_APPEND = Prepared(insert(_t), column_keys=[
+    "at", "response_code", "originator", "request_id", "service_reference_variant", "endpoint",
+    "detail"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class AuditRecord:
 
 def append(conn: Connection, record: AuditRecord) -> None:
     """Add one record."""
-    conn.execute(_APPEND, {
+    _APPEND.execute(conn, {
         "at": require_utc(record.at),
         "response_code": record.response_code,
         "originator": record.originator,

@@ -15,13 +15,13 @@ from sqlalchemy.engine import Connection
 
 from opendcc.duis.response_codes import CounterReplayed
 from opendcc.ids import EUI64
-from opendcc.store._sql import insert_for
+from opendcc.store._sql import Prepared, insert_for
 from opendcc.store.tables import counter_from_sql, counter_to_sql, request_counters
 
 _table = request_counters
 # Built once (the INSERT per dialect): the per-request advance skips statement construction
 # and cache-key generation.
-_ADVANCE = (
+_ADVANCE = Prepared(
     update(_table)
     .where(_table.c.originator == bindparam("key"), _table.c.last_counter < bindparam("value"))
     .values(last_counter=bindparam("value"))
@@ -61,7 +61,7 @@ def advance_counter(conn: Connection, originator: EUI64, counter: int) -> None:
     # Two rounds: a first request from a new originator may lose the INSERT race to another
     # request, in which case the row now exists and the conditional UPDATE decides.
     for _ in range(2):
-        advanced = conn.execute(_ADVANCE, {"key": key, "value": value}).rowcount
+        advanced = _ADVANCE.execute(conn, {"key": key, "value": value}).rowcount
         if advanced == 1:
             return
         # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -12,14 +13,14 @@ from sqlalchemy.engine import Connection, RowMapping
 from opendcc.ids import EUI64, MPxN
 from opendcc.inventory.lifecycle import DeviceStatus, DeviceType, check_move
 from opendcc.inventory.model import Device, Registration
-from opendcc.store._sql import as_utc, insert_for, require_utc
+from opendcc.store._sql import Prepared, as_utc, insert_for, require_utc
 from opendcc.store.tables import inventory, registration
 
 _d = inventory
 _r = registration
 # The per-request lookups of access control, built once: executing them skips statement
 # construction and cache-key generation.
-_DEVICE_BY_ID = select(_d).where(_d.c.device_id == bindparam("id"))
+_DEVICE_BY_ID = Prepared(select(_d).where(_d.c.device_id == bindparam("id")))
 _REGISTRATION_AT = (
     select(_r)
     .where(_r.c.mpxn == bindparam("mpxn"), _r.c.effective_from <= bindparam("when"))
@@ -29,14 +30,22 @@ _REGISTRATION_AT = (
 _latest = registration.alias("latest")
 # For each meter point asked for, the record with the latest start at or before `when`
 # ((mpxn, effective_from) is unique, so one row per meter point at most).
-_REGISTRATIONS_AT = select(_r).where(
-    _r.c.mpxn.in_(bindparam("mpxns", expanding=True)),
-    _r.c.effective_from == (
-        select(func.max(_latest.c.effective_from))
-        .where(_latest.c.mpxn == _r.c.mpxn, _latest.c.effective_from <= bindparam("when"))
-        .scalar_subquery()
-    ),
-)
+# One statement per number of meter points (binds m0, m1, ...), built on first use.
+_REGISTRATIONS_AT: dict[int, Prepared] = {}
+
+
+def _registrations_at(count: int) -> Prepared:
+    stmt = _REGISTRATIONS_AT.get(count)
+    if stmt is None:
+        stmt = _REGISTRATIONS_AT[count] = Prepared(select(_r).where(
+            _r.c.mpxn.in_([bindparam(f"m{i}") for i in range(count)]),
+            _r.c.effective_from == (
+                select(func.max(_latest.c.effective_from))
+                .where(_latest.c.mpxn == _r.c.mpxn, _latest.c.effective_from <= bindparam("when"))
+                .scalar_subquery()
+            ),
+        ))
+    return stmt
 
 
 class DeviceNotInInventory(LookupError):
@@ -51,7 +60,7 @@ def _mpxn(value: str | None) -> MPxN | None:
     return None if value is None else MPxN.parse(value)
 
 
-def _device(row: RowMapping) -> Device:
+def _device(row: RowMapping | dict[str, Any]) -> Device:
     commissioned = as_utc(row["date_commissioned"])
     return Device(
         device_id=EUI64.parse(row["device_id"]),
@@ -131,7 +140,7 @@ def delete_device(conn: Connection, device_id: EUI64) -> bool:
 
 def get_device(conn: Connection, device_id: EUI64) -> Device | None:
     """The inventory record of one device, or None."""
-    row = conn.execute(_DEVICE_BY_ID, {"id": device_id.hyphenated}).mappings().first()
+    row = _DEVICE_BY_ID.execute(conn, {"id": device_id.hyphenated}).first()
     return None if row is None else _device(row)
 
 
@@ -240,9 +249,10 @@ def registrations_at(conn: Connection, mpxns: Sequence[MPxN], when: datetime) ->
     leaving out those with none (one query instead of one `registration_at` each)."""
     if not mpxns:
         return []
-    rows = conn.execute(
-        _REGISTRATIONS_AT, {"mpxns": [str(m) for m in mpxns], "when": require_utc(when)}
-    ).mappings()
+    keys = [str(m) for m in mpxns]
+    params: dict[str, Any] = {f"m{i}": k for i, k in enumerate(keys)}
+    params["when"] = require_utc(when)
+    rows = _registrations_at(len(keys)).execute(conn, params).mappings()
     found = {r["mpxn"]: _registration(r) for r in rows}
     return [found[str(m)] for m in mpxns if str(m) in found]
 
@@ -263,7 +273,7 @@ def registrations_of(conn: Connection, mpxn: MPxN) -> list[Registration]:
     return [_registration(r) for r in rows]
 
 
-def _registration(row: RowMapping) -> Registration:
+def _registration(row: RowMapping | dict[str, Any]) -> Registration:
     return Registration(
         mpxn=MPxN.parse(row["mpxn"]),
         supplier_id=EUI64.parse(row["supplier_id"]),

@@ -9,28 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from opendcc.store._sql import as_utc, insert_for, require_utc
+from opendcc.store._sql import Prepared, as_utc, insert_for, require_utc
 from opendcc.store.tables import outbox
 
 _t = outbox
 # Built once (the INSERT per dialect): the per-response statements only bind their values.
-_ENQUEUE: dict[str, Any] = {}
+_ENQUEUE: dict[str, Prepared] = {}
 _FOR_REQUEST = select(_t).where(_t.c.request_id == bindparam("rid")).order_by(_t.c.sequence)
 _COUNT_FOR_REQUEST = select(func.count()).select_from(_t).where(_t.c.request_id == bindparam("rid"))
 
 
-def _enqueue_statement(conn: Connection) -> Any:
+def _enqueue_statement(conn: Connection) -> Prepared:
     stmt = _ENQUEUE.get(conn.dialect.name)
     if stmt is None:
-        stmt = _ENQUEUE[conn.dialect.name] = (
+        stmt = _ENQUEUE[conn.dialect.name] = Prepared(
             insert_for(conn, _t)
             .on_conflict_do_nothing(index_elements=[_t.c.request_id, _t.c.sequence])
-            .returning(_t.c.id)
+            .returning(_t.c.id),
+            column_keys=["request_id", "sequence", "user_id", "url", "body", "attempts",
+                         "next_attempt_at", "created_at"],
         )
     return stmt
 
@@ -85,7 +86,7 @@ def enqueue(
 ) -> bool:
     """Queue `body` for delivery now; False (and nothing changed) if already queued."""
     now = require_utc(now)
-    inserted = conn.execute(_enqueue_statement(conn), {
+    inserted = _enqueue_statement(conn).execute(conn, {
         "request_id": request_id,
         "sequence": sequence,
         "user_id": user_id,
@@ -94,8 +95,8 @@ def enqueue(
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
-    }).first()
-    return inserted is not None
+    }).rows
+    return bool(inserted)
 
 
 def get(conn: Connection, item_id: int) -> OutboxItem | None:

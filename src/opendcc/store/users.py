@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -12,12 +13,12 @@ from sqlalchemy.engine import Connection, RowMapping
 from opendcc.config import reference_dir
 from opendcc.core.users import User, roles_for_remote_party_roles
 from opendcc.ids import EUI64
-from opendcc.store._sql import insert_for
+from opendcc.store._sql import Prepared, insert_for
 from opendcc.store.tables import users
 
 _t = users
 # Built once: the per-request lookup skips statement construction and cache-key generation.
-_BY_ID = select(_t).where(_t.c.user_id == bindparam("id"))
+_BY_ID = Prepared(select(_t).where(_t.c.user_id == bindparam("id")))
 
 # Display names for the ZAZ1 organisations whose certificates carry no CN.
 _NAMES = {
@@ -33,7 +34,7 @@ class UnknownUser(LookupError):
     """No DUIS user has this User ID."""
 
 
-def _user(row: RowMapping) -> User:
+def _user(row: RowMapping | dict[str, Any]) -> User:
     return User(
         user_id=EUI64.parse(row["user_id"]),
         name=row["name"],
@@ -59,7 +60,7 @@ def put_user(conn: Connection, user: User) -> None:
 
 def get_user(conn: Connection, user_id: EUI64) -> User | None:
     """The user with this User ID, or None."""
-    row = conn.execute(_BY_ID, {"id": user_id.hyphenated}).mappings().first()
+    row = _BY_ID.execute(conn, {"id": user_id.hyphenated}).first()
     return None if row is None else _user(row)
 
 
