@@ -32,7 +32,7 @@ from opendcc.config import data_dir
 from opendcc.core.transform import fields
 from opendcc.core.transform.content import build_repeat
 from opendcc.core.transform.conversions import ConversionError, convert
-from opendcc.core.transform.device_types import use_case_device_table
+from opendcc.core.transform.device_types import ANY_DEVICE, use_case_device_table
 from opendcc.core.transform.errors import CommandFormsUnavailable
 from opendcc.core.transform.tables import Binding, CommandTables, Repeat, tables_from_data
 from opendcc.duis.catalogue import Catalogue, read_catalogue
@@ -618,7 +618,7 @@ def recipient_types(decoded: dict[str, Any], devices: dict[str, list[str]]) -> d
     votes: dict[str, dict[str, int]] = {}
     counted: dict[str, int] = {}
     for msg in decoded.values():
-        kinds = devices.get(msg.use_case.code)
+        kinds = [k for k in devices.get(msg.use_case.code, ()) if k != ANY_DEVICE]
         if kinds:
             eui = msg.apdu.recipient.hyphenated
             counted[eui] = counted.get(eui, 0) + 1
