@@ -250,3 +250,23 @@ def test_daily_block_counter_reset_restarts_the_block_counter_at_local_midnight(
     next_utc = next_local + timedelta(hours=1)
     assert esme.settle(next_utc + half_hour).day_wh == (
         esme.register(next_utc + half_hour) - esme.register(next_utc))
+
+
+def test_an_export_profile_read_is_answered_by_its_use_case_whatever_the_profile_object(
+        site: Site) -> None:
+    """ECS22a's profile object is a guess of the command form: the ESME answers the read of
+    ECS22a with its export profile whichever Profile Generic it names."""
+    esme = _esme(site)
+    esme.pv_peak_w = 4000
+    site.clock.advance(12 * 3600)
+    msg = codec.decode(_command(_template("ECS22a"), site.keys))
+
+    def other_profile(view: Any) -> None:
+        view["access_request_list_of_specification"][0]["cosem_attribute_descriptor"][
+            "instance_id"] = "0-0:99.1.9.255"
+    answer = site.endpoint.answer(site.command(edited(msg, other_profile)))
+    assert answer.executed
+    rows = payload_view(answer.messages[0], site.keys.supplier_side)["access_response_list_of_data"][0]
+    now = site.clock.now()
+    expected = esme.read_export_half_hour_profile(now - timedelta(days=1), now, now).value
+    assert [r["elements"][1]["value"] for r in rows["contents"]] == [e.wh for e in expected]

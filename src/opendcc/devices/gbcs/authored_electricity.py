@@ -8,9 +8,11 @@ Three tables, each merged into the general one by a one-line hook:
   command: ECS37 maximum demand period, ECS57 registers to reset, ECS39b export MPAN, ECS48
   daily block counter reset, ECS29a-d (single and polyphase) voltage configuration.
 - `DLMS_VALUES` (into `values.DLMS_VALUES`): what the ESME reports for a COSEM attribute:
-  active power import (ECS17c), load limit configuration and counter (ECS27), the export
-  profile (ECS22a), the randomised offset limit (ECS26c), the export MPAN, and the maximum
-  demand registers ECS18a/b read and ECS57 resets.
+  active power import (ECS17c), load limit configuration and counter (ECS27), the randomised
+  offset limit (ECS26c), and the maximum demand registers ECS18a/b read and ECS57 resets;
+  `USE_CASE_VALUES` (`use_case_value`, hooked in `values`) for a read whose object the
+  command form only guesses (ECS22a's export profile): answered by use case, whatever the
+  OBIS code.
 - `READ_TYPES` (through `response_form`, into `forms.form_for`): the data type GBCS gives
   each of those attributes, so a read of them gets its access-response without a vector:
   one data node per get, result success, values filled by `values.fill`.
@@ -46,9 +48,7 @@ LOAD_LIMIT_THRESHOLD = "0-0:94.44.128.7"
 LOAD_LIMIT_PERIOD = "0-0:94.44.128.6"
 LOAD_LIMIT_RESTORATION = "0-0:94.44.128.8"
 LOAD_LIMIT_COUNTER = "0-0:94.44.42.255"
-EXPORT_PROFILE = "0-0:99.1.1.255"
 RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.8"
-EXPORT_MPAN = "0-0:94.44.34.12"
 DAILY_BLOCK_COUNTER_RESET = "0-0:94.44.0.17"
 MAX_DEMAND_SCHEDULE = "0-0:12.0.0.255"
 #: Extended Register (class 4) -> the ESME's maximum demand register (`esme.MaxDemand`).
@@ -122,11 +122,10 @@ def _max_demand_reset(ctx: CommandContext) -> dict[str, Any]:
 
 
 def _export_mpan(ctx: CommandContext) -> dict[str, Any]:
-    """ECS39b: the export MPAN, UTF-8 digits (the Data object's set, found by class if the
-    device does not know it by OBIS)."""
-    node = dlms_value(ctx.view, 1, EXPORT_MPAN, 2)
-    if node is None:
-        node = next((n for _, n in _sets(ctx, 1, 2) if n.get("@type") == "octet-string"), None)
+    """ECS39b: the export MPAN, UTF-8 digits: the octet-string set of a Data object (class 1)
+    the command carries (by structure: the export MPAN's object is not confirmed from GBCS
+    here, see the command form)."""
+    node = next((n for _, n in _sets(ctx, 1, 2) if n.get("@type") == "octet-string"), None)
     if node is None:
         raise InvalidArgument("the command does not set the export MPAN")
     try:
@@ -238,11 +237,6 @@ def _randomisation(ctx: FillContext, node: Any) -> Any:
     return _with(node, _esme(ctx).read_randomisation(ctx.now).value)
 
 
-def _export_mpan_value(ctx: FillContext, node: Any) -> Any:
-    mpan = getattr(ctx.device, "export_mpan", None)
-    return node if mpan is None else _with(node, str(mpan).encode().hex())
-
-
 def _max_demand(name: str) -> Callable[[FillContext, Any], Any]:
     def fill(ctx: FillContext, node: Any) -> Any:
         read = getattr(ctx.device, "read_max_demand", None)
@@ -258,11 +252,21 @@ DLMS_VALUES: dict[tuple[int, str, int], Callable[[FillContext, Any], Any]] = {
     (9000, LOAD_LIMIT_PERIOD, 2): _load_limit("period"),
     (9000, LOAD_LIMIT_RESTORATION, 2): _load_limit("restoration"),
     (3, LOAD_LIMIT_COUNTER, 2): _load_limit_counter,
-    (7, EXPORT_PROFILE, 2): _export_profile,
     (1, RANDOMISED_OFFSET_LIMIT, 2): _randomisation,
-    (1, EXPORT_MPAN, 2): _export_mpan_value,
     **{(4, obis, 2): _max_demand(name) for obis, name in MAX_DEMAND_REGISTERS.items()},
 }
+
+#: Use case -> (class_id, attribute) of a DLMS get -> the ESME's value, for reads whose object
+#: is not confirmed from GBCS here (the command form takes it by a guess from a sibling's):
+#: the device answers the read of its use case whatever the OBIS code.
+USE_CASE_VALUES: dict[str, dict[tuple[int, int], Callable[[FillContext, Any], Any]]] = {
+    "ECS22a": {(7, 2): _export_profile},
+}
+
+
+def use_case_value(use_case: str, class_id: int, attribute: int) -> Callable[[FillContext, Any], Any] | None:
+    """The getter of a read `USE_CASE_VALUES` gives for that use case, else None."""
+    return USE_CASE_VALUES.get(use_case, {}).get((class_id, attribute))
 
 
 # --- Response structures of reads --------------------------------------------------------------
@@ -281,9 +285,11 @@ READ_TYPES: dict[tuple[int, str, int], dict[str, Any]] = {
     (9000, LOAD_LIMIT_PERIOD, 2): _typed("double-long-unsigned"),
     (9000, LOAD_LIMIT_RESTORATION, 2): _typed("double-long-unsigned"),
     (3, LOAD_LIMIT_COUNTER, 2): _typed("long-unsigned"),
-    (7, EXPORT_PROFILE, 2): {"@type": "array", "elements": []},
     (1, RANDOMISED_OFFSET_LIMIT, 2): _typed("long-unsigned"),
-    (1, EXPORT_MPAN, 2): _typed("octet-string", ""),
+}
+#: Use case -> (class_id, attribute) -> the data GBCS answers a get with, as `USE_CASE_VALUES`.
+USE_CASE_READ_TYPES: dict[str, dict[tuple[int, int], dict[str, Any]]] = {
+    "ECS22a": {(7, 2): {"@type": "array", "elements": []}},
 }
 
 
@@ -297,8 +303,9 @@ def response_form(use_case: str, command_view: Any, *, critical: bool) -> Respon
     for spec in command_view.get("access_request_list_of_specification") or []:
         desc = spec.get("cosem_attribute_descriptor") or {}
         kind = spec.get("@type", "")
-        node = READ_TYPES.get((desc.get("class_id", -1), desc.get("instance_id", ""),
-                               desc.get("attribute_id", -1)))
+        key = (desc.get("class_id", -1), desc.get("attribute_id", -1))
+        node = READ_TYPES.get((key[0], desc.get("instance_id", ""), key[1])) \
+            or USE_CASE_READ_TYPES.get(use_case, {}).get(key)
         if node is None or kind not in ("access-request-get", "access-request-get-with-selection"):
             return None
         data.append(dict(node))

@@ -28,6 +28,7 @@ from opendcc.devices.gbcs.arguments import (
     dlms_items,
 )
 from opendcc.devices.gbcs.authored_electricity import DLMS_VALUES as AUTHORED_ELECTRICITY
+from opendcc.devices.gbcs.authored_electricity import use_case_value
 from opendcc.devices.gbcs.authored_gas_hub import PAYLOAD_VALUES as AUTHORED_GAS_HUB
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.prepayment import PaymentMode
@@ -318,7 +319,7 @@ def _fill_dlms(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
             if i < len(results) and "result" in results[i]:
                 results[i]["result"] = DLMS_OTHER_REASON
             continue
-        getter = DLMS_VALUES.get((class_id, obis, member))
+        getter = DLMS_VALUES.get((class_id, obis, member)) or use_case_value(ctx.use_case, class_id, member)
         if getter is not None and i < len(data) and data[i].get("@type") != "null-data":
             data[i] = getter(ctx, data[i])
 
