@@ -65,7 +65,7 @@ def clock() -> SimulatedClock:
 
 
 @pytest.fixture
-def lives(store_url: str, clock: SimulatedClock) -> Iterator[tuple[list[Dcc], list[tuple[int, datetime]]]]:
+def lives() -> Iterator[tuple[list[Dcc], list[tuple[int, datetime]]]]:
     runs: list[tuple[int, datetime]] = []
     started: list[Dcc] = []
     yield started, runs
@@ -210,3 +210,21 @@ def test_concurrent_claims_of_one_run_give_it_to_exactly_one(store_url: str) -> 
 def test_naive_times_are_refused(memory_store: Store) -> None:
     with pytest.raises(ValueError, match="naive"), memory_store.begin() as conn:
         repo.claim_run(conn, 1, datetime(2026, 1, 1))
+
+
+def test_a_first_run_due_before_its_5_1_commits_is_sent_once_it_has(
+        pg_databases: object, clock: SimulatedClock,
+        lives: tuple[list[Dcc], list[tuple[int, datetime]]]) -> None:
+    # PostgreSQL: the timer's transaction does not see the uncommitted row and looks again.
+    url = pg_databases.create()  # type: ignore[attr-defined]
+    dcc = _start(lives, url, clock)
+    with dcc.store.begin() as conn:
+        schedule_id = dcc.schedules.create(
+            conn, owner=OWNER, device_id=ESME, device_type="ESME", service_reference="4.8",
+            service_reference_variant="4.8.1", frequency="Daily",
+            start_at=T0 + timedelta(seconds=1), end_at=None,
+            dsp=etree.Element(f"{{{SR}}}DSPX"), details=etree.Element(f"{{{SR}}}CreateSchedule"))
+        clock.advance(2)  # due while the request's transaction is still open
+        assert lives[1] == []
+    clock.advance(1)
+    assert lives[1] == [(schedule_id, T0 + timedelta(seconds=1))]

@@ -71,6 +71,9 @@ class StoredDccSchedules:
         self._lock = threading.Lock()
         # The run each schedule's live timer is for; a timer for any other run is stale.
         self._armed: dict[int, datetime] = {}
+        # Schedules created here whose 5.1 may not have committed yet (monotonic time of
+        # creation): a first run due within moments may find no row on PostgreSQL yet.
+        self._fresh: dict[int, float] = {}
 
     def create(self, conn: Connection, *, owner: str, device_id: str, device_type: str,
                service_reference: str, service_reference_variant: str, frequency: str,
@@ -87,6 +90,8 @@ class StoredDccSchedules:
             service_reference_variant=service_reference_variant, frequency=frequency,
             start_at=start_at, first_run_at=first, end_at=end_at, dsp_body=_xml(dsp),
             details=_xml(details), created_at=now)
+        with self._lock:
+            self._fresh[schedule_id] = self.clock.monotonic()
         self._arm(schedule_id, first)
         return schedule_id
 
@@ -126,11 +131,14 @@ class StoredDccSchedules:
         with self.store.begin() as conn:
             schedule = repo.get(conn, schedule_id)
             if schedule is None:
-                return  # deleted by 5.3, or its 5.1 was rolled back
+                self._retry_if_fresh(schedule_id, at)  # else deleted by 5.3 or rolled back
+                return
             if schedule.end_at is not None and at >= schedule.end_at:
                 repo.remove(conn, schedule_id)  # past its end date
                 return
             claimed = repo.claim_run(conn, schedule_id, at)
+        with self._lock:
+            self._fresh.pop(schedule_id, None)
         if claimed:
             try:
                 self.run(schedule, at)
@@ -140,6 +148,24 @@ class StoredDccSchedules:
         else:  # another process (or timer) sent it: follow on from the last run sent
             last = schedule.last_run_at or at
             self._arm(schedule_id, max(at, last) + FREQUENCIES[schedule.frequency])
+
+
+    def _retry_if_fresh(self, schedule_id: int, at: datetime) -> None:
+        """A schedule created moments ago whose row is not visible: its 5.1 may still be
+        committing (PostgreSQL; SQLite serialises writers), so look again shortly, for at most
+        `_FRESH_SECONDS` after its creation; after that its 5.1 rolled back."""
+        with self._lock:
+            created = self._fresh.get(schedule_id)
+            if created is None or self.clock.monotonic() - created > _FRESH_SECONDS:
+                self._fresh.pop(schedule_id, None)
+                return
+            self._armed[schedule_id] = at
+        self.clock.call_later(_RETRY_SECONDS, lambda: self._fire(schedule_id, at))
+
+
+#: How long a new schedule's row may take to appear (its request's transaction committing).
+_FRESH_SECONDS = 30.0
+_RETRY_SECONDS = 0.5
 
 
 def next_run(schedule: StoredSchedule) -> datetime:
@@ -200,8 +226,9 @@ class ScheduleRequests:
         user = request.request_id.originator.hyphenated
         wanted = (request.body.findtext(f"{{{SR}}}DSPScheduleID") or "").strip()
         device = (request.body.findtext(f"{{{SR}}}DeviceID") or "").strip()
-        if wanted:
-            found = [s for s in self.schedules.of(conn, user) if str(s.schedule_id) == wanted]
+        if wanted:  # xs:nonNegativeInteger: "042" is 42
+            schedule = repo.get(conn, int(wanted)) if wanted.isdigit() else None
+            found = [schedule] if schedule is not None and schedule.owner == user else []
         else:
             found = self.schedules.of(conn, user, device_id=_hyphenated(device))
         if not found:
