@@ -301,3 +301,15 @@ def test_service_opt_out_is_the_dccs_alone(service: DataService) -> None:
     for user in users:
         with pytest.raises(RoleNotEligible):
             check_role(user, srv)
+
+
+def test_commissioning_a_gas_meter_puts_its_gpf_in_service(service: DataService) -> None:
+    _new_hub(service.store)
+    _handle(service, non_device("8.14.1", install_success(NEW_HUB.hyphenated, "1312345678111")))
+    gsme = EUI64.parse("00-DB-12-34-56-78-A0-03")
+    with service.store.begin() as conn:
+        inventory_repo.put_device(conn, Device(gsme, DeviceType.GSME, DeviceStatus.WHITELISTED,
+                                               "opendcc", "OPENDCC-GSME", chf_id=NEW_HUB))
+        commissioning.apply_device_success(conn, "8.1.1", gsme, NOW)
+    assert _status(service.store, gsme) is DeviceStatus.COMMISSIONED
+    assert _status(service.store, NEW_GPF) is DeviceStatus.COMMISSIONED

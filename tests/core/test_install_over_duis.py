@@ -243,10 +243,12 @@ def test_commissioning_the_gas_meter_over_duis(dcc: Dcc, tmp_path: Path) -> None
     with _client(dcc.http, tmp_path) as a:
         _pre_notify_and_install_hub(a, dcc)
         assert _add_to_device_log(a, p.chf.id, p.gsme.id, str(p.gsme.mpxn)) == "I0"
+        assert p.gpf is not None and _status(dcc, p.gpf.id) is S.INSTALLED_NOT_COMMISSIONED
         commissioned = a.request_critical("8.1.1", _body("GCS28Commission_8.1.1"),
                                           target=p.gsme.id)
         assert commissioned.response_code == "I0"
         assert _status(dcc, p.gsme.id) is S.COMMISSIONED
+        assert _status(dcc, p.gpf.id) is S.COMMISSIONED  # the GPF enters service with it
 
 
 def test_a_join_to_a_withdrawn_device_is_e5_before_anything_is_sent(

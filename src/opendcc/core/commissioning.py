@@ -14,7 +14,7 @@ Non-device SRVs (Command Variant 8, answered by the DCC from the inventory):
 Device SRVs change the inventory when the device has carried them out (`DEVICE_EFFECTS`,
 applied by `apply_device_success`): 8.11 (CCS01, a device added to the CHF Device Log)
 whitelists it; the device joining the HAN makes it InstalledNotCommissioned
-(`record_han_join`); 8.1.1 (ECS70 / GCS28) commissions a meter; 8.7 joins a PPMID, IHD or CAD
+(`record_han_join`); 8.1.1 (ECS70 / GCS28) commissions a meter (a GSME's GPF with it); 8.7 joins a PPMID, IHD or CAD
 to a meter and commissions it. `check_device_srv` refuses such an SRV up front when the
 target's status could not make the move.
 
@@ -175,8 +175,7 @@ def _returned(device: Device) -> tuple[DeviceStatus, ...]:
 
 
 def _hub_gpfs(conn: Connection, chf: Device) -> list[Device]:
-    return [d for d in inventory_repo.devices_on_hub(conn, chf.device_id)
-            if d.device_type is T.GPF and d.device_id != chf.device_id]
+    return _hub_gpfs_of(conn, chf.device_id)
 
 
 def ch_status_update(conn: Connection, request: DuisRequest, now: datetime) -> etree._Element:
@@ -367,7 +366,18 @@ def apply_device_success(conn: Connection, srv: str, target: EUI64, now: datetim
     if srv == "8.11" and moved.chf_id is None and moved.device_type is not T.CHF:
         moved = replace(moved, chf_id=target)  # whitelisted on this hub: it is on its HAN now
         inventory_repo.put_device(conn, moved)
+    if srv == "8.1.1" and moved.device_type is T.GSME and moved.chf_id is not None:
+        # The GPF serves the gas meter's data (reads of gas data go to it): it enters service
+        # with the first GSME commissioned on its hub.
+        for gpf in _hub_gpfs_of(conn, moved.chf_id):
+            if gpf.status is S.INSTALLED_NOT_COMMISSIONED:
+                move(conn, gpf, S.COMMISSIONED, srv, now)
     return moved
+
+
+def _hub_gpfs_of(conn: Connection, chf_id: EUI64) -> list[Device]:
+    return [d for d in inventory_repo.devices_on_hub(conn, chf_id)
+            if d.device_type is T.GPF and d.device_id != chf_id]
 
 
 # Statuses a device keeps when it joins a HAN again (a power cycle, a hub exchange): it has

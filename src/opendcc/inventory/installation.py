@@ -135,10 +135,8 @@ def install_and_commission(conn: Connection, visit: Visit, supplier: EUI64,
         commissioning.record_han_join(conn, device.eui, now)
     for meter in (visit.esme, visit.gsme):
         if meter is not None:  # SRV 8.1.1: ECS70 / GCS28 set the meter's clock: commissioned
-            meter.set_clock(now, now)
+            meter.set_clock(now, now)  # (the GSME's GPF is commissioned with it)
             commissioning.apply_device_success(conn, "8.1.1", meter.eui, now)
-    if visit.gsme is not None:
-        commissioning.move(conn, gpf, DeviceStatus.COMMISSIONED, "8.1.1", now)
     if visit.ppmid is not None:  # SRV 8.7.1: the PPMID joined to the ESME
         visit.esme.han_devices = (*visit.esme.han_devices, visit.ppmid.id)
         commissioning.apply_device_success(conn, "8.7.1", visit.esme.eui, now, visit.ppmid.eui)
