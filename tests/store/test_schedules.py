@@ -228,3 +228,26 @@ def test_a_first_run_due_before_its_5_1_commits_is_sent_once_it_has(
         assert lives[1] == []
     clock.advance(1)
     assert lives[1] == [(schedule_id, T0 + timedelta(seconds=1))]
+
+
+def test_a_run_the_store_fails_at_is_tried_again_not_lost(
+        sqlite_url: str, clock: SimulatedClock,
+        lives: tuple[list[Dcc], list[tuple[int, datetime]]]) -> None:
+    dcc = _start(lives, sqlite_url, clock)
+    schedule_id = dcc.create(T0 + timedelta(hours=1))
+    real_claim = repo.claim_run
+    failures = iter([True])
+
+    def flaky(conn: object, sid: int, at: datetime) -> bool:
+        if next(failures, False):
+            raise OSError("the database went away")
+        return real_claim(conn, sid, at)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repo, "claim_run", flaky)
+        clock.advance(3600)  # the run at 13:00 meets the failure
+        assert lives[1] == []
+        clock.advance(60)
+    assert lives[1] == [(schedule_id, T0 + timedelta(hours=1))]
+    clock.advance(DAY)
+    assert len(lives[1]) == 2

@@ -128,15 +128,23 @@ class StoredDccSchedules:
             if self._armed.get(schedule_id) != at:
                 return  # a stale timer: the schedule was re-armed for another run
             del self._armed[schedule_id]
-        with self.store.begin() as conn:
-            schedule = repo.get(conn, schedule_id)
-            if schedule is None:
-                self._retry_if_fresh(schedule_id, at)  # else deleted by 5.3 or rolled back
-                return
-            if schedule.end_at is not None and at >= schedule.end_at:
-                repo.remove(conn, schedule_id)  # past its end date
-                return
-            claimed = repo.claim_run(conn, schedule_id, at)
+        try:
+            with self.store.begin() as conn:
+                schedule = repo.get(conn, schedule_id)
+                if schedule is None:
+                    self._retry_if_fresh(schedule_id, at)  # else deleted by 5.3 or rolled back
+                    return
+                if schedule.end_at is not None and at >= schedule.end_at:
+                    repo.remove(conn, schedule_id)  # past its end date
+                    return
+                claimed = repo.claim_run(conn, schedule_id, at)
+        except Exception:  # the store failed: nothing was claimed, so try the same run again
+            _log.exception("DCC schedule %s: the store failed at the run of %s; retrying",
+                           schedule_id, at)
+            with self._lock:
+                self._armed[schedule_id] = at
+            self.clock.call_later(_STORE_RETRY_SECONDS, lambda: self._fire(schedule_id, at))
+            return
         with self._lock:
             self._fresh.pop(schedule_id, None)
         if claimed:
@@ -166,6 +174,8 @@ class StoredDccSchedules:
 #: How long a new schedule's row may take to appear (its request's transaction committing).
 _FRESH_SECONDS = 30.0
 _RETRY_SECONDS = 0.5
+#: How long to wait before trying a run again when the store failed.
+_STORE_RETRY_SECONDS = 30.0
 
 
 def next_run(schedule: StoredSchedule) -> datetime:
