@@ -157,7 +157,6 @@ class StoredDccSchedules:
             last = schedule.last_run_at or at
             self._arm(schedule_id, max(at, last) + FREQUENCIES[schedule.frequency])
 
-
     def _retry_if_fresh(self, schedule_id: int, at: datetime) -> None:
         """A schedule created moments ago whose row is not visible: its 5.1 may still be
         committing (PostgreSQL; SQLite serialises writers), so look again shortly, for at most
