@@ -14,9 +14,9 @@ Non-device SRVs (Command Variant 8, answered by the DCC from the inventory):
 Device SRVs change the inventory when the device has carried them out (`DEVICE_EFFECTS`,
 applied by `apply_device_success`): 8.11 (CCS01, a device added to the CHF Device Log)
 whitelists it; the device joining the HAN makes it InstalledNotCommissioned
-(`record_han_join`); 8.1.1 (ECS70 / GCS28) commissions a meter (a GSME's GPF with it); 8.7 joins a PPMID, IHD or CAD
-to a meter and commissions it. `check_device_srv` refuses such an SRV up front when the
-target's status could not make the move.
+(`record_han_join`); 8.1.1 (ECS70 / GCS28) commissions a meter (a GSME's GPF with it); 8.7
+joins a PPMID, IHD or CAD to a meter and commissions it. `check_device_srv` refuses such an SRV
+up front when the target's status could not make the move.
 
 Every refusal is a DUIS error naming the device and its status, and changes nothing: E19 the
 device is not in the inventory, E11 the SRV does not fit the device type, E4 the user is not a
