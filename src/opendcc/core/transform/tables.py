@@ -194,4 +194,4 @@ def default_tables() -> CommandTables:
     when the reference folder is missing."""
     from opendcc.config import reference_dir
 
-    return _tables_for(str(reference_dir().resolve()))
+    return _tables_for(str(reference_dir()))

@@ -300,7 +300,7 @@ def built_form(use_case: str, command_view: Any, *, critical: bool) -> ResponseF
 def forms() -> ResponseForms:
     """Every response form by use case, learned from `opendcc.config.reference_dir()` on
     first use; raises `ResponseFormsUnavailable` (naming OPENDCC_REFERENCE) without it."""
-    return _load(str(reference_dir().resolve()))
+    return _load(str(reference_dir()))
 
 
 def form_for(use_case: str, command_view: Any, *, success: bool,
