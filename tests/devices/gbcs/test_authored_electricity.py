@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from devices.gbcs.sites import Keys, Site, edited, payload_view
+from devices.gbcs.sites import Keys, Site, edited, payload_view, rtds
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
 from opendcc.core.transform import transform
@@ -207,6 +207,10 @@ def test_ecs02_switches_a_prepayment_esme_to_credit(site: Site) -> None:
     executed, view = _answer(site, _template("ECS02_1.6_IMMEDIATE"))
     assert executed and esme.payment_mode is PaymentMode.CREDIT
     assert [r["@type"] for r in view["access_response_specification"]] == ["access-response-set"] * 2
+    # Visible over GBCS: ECS26j reads the Account's payment mode back as credit (1).
+    read = site.endpoint.answer(site.command(rtds("ECS26j_6.2.9_SUCCESS_COMMAND_GBCS.HEX")))
+    mode = payload_view(read.messages[0], site.keys.supplier_side)["access_response_list_of_data"][0]
+    assert mode["elements"][0]["value"] == 1
 
 
 def test_ecs02_future_dated_is_held_until_due_and_a_cancellation_drops_it(
