@@ -4,8 +4,12 @@ Each form is the DLMS COSEM access-request the GBCS use case describes: the COSE
 (class id, OBIS code, attribute or method) it reads, sets or invokes, the message code of the
 GBCS use-case table (`opendcc.gbcs.message_codes`) and bindings from the DUIS body. Where the
 GBCS text for a use case could not be confirmed here, the form takes the structure of the
-closest sibling use case that RTDS does show (named on each form as `SIBLING`), and says so;
-docs/transform.md ("Authored forms") lists each form with its source.
+closest sibling use case that RTDS does show (named on each form as `SIBLING`), and says so.
+Objects a sibling names (OBIS codes, script identifiers, selective access) are taken from the
+sibling's learned form at run time (`forms(learned)`), never written here: nothing read from
+the RTDS vectors is part of the source, and a rule that goes beyond the sibling (the next
+script, the next object) is marked GUESS. docs/transform.md ("Authored forms") lists each form
+with its source.
 
 Criticality is not part of a form: the Transform takes it from the use-case table (ECS44 and
 ECS48 are critical, SME.C.C, and go out as Pre-Commands).
