@@ -316,8 +316,10 @@ def _alert_code(view: object) -> str | None:
 
 def _commanded_counter(view: object) -> int | None:
     """The originator counter of the command a future-dated execution alert reports on
-    (DLMS/GBZ future-dated alert payload; CS02b: authorisingRemotePartySeqNumber)."""
-    found = _find(view, ("originator_counter", "authorisingRemotePartySeqNumber"))
+    (DLMS/GBZ future-dated alert payload; CS02b: authorisingRemotePartySeqNumber; CS06:
+    originatorCounter)."""
+    found = _find(view, ("originator_counter", "authorisingRemotePartySeqNumber",
+                         "originatorCounter"))
     if isinstance(found, str) and found.isdigit():
         return int(found)
     return found if isinstance(found, int) else None

@@ -18,6 +18,7 @@ from lxml import etree
 from devices.gbcs.sites import Keys, Site, payload_view
 from opendcc.client.parse import parse
 from opendcc.config import reference_dir
+from opendcc.core.routing import _commanded_counter
 from opendcc.core.transform import transform
 from opendcc.devices.chf import CHF
 from opendcc.devices.device import DeviceType
@@ -243,6 +244,9 @@ def test_cs06_future_dated_is_held_runs_when_due_and_a_cancellation_drops_it(sit
     assert values["originatorCounter"]["value"] > 10**12  # the counter the site sent it with
     assert [e["value"] for e in values["executionOutcome"]["elements"]] == [0, b"2.0.0".hex()]
     assert parse(alert, keys=site.keys.supplier_side).use_case
+    # the DCC matches it to the held command by that counter (core.routing)
+    assert _commanded_counter(payload_view(alert, site.keys.supplier_side)) == \
+        values["originatorCounter"]["value"]
 
 
 @pytest.mark.parametrize(("device_id", "kind"), [(GSME_ID, GSME), (CHF_ID, CHF)])
