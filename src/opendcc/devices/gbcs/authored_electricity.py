@@ -50,7 +50,6 @@ LOAD_LIMIT_RESTORATION = "0-0:94.44.128.8"
 LOAD_LIMIT_COUNTER = "0-0:94.44.42.255"
 RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.8"
 DAILY_BLOCK_COUNTER_RESET = "0-0:94.44.0.17"
-MAX_DEMAND_SCHEDULE = "0-0:12.0.0.255"
 #: Extended Register (class 4) -> the ESME's maximum demand register (`esme.MaxDemand`).
 MAX_DEMAND_REGISTERS = {"1-0:1.6.0.255": "import_w", "1-0:2.6.0.255": "export_w",
                         "1-0:1.6.1.255": "period_import_w"}
@@ -90,10 +89,8 @@ def _sets(ctx: CommandContext, class_id: int, attribute: int) -> list[tuple[str,
 
 def _max_demand_period(ctx: CommandContext) -> dict[str, Any]:
     """ECS37: the Schedule (class 10) entries the command sets: switch_time of the first
-    starts the period, of the second ends it (found by class, so a Schedule the device does
-    not know by OBIS is read the same way)."""
-    found = dlms_value(ctx.view, 10, MAX_DEMAND_SCHEDULE, 2)
-    node = found if found is not None else next((n for _, n in _sets(ctx, 10, 2)), None)
+    starts the period, of the second ends it (the Schedule found by class: ECS37 sets one)."""
+    node = next((n for _, n in _sets(ctx, 10, 2)), None)
     entries = node.get("elements", []) if isinstance(node, dict) else []
     if len(entries) != 2:
         raise InvalidArgument("the maximum demand schedule needs a start and an end entry")
