@@ -48,8 +48,9 @@ class CHF(Device):
     historic_log: tuple[HanEntry, ...] = ()
     powered: bool = True
     wan_connected: bool = True
-    #: Told (device ID, time) when a whitelisted device joins the HAN: how the DCC hears of a
-    #: join (`core.device_layer.DeviceSide.follow_inventory` records it in the inventory).
+    #: Told (device ID, time) when a whitelisted device joins the HAN: stands for the CS14
+    #: alert (0x8F12, the CHF Device Log sent when a device's TC link key is established) by
+    #: which the DCC hears of a join (`DeviceSide.follow_inventory` records it).
     on_join: Callable[[str, datetime], object] | None = field(default=None, repr=False)
     #: When the CHF was last asked to scan its sub GHz channels (DBCH05).
     channel_scan_at: datetime | None = None
