@@ -274,3 +274,23 @@ def test_an_export_profile_read_is_answered_by_its_use_case_whatever_the_profile
     now = site.clock.now()
     expected = esme.read_export_half_hour_profile(now - timedelta(days=1), now, now).value
     assert [r["elements"][1]["value"] for r in rows["contents"]] == [e.wh for e in expected]
+
+
+def test_max_demand_reads_report_the_registers_by_their_blue_book_codes(site: Site) -> None:
+    """ECS18b reads the maximum demand registers (class 4): the ESME knows each by Blue Book
+    rule (D 6, C 1 import / 2 export, E 0 whole / other the configurable period)."""
+    esme = _esme(site)
+    esme.max_demand = MaxDemand(import_w=5000, export_w=300, period_import_w=4000)
+    command = rtds("ECS18b_4.12.1_SUCCESS_COMMAND_GBCS.HEX")
+    answer = site.endpoint.answer(site.command(command))
+    assert answer.executed
+    view = payload_view(answer.messages[0], site.keys.supplier_side)
+    sent = codec.to_json(command)["Payload"]["Decoded"]["access_request_list_of_specification"]
+    values = {}
+    for spec, data in zip(sent, view["access_response_list_of_data"], strict=True):
+        d = spec["cosem_attribute_descriptor"]
+        if (d["class_id"], d["attribute_id"]) == (4, 2):
+            values[d["instance_id"]] = data["value"]
+    registers = esme.read_max_demand(site.clock.now()).value
+    assert values.pop("1-0:1.6.0.255") == registers.import_w  # Blue Book: whole period
+    assert list(values.values()) == [registers.period_import_w]  # the other E: configurable

@@ -7,12 +7,11 @@ Three tables, each merged into the general one by a one-line hook:
 - `ARGUMENTS` (into `arguments.arguments`): the device method's arguments read from the
   command: ECS37 maximum demand period, ECS57 registers to reset, ECS39b export MPAN, ECS48
   daily block counter reset, ECS29a-d (single and polyphase) voltage configuration.
-- `DLMS_VALUES` (into `values.DLMS_VALUES`): what the ESME reports for a COSEM attribute:
-  active power import (ECS17c), load limit configuration and counter (ECS27), the randomised
-  offset limit (ECS26c), and the maximum demand registers ECS18a/b read and ECS57 resets;
-  `USE_CASE_VALUES` (`use_case_value`, hooked in `values`) for a read whose object the
-  command form only guesses (ECS22a's export profile): answered by use case, whatever the
-  OBIS code.
+- `DLMS_VALUES` (into `values.DLMS_VALUES`): what the ESME reports for a COSEM attribute it
+  knows by OBIS: active power import (ECS17c, Blue Book), the randomised offset limit
+  (ECS26c); `use_case_value` (hooked in `values`) for reads it knows by rule, structure or
+  place: ECS22a's export profile, ECS27's load limit items and counter, and the maximum
+  demand registers ECS18a/b read (Blue Book rule).
 - `READ_TYPES` (through `response_form`, into `forms.form_for`): the data type GBCS gives
   each of those attributes, so a read of them gets its access-response without a vector:
   one data node per get, result success, values filled by `values.fill`.
@@ -42,22 +41,21 @@ if TYPE_CHECKING:
 
 # --- COSEM objects (GBCS; see the command forms for which are confirmed) -----------------------
 
+# Objects the DCC's forms take from a learned sibling (the RTDS vectors) are not named here:
+# the ESME knows them by Blue Book rule, by structure or by their place in the command.
+
+#: Blue Book: sum of all phases, active power import, instantaneous value.
 ACTIVE_POWER_IMPORT = "1-0:1.7.0.255"
-LOAD_LIMIT_SUPPLY_ACTION = "0-0:94.44.0.3"
-LOAD_LIMIT_THRESHOLD = "0-0:94.44.128.7"
-LOAD_LIMIT_PERIOD = "0-0:94.44.128.6"
-LOAD_LIMIT_RESTORATION = "0-0:94.44.128.8"
-LOAD_LIMIT_COUNTER = "0-0:94.44.42.255"
+#: Not confirmed from GBCS here (as the command forms say).
 RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.8"
 DAILY_BLOCK_COUNTER_RESET = "0-0:94.44.0.17"
-#: Extended Register (class 4) -> the ESME's maximum demand register (`esme.MaxDemand`).
-MAX_DEMAND_REGISTERS = {"1-0:1.6.0.255": "import_w", "1-0:2.6.0.255": "export_w",
-                        "1-0:1.6.1.255": "period_import_w"}
-#: The RMS voltage Limiters (class 71) and the DUIS name of what each watches.
-VOLTAGE_LIMITERS = {"0-0:17.0.1.255": "RMSExtremeOverVoltage",
-                    "0-0:17.0.2.255": "RMSExtremeUnderVoltage",
-                    "0-0:17.0.3.255": "RMSVoltageSag", "0-0:17.0.4.255": "RMSVoltageSwell"}
-#: OBIS group C of each phase's voltage objects.
+#: ECS27 reads the load limiting items (GBCS class 9000) in the order ECS28a sets them.
+LOAD_LIMIT_ITEMS = ("disable", "threshold", "period", "restoration")
+#: The RMS voltage Limiters (class 71) an ECS29 command sets, in order: what each watches
+#: (the order DUIS lists them, as the command form takes them; a GUESS of that form).
+VOLTAGE_LIMITERS = ("RMSExtremeOverVoltage", "RMSExtremeUnderVoltage", "RMSVoltageSag",
+                    "RMSVoltageSwell")
+#: OBIS group C of each phase's voltage objects (Blue Book: voltage L1, L2, L3).
 PHASE_GROUPS = {32: 1, 52: 2, 72: 3}
 
 #: COSEM units (Blue Book): W.
@@ -99,10 +97,9 @@ def _max_demand_period(ctx: CommandContext) -> dict[str, Any]:
 
 
 def _max_demand_register(obis: str) -> str | None:
-    """The ESME register an Extended Register resets: by OBIS, else by its quantity (group
-    C: 1 import, 2 export) and billing period (group E: 0 whole, other the configurable one)."""
-    if obis in MAX_DEMAND_REGISTERS:
-        return MAX_DEMAND_REGISTERS[obis]
+    """The ESME maximum demand register (`esme.MaxDemand`) an Extended Register is, by Blue
+    Book rule: value group D 6 (maximum demand), C its quantity (1 import, 2 export) and E
+    its period (0 the whole, another the configurable one)."""
     parts = obis.replace("-", ".").replace(":", ".").split(".")
     if len(parts) != 6 or not all(p.isdigit() for p in parts) or parts[3] != "6":
         return None
@@ -148,16 +145,21 @@ def _voltage_configuration(ctx: CommandContext) -> dict[str, Any]:
     averaging period (profile capture period) and average RMS over / under thresholds.
     Objects the device does not know are taken without effect."""
     out: dict[str, int] = {}
+    limiters: list[str] = []
+    for class_id, obis, _m, _n in dlms_items(ctx.view):
+        if class_id == 71 and obis not in limiters:
+            limiters.append(obis)
     for class_id, obis, member, node in dlms_items(ctx.view):
-        name = _voltage_setting(class_id, obis, member)
+        name = _voltage_setting(class_id, obis, member, limiters)
         if name is not None:
             out[name] = int(scalar(node))
     return {"settings": tuple(sorted(out.items()))}
 
 
-def _voltage_setting(class_id: int, obis: str, member: int) -> str | None:
-    if class_id == 71 and obis in VOLTAGE_LIMITERS and member in (4, 6):
-        return VOLTAGE_LIMITERS[obis] + ("Threshold" if member == 4 else "MeasurementPeriod")
+def _voltage_setting(class_id: int, obis: str, member: int, limiters: list[str]) -> str | None:
+    if class_id == 71 and member in (4, 6) and limiters.index(obis) < len(VOLTAGE_LIMITERS):
+        return (VOLTAGE_LIMITERS[limiters.index(obis)]
+                + ("Threshold" if member == 4 else "MeasurementPeriod"))
     group = obis[4:6] if obis.startswith("1-0:") else ""
     phase = PHASE_GROUPS.get(int(group)) if group.isdigit() else None
     if phase is None:
@@ -241,29 +243,49 @@ def _max_demand(name: str) -> Callable[[FillContext, Any], Any]:
     return fill
 
 
+Getter = Callable[["FillContext", Any], Any]
+
 #: (class_id, OBIS, attribute) of a DLMS get -> the ESME's value in the response.
-DLMS_VALUES: dict[tuple[int, str, int], Callable[[FillContext, Any], Any]] = {
+DLMS_VALUES: dict[tuple[int, str, int], Getter] = {
     (3, ACTIVE_POWER_IMPORT, 2): _power,
-    (9000, LOAD_LIMIT_SUPPLY_ACTION, 2): _load_limit("disable"),
-    (9000, LOAD_LIMIT_THRESHOLD, 2): _load_limit("threshold"),
-    (9000, LOAD_LIMIT_PERIOD, 2): _load_limit("period"),
-    (9000, LOAD_LIMIT_RESTORATION, 2): _load_limit("restoration"),
-    (3, LOAD_LIMIT_COUNTER, 2): _load_limit_counter,
     (1, RANDOMISED_OFFSET_LIMIT, 2): _randomisation,
-    **{(4, obis, 2): _max_demand(name) for obis, name in MAX_DEMAND_REGISTERS.items()},
-}
-
-#: Use case -> (class_id, attribute) of a DLMS get -> the ESME's value, for reads whose object
-#: is not confirmed from GBCS here (the command form takes it by a guess from a sibling's):
-#: the device answers the read of its use case whatever the OBIS code.
-USE_CASE_VALUES: dict[str, dict[tuple[int, int], Callable[[FillContext, Any], Any]]] = {
-    "ECS22a": {(7, 2): _export_profile},
 }
 
 
-def use_case_value(use_case: str, class_id: int, attribute: int) -> Callable[[FillContext, Any], Any] | None:
-    """The getter of a read `USE_CASE_VALUES` gives for that use case, else None."""
-    return USE_CASE_VALUES.get(use_case, {}).get((class_id, attribute))
+def _position(command: Any, class_id: int, obis: str, attribute: int) -> int:
+    """The place of a get among the command's gets of the same class (0-based; -1 if none)."""
+    same = [o for c, o, m, _ in dlms_items(command) if (c, m) == (class_id, attribute)]
+    return same.index(obis) if obis in same else -1
+
+
+def _read_kind(use_case: str, command: Any, class_id: int, obis: str, attribute: int) -> str | None:
+    """What a read of the ESME is, for objects it knows by rule, structure or place rather
+    than by OBIS: ECS22a's export profile, ECS27's load limit items (in ECS28a's order) and
+    counter, and the maximum demand registers (Blue Book rule) any read names."""
+    if use_case == "ECS22a" and (class_id, attribute) == (7, 2):
+        return "export-profile"
+    if use_case == "ECS27" and (class_id, attribute) == (9000, 2):
+        place = _position(command, class_id, obis, attribute)
+        return f"load-limit:{LOAD_LIMIT_ITEMS[place]}" if 0 <= place < len(LOAD_LIMIT_ITEMS) else None
+    if use_case == "ECS27" and (class_id, attribute) == (3, 2):
+        return "load-limit-counter"
+    if (class_id, attribute) == (4, 2) and (name := _max_demand_register(obis)) is not None:
+        return f"max-demand:{name}"
+    return None
+
+
+def use_case_value(ctx: FillContext, class_id: int, obis: str, attribute: int) -> Getter | None:
+    """The getter of a read the ESME knows by rule, structure or place (`_read_kind`), else
+    None (then `DLMS_VALUES` by OBIS)."""
+    kind = _read_kind(ctx.use_case, ctx.command, class_id, obis, attribute)
+    if kind is None:
+        return None
+    what, _, name = kind.partition(":")
+    if what == "load-limit":
+        return _load_limit(name)
+    if what == "max-demand":
+        return _max_demand(name)
+    return _export_profile if what == "export-profile" else _load_limit_counter
 
 
 # --- Response structures of reads --------------------------------------------------------------
@@ -277,16 +299,14 @@ READ_TYPES: dict[tuple[int, str, int], dict[str, Any]] = {
     (3, ACTIVE_POWER_IMPORT, 2): _typed("double-long"),
     (3, ACTIVE_POWER_IMPORT, 3): {"@type": "structure", "elements": [
         _typed("integer", 0), _typed("enum", UNIT_W)]},
-    (9000, LOAD_LIMIT_SUPPLY_ACTION, 2): _typed("boolean"),
-    (9000, LOAD_LIMIT_THRESHOLD, 2): _typed("double-long-unsigned"),
-    (9000, LOAD_LIMIT_PERIOD, 2): _typed("double-long-unsigned"),
-    (9000, LOAD_LIMIT_RESTORATION, 2): _typed("double-long-unsigned"),
-    (3, LOAD_LIMIT_COUNTER, 2): _typed("long-unsigned"),
     (1, RANDOMISED_OFFSET_LIMIT, 2): _typed("long-unsigned"),
 }
-#: Use case -> (class_id, attribute) -> the data GBCS answers a get with, as `USE_CASE_VALUES`.
-USE_CASE_READ_TYPES: dict[str, dict[tuple[int, int], dict[str, Any]]] = {
-    "ECS22a": {(7, 2): {"@type": "array", "elements": []}},
+#: `_read_kind` -> the data GBCS answers a get of it with.
+KIND_READ_TYPES: dict[str, dict[str, Any]] = {
+    "export-profile": {"@type": "array", "elements": []},
+    "load-limit:disable": _typed("boolean"),
+    **{f"load-limit:{item}": _typed("double-long-unsigned") for item in LOAD_LIMIT_ITEMS[1:]},
+    "load-limit-counter": _typed("long-unsigned"),
 }
 
 
@@ -300,9 +320,10 @@ def response_form(use_case: str, command_view: Any, *, critical: bool) -> Respon
     for spec in command_view.get("access_request_list_of_specification") or []:
         desc = spec.get("cosem_attribute_descriptor") or {}
         kind = spec.get("@type", "")
-        key = (desc.get("class_id", -1), desc.get("attribute_id", -1))
-        node = READ_TYPES.get((key[0], desc.get("instance_id", ""), key[1])) \
-            or USE_CASE_READ_TYPES.get(use_case, {}).get(key)
+        class_id, obis, attribute = (desc.get("class_id", -1), desc.get("instance_id", ""),
+                                     desc.get("attribute_id", -1))
+        node = READ_TYPES.get((class_id, obis, attribute)) or KIND_READ_TYPES.get(
+            _read_kind(use_case, command_view, class_id, obis, attribute) or "")
         if node is None or kind not in ("access-request-get", "access-request-get-with-selection"):
             return None
         data.append(dict(node))

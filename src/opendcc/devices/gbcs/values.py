@@ -319,7 +319,7 @@ def _fill_dlms(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
             if i < len(results) and "result" in results[i]:
                 results[i]["result"] = DLMS_OTHER_REASON
             continue
-        getter = DLMS_VALUES.get((class_id, obis, member)) or use_case_value(ctx.use_case, class_id, member)
+        getter = DLMS_VALUES.get((class_id, obis, member)) or use_case_value(ctx, class_id, obis, member)
         if getter is not None and i < len(data) and data[i].get("@type") != "null-data":
             data[i] = getter(ctx, data[i])
 
