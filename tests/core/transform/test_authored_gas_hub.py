@@ -14,8 +14,11 @@ from lxml import etree
 from transform_rtds import REF
 
 from opendcc.client.correlate import correlate
-from opendcc.core.transform import finish_signed_precommand, transform
+from opendcc.core.transform import fields, finish_signed_precommand, transform
+from opendcc.core.transform.builder import select_form
+from opendcc.core.transform.content import build_content
 from opendcc.core.transform.tables import default_tables
+from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import SR, DuisRequest, read_request
 from opendcc.gbcs import codec
@@ -228,3 +231,19 @@ def test_authored_forms_fill_gaps_only() -> None:
     for use_case in set(AUTHORED.values()) | {"GCS40b"}:
         forms = tables.for_use_case(use_case)
         assert forms and all(f.name.endswith("AUTHORED") for f in forms), use_case
+
+
+@pytest.mark.parametrize("stem", sorted(AUTHORED))
+def test_patched_skeleton_equals_the_rebuilt_one(stem: str, keys: KeyStore) -> None:
+    """The fast path (patching the skeleton tree) builds the same payload as the JSON rebuild."""
+    request = _request(stem)
+    use_case = AUTHORED[stem]
+    srv = load_catalogue().get(request.service_reference_variant)
+    form = select_form(request, srv, keys=keys, use_case=use_case,
+                       device_type=DEVICE_TYPE[use_case])
+    sources = {**fields.leaves(request.body), "@counter": "1300", "@request_counter": "1000",
+               "@originator": request.request_id.originator.hyphenated,
+               "@target": request.request_id.target.hyphenated,
+               "@sender": request.request_id.originator.hyphenated,
+               "@now": "2014-06-01T00:00:00Z"}
+    assert build_content(form, sources) == build_content(form, sources, fast=False)
