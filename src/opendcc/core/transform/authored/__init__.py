@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from opendcc.core.transform.authored import electricity, gas, hub, security
+from opendcc.core.transform.authored import electricity, gas, hub, more, security
 
 
 def authored_form_data(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """Every authored command form, as raw table data. `learned`: the forms learned from the
     reference folder, from which some authored forms take a sibling use case's objects at run
     time (so that nothing read from the RTDS vectors is written into the source)."""
-    return [*electricity.forms(learned), *gas.forms(), *hub.forms(), *security.forms()]
+    return [*electricity.forms(learned), *gas.forms(), *hub.forms(), *security.forms(),
+            *more.forms(learned)]
