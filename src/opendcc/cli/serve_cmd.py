@@ -123,13 +123,19 @@ def _build(config: Any, *, devices: bool, premises: int) -> tuple[Any, Any]:
     from opendcc.core.alerts import registered_parties
     from opendcc.core.dcc_schedules import attach_stored_schedules
     from opendcc.core.device_layer import serve_device_side
+    from opendcc.smki.authority import Authority
     from opendcc.smki.keystore import KeyStore
+    from opendcc.smki.repository import CertificateRepository
     from opendcc.store.engine import open_store
 
     store = open_store(config.store_url)
+    # The devices' SMKI certificates go to the repository the SMKI service serves.
+    repository = CertificateRepository(config.smki_url)
+    repository.import_reference(config.reference)
     service, side = serve_device_side(store, KeyStore.from_reference(config.reference),
-                                      premises=premises)
-    services = build_services(config, service=service, store=store)
+                                      premises=premises, authority=Authority.open(repository))
+    services = build_services(config, service=service, store=store, repository=repository)
+    services.owns_repository = True  # closed with the services
     side.connect(services.deliver, registered_parties(store, side.router.clock.now))
     # DCC schedules (5.1-5.3) live in the store: arm those a previous run left, send the
     # runs that fell due while the DCC was down.

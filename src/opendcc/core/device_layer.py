@@ -381,16 +381,18 @@ DEMO_NETWORK_OPERATOR: Final = EUI64.parse("90-B3-D5-1F-30-02-00-00")
 
 
 def serve_device_side(store: Store, remote_parties: KeyStore, *, premises: int = 10,
-                      clock: Scheduler | None = None, link: LinkProfile = ZERO_LATENCY
-                      ) -> tuple[DataService, DeviceSide]:
+                      clock: Scheduler | None = None, link: LinkProfile = ZERO_LATENCY,
+                      authority: Authority | None = None) -> tuple[DataService, DeviceSide]:
     """For `opendcc serve`: the demo estate (the DCC Boxed premises and `premises` generated
     ones, added to the inventory with the ZAZ1 supplier and network operator registered) on
     the wall clock (`TimerThread`) behind a Data Service over `store`, its WAN links `link`
     (default: no added latency, HTTP has its own).
     Build the gateway with this service, then `side.connect` it to `Services.deliver` (with
-    `alerts.registered_parties(store, ...)`)."""
+    `alerts.registered_parties(store, ...)`). With the `authority` of the gateway's SMKI
+    repository, the devices' certificates are published there (and their secret kept there,
+    so a restart derives the same keys)."""
     scheduler = clock or TimerThread()
-    side = demo_device_side(scheduler, remote_parties, premises=premises)
+    side = demo_device_side(scheduler, remote_parties, premises=premises, authority=authority)
     side.estate.wan.profile = link
     seed_demo(store)  # the DCC Boxed premises as the inventory knows them (idempotent)
     register_estate(store, side.estate, DEMO_SUPPLIER, DEMO_NETWORK_OPERATOR,
