@@ -81,12 +81,13 @@ class Installer:
             "AerialInstall": "false", "CHFLocation": location}})
 
     def add_to_device_log(self, hub: DeviceRef, device: DeviceRef, install_code: str,
-                          mpxn: str, *, join_minutes: int = 90) -> Response:
+                          mpxn: str, *, join_seconds: int = 3600) -> Response:
         """SRV 8.11 Update HAN Device Log, Add (CCS01): `device` whitelisted on the hub with
-        its install code (hex); it may join the HAN for `join_minutes`."""
+        its install code (hex); it may join the HAN for `join_seconds` (DUIS JoinTimePeriod, in
+        seconds, 1-3600)."""
         return self.client.request("8.11", {"UpdateHANDeviceLog": {
             "DeviceID": _id(device), "RequestType": "Add", "AddDeviceToCHFWhitelist": {
-                "JoinTimePeriod": str(join_minutes), "InstallCode": install_code,
+                "JoinTimePeriod": str(join_seconds), "InstallCode": install_code,
                 "ImportMPxN": mpxn}}}, target=_id(hub))
 
     def remove_from_device_log(self, hub: DeviceRef, device: DeviceRef) -> Response:
