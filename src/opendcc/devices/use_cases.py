@@ -170,6 +170,11 @@ _ROWS: tuple[tuple[str, DeviceType, str, bool], ...] = (
     ("CS04AC", _E, "unjoin_device", True),
     ("CS04B", _E, "unjoin_device", True),
     ("CS07", _E, "read_device_join_details", False),
+    # Log reads answered by devices.gbcs.authored_more (the rows there, from the register)
+    ("ECS20b", _E, "read_daily_read_log", False),
+    ("ECS20c", _E, "read_daily_read_log", False),
+    ("GCS16b", _G, "read_prepayment_registers", False),
+    ("GCS15d", _G, "read_prepayment_registers", False),
 )
 
 #: GBCS use case code -> the device operation serving it.

@@ -341,7 +341,10 @@ class DeviceGbcsEndpoint:
         originator = apdu.originator.hyphenated
         role = _role_of(device, originator)
         party = apdu.other_information.remote_party_id
-        if role is not None and party is not None and _role_of(device, party.hyphenated) is None:
+        # GBCS URP (e.g. ECS21b/GCS16b for an Unknown Remote Party): a party the device does
+        # not anchor, vouched for by the originator, its KA certificate in the command.
+        if role is not None and party is not None and _role_of(device, party.hyphenated) is None \
+                and apdu.other_information.remote_party_ka_certificate is None:
             role = None
             originator_note = f"remote party {party.hyphenated}"
         else:

@@ -18,6 +18,7 @@ from typing import Any
 
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import WrongDevice
+from opendcc.devices.gbcs.authored_more import RECORDED as AUTHORED_RECORDED
 from opendcc.devices.use_cases import USE_CASES
 
 _E, _G, _C, _P = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF
@@ -40,6 +41,7 @@ RECORDED: dict[str, DeviceType] = {
     "ECS46c": _E,   # Update Auxiliary Controller Configuration
     "ECS47": _E,    # Set Auxiliary Controller State
     "ECS62": _E,    # Set ALCS/APC and Boost Function Association
+    **AUTHORED_RECORDED,  # ECS12, ECS50: no RTDS vector (authored_more.py)
     "GCS09": _P,    # Set Change of Tenancy date (held by the GPF)
     "GCS11": _G,    # Disable Privacy PIN Protection
     "GCS25": _G,    # Set Billing Calendar

@@ -30,6 +30,8 @@ from opendcc.devices.gbcs.arguments import (
 from opendcc.devices.gbcs.authored_electricity import DLMS_VALUES as AUTHORED_ELECTRICITY
 from opendcc.devices.gbcs.authored_electricity import use_case_value
 from opendcc.devices.gbcs.authored_gas_hub import PAYLOAD_VALUES as AUTHORED_GAS_HUB
+from opendcc.devices.gbcs.authored_more import PAYLOAD_VALUES as AUTHORED_MORE
+from opendcc.devices.gbcs.authored_more import use_case_value as more_value
 from opendcc.devices.gbcs.templates import ResponseForm
 from opendcc.devices.prepayment import PaymentMode
 from opendcc.devices.supply import SupplyState
@@ -319,7 +321,8 @@ def _fill_dlms(view: dict[str, Any], ctx: FillContext, success: bool) -> None:
             if i < len(results) and "result" in results[i]:
                 results[i]["result"] = DLMS_OTHER_REASON
             continue
-        getter = DLMS_VALUES.get((class_id, obis, member)) or use_case_value(ctx, class_id, obis, member)
+        getter = DLMS_VALUES.get((class_id, obis, member)) or use_case_value(ctx, class_id, obis, member) \
+            or more_value(ctx.use_case, class_id, member)
         if getter is not None and i < len(data) and data[i].get("@type") != "null-data":
             data[i] = getter(ctx, data[i])
 
@@ -494,6 +497,7 @@ def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
         _fill_dlms(view, ctx, success)
     elif kind == "gbz-payload":
         _fill_zcl(view, ctx, success)
+        view = AUTHORED_MORE[ctx.use_case](ctx, view) if success and ctx.use_case in AUTHORED_MORE else view
     elif success:
         whole = PAYLOAD_VALUES.get(ctx.use_case)
         view = whole(ctx, view) if whole is not None else _fill_asn1(view, ctx)

@@ -45,6 +45,10 @@ GET_PREPAY_SNAPSHOT, GET_DEBT_REPAYMENT_LOG, CLEAR_EVENT_LOG = 0x07, 0x0A, 0x01
 #: SE 1.4 Debt Type "all debts" (0xFF) and Number of Debts 0: every record the log holds.
 #: GUESS: GBCS's payment-based debt is not singled out by a debt type here.
 ALL_DEBTS, ALL_RECORDS = 0xFF, 0
+#: ZCL frame control of a cluster-specific command client -> server (ZCL §2.4.1.1: direction
+#: bit clear): the meter serves the Events cluster (GCS09's Device Management publish goes
+#: the other way, server -> client).
+CLIENT_TO_SERVER = 0x01
 #: SE 1.4 Log ID of the GBCS (general) event log: CS11 clears the event log only, never the
 #: security log (GBCS use-case table).
 GBCS_EVENT_LOG = 0x06
@@ -263,8 +267,8 @@ def read_debt_repayment_log(learned: Sequence[dict[str, Any]]) -> list[dict[str,
 def clear_event_log(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """CS11 Clear ZigBee Device Event Log (SRV 3.3, non-critical): the Events cluster's Clear
     Event Log Request (SE 1.4, 0x01) of the GBCS event log (`GBCS_EVENT_LOG`; the security
-    log cannot be cleared remotely), in the GBZ header and Grouping Header of the learned
-    GCS09 (a one-component command to the GSME's side)."""
+    log cannot be cleared remotely), client -> server, in the GBZ header and Grouping Header
+    of the learned GCS09 (a one-component command to the GSME's side)."""
     for sibling in _siblings(learned, "GCS09", "gbz-payload")[:1]:
         first = (sibling["payload"].get("components") or [None])[0]
         if not isinstance(first, dict):
@@ -272,6 +276,7 @@ def clear_event_log(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         component = _command(first, EVENTS, CLEAR_EVENT_LOG, "events/clear-event-log-request",
                              {"log_id": GBCS_EVENT_LOG})
         component["extended_header_control_field"] = 1
+        component["zcl_frame"]["frame_control"] = CLIENT_TO_SERVER
         return [_derived(sibling, "CS11 3.3 AUTHORED", "CS11", "3.3", 0x0015,
                          payload={**sibling["payload"], "components": [component]}, bind=[],
                          devices=["GSME"])]
