@@ -132,6 +132,10 @@ def test_the_new_supplier_sends_6_23_itself_and_the_old_one_is_refused(wired: Wi
     old = cos_request(A, ESME, mpan, 9001, side.keys, path_of(A))
     with pytest.raises(NotRegisteredParty):  # A is no longer the registered supplier: E4
         wired.service.handle(old, A, "serviceS")
+    elsewhere = cos_request(B, ESME, MPxN.parse("1399999999999"), 9003, side.keys, path_of(B))
+    with pytest.raises(NotRegisteredParty, match="not a meter point"):  # not this meter's: E4
+        wired.service.handle(elsewhere, B, "serviceS")
+    assert wired.answers() == []  # nothing was sent
     new = cos_request(B, ESME, mpan, 9002, side.keys, path_of(B))
     assert wired.service.handle(new, B, "serviceS").code == "I99"
     assert wired.answers() == [(B, "I0")]

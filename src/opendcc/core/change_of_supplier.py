@@ -33,6 +33,7 @@ from typing import Final, Protocol
 
 from sqlalchemy.engine import Connection
 
+from opendcc.duis.request import DuisRequest
 from opendcc.duis.response_codes import NotRegisteredParty
 from opendcc.ids import EUI64, MPxN
 from opendcc.inventory import switches
@@ -119,6 +120,26 @@ def request_switch(conn: Connection, supplier: EUI64, mpxn: MPxN, now: datetime)
             f"{supplier} has been the supplier of {mpxn} since {reg.effective_from.isoformat()}:"
             " there is no change of supplier to carry out")
     return found[-1]
+
+
+def check_cos_request(conn: Connection, request: DuisRequest, variant: str, now: datetime) -> None:
+    """DUIS SRV 6.23 at the DCC, after access control: the meter point the request names
+    (ImportMPxN) must be one of the device's, and the sender its registered supplier now
+    (the supplier registered for that MPxN from that date). E4 otherwise."""
+    if variant != "6.23":
+        return
+    text = (request.body.findtext("{*}ImportMPxN") or "").strip()
+    if not text:
+        return
+    mpxn = MPxN.parse(text)
+    sender = request.request_id.originator
+    device = inventory_repo.get_device(conn, request.request_id.target)
+    if device is None or mpxn not in inventory_repo.responsible_mpxns(conn, device):
+        raise NotRegisteredParty(f"{mpxn} is not a meter point of {request.request_id.target}")
+    reg = inventory_repo.registration_at(conn, mpxn, now)
+    if reg is None or reg.supplier_id != sender:
+        raise NotRegisteredParty(f"{sender} is not the registered supplier of {mpxn} at "
+                                 f"{now.isoformat()}: no change of supplier for it")
 
 
 StepHook = Callable[[str, Switch], None]

@@ -28,7 +28,7 @@ from lxml import etree
 from sqlalchemy.engine import Connection
 
 from opendcc.clock import Clock
-from opendcc.core import access_control, commissioning
+from opendcc.core import access_control, change_of_supplier, commissioning
 from opendcc.core.anomaly_detection import AnomalyDetector, Thresholds
 from opendcc.core.read_inventory import dsp_inventory, read_query
 from opendcc.duis.catalogue import Catalogue, CommandVariant, ServiceRequestVariant
@@ -214,6 +214,7 @@ class DataService:
         effect = commissioning.device_effect(request)
         if effect is not None:  # an inventory-changing SRV that could not take effect: E19 / E5
             commissioning.check_device_srv(conn, effect.srv, effect.target, effect.other)
+        change_of_supplier.check_cos_request(conn, request, srv.variant, now)  # 6.23: E4
         self.anomaly.check(request.request_id.originator, srv.variant)
         return self.devices.submit(request, srv, device, now)
 
