@@ -181,8 +181,7 @@ class TransitionalCoS:
         with self._lock:  # one exchange at a time over the (single-threaded) simulated WAN
             request = cos_request(new_supplier, device_id, meter.mpxn if meter else None,
                                   self.counter(), self.keys, self.path_of(new_supplier))
-            # CS02b is one command for every device type (GBCS 13.3), whichever type the
-            # tables learned it for: no device type narrows the form.
+            # CS02b is one command for every device type (GBCS 13.3): no type narrows it.
             result = transform(request, now=now, counter=self.counter(), keys=self.keys)
             response, *_alerts = self.transport(result.gbcs)
             self.commands_sent += 1
