@@ -1,5 +1,5 @@
 """More use cases without an RTDS Command vector (`core.transform.authored.more`): ECS20b/c,
-ECS21a, ECS12, ECS50, GCS15d, GCS16b and CS11. For each DUIS template of them the Transform
+ECS21a, ECS12, ECS50, GCS15d, GCS16b, CS11 and CS07. For each DUIS template of them the Transform
 builds a Command that decodes under the use case's own message code with a MAC that verifies;
 the period a log read names reaches the payload; and each form keeps the structure of the
 learned sibling it is built from (taken at run time), or is left out without it."""
@@ -62,7 +62,7 @@ def _command(path: Path, keys: KeyStore, end: str | None = None) -> codec.GbcsMe
 
 
 def test_every_authored_use_case_has_a_template() -> None:
-    assert {"ECS20b", "ECS20c", "ECS21a", "ECS12", "ECS50", "GCS15d", "GCS16b", "CS11"} \
+    assert {"ECS20b", "ECS20c", "ECS21a", "ECS12", "ECS50", "GCS15d", "GCS16b", "CS11", "CS07"} \
         <= set(AUTHORED)
     assert {p.name.split("_")[0] for p in TEMPLATES} == set(AUTHORED)
 

@@ -17,7 +17,7 @@ from opendcc.config import reference_dir
 from opendcc.core.transform import transform
 from opendcc.core.transform.authored import more
 from opendcc.core.transform.learn import load_command_data
-from opendcc.devices.gbcs.authored_more import log_rows
+from opendcc.devices.gbcs.authored_more import GBCS_DEVICE_TYPES, log_rows
 from opendcc.devices.prepayment import Debt
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
@@ -69,7 +69,7 @@ def _days_back(site: Site, days: int) -> tuple[datetime, datetime]:
 def test_the_device_executes_the_template_and_answers(path: Path, site: Site) -> None:
     executed, view = _answer(site, path)
     assert executed
-    assert view["@type"] in ("access-response", "gbz-payload")
+    assert view["@type"] in ("access-response", "gbz-payload", "SEQUENCE")
 
 
 def _rows(view: dict[str, Any]) -> list[tuple[datetime, int]]:
@@ -150,3 +150,16 @@ def test_change_of_tenancy_and_cin_are_recorded_on_the_esme(site: Site) -> None:
         assert executed and view["access_response_specification"][0]["result"] == 0
         assert prefix in site.endpoint.settings.of(ESME_ID)
 
+
+
+def test_join_details_list_the_devices_joined_to_the_gsme(site: Site) -> None:
+    gsme: Any = site.estate.device(GSME_ID)
+    joined = gsme.read_device_join_details(site.clock.now()).value
+    assert joined, "the boxed GSME has HAN devices joined to it"
+    executed, view = _answer(site, _template("CS07"))
+    assert executed and view["name"] == "ReadDeviceJoinDetailsResponse"
+    code, entries = view["elements"]
+    assert code["value"] == 0
+    listed = {e["elements"][0]["value"]: e["elements"][1]["value"] for e in entries["elements"]}
+    assert listed == {d.replace("-", "").lower(): GBCS_DEVICE_TYPES.get(
+        site.estate.device(d).kind, 6) if d in site.estate else 6 for d in joined}

@@ -43,6 +43,14 @@ _DAY = timedelta(days=1)
 #: disabled; of a general command server -> client (Default Response); Default Response id.
 _SPECIFIC_RESPONSE, _GENERAL_RESPONSE, _DEFAULT_RESPONSE = 0x19, 0x08, 0x0B
 _ZCL_FAILURE = 0x01
+#: GBCS ASN.1 responseCode of a command the device refuses (as `authored_gas_hub`'s).
+_REFUSED = 1
+#: GBCS device types of a device log entry (the CHF device log's enumeration: GSME 0, ESME 1,
+#: CHF 2, GPF 3, HCALCS 4, PPMID 5, Type 2 6). Unconfirmed for CS07's entries.
+GBCS_DEVICE_TYPES = {DeviceType.GSME: 0, DeviceType.ESME: 1, DeviceType.CHF: 2,
+                     DeviceType.GPF: 3, DeviceType.HCALCS: 4, DeviceType.PPMID: 5,
+                     DeviceType.IHD: 6, DeviceType.CAD: 6}
+_TYPE_2 = 6  # a device the estate does not hold: a Type 2 device (IHD, CAD)
 #: DLMS Data-Access-Result other-reason.
 _DLMS_OTHER_REASON = 250
 #: SE 1.4 clusters and the Responses: Events Clear Event Log Response, Prepayment Publish
@@ -197,6 +205,15 @@ def _prepay_snapshot() -> dict[str, Any]:
                                   "emergency_credit_remaining": 0, "credit_remaining": 0}})]}
 
 
+def _join_details(success: bool) -> dict[str, Any]:
+    """CS07: ReadDeviceJoinDetailsResponse {responseCode, deviceLogEntries} (entries by
+    `PAYLOAD_VALUES`)."""
+    response = {"@type": "INTEGER", "name": "responseCode", "value": 0 if success else _REFUSED}
+    entries = {"@type": "SEQUENCE", "name": "deviceLogEntries", "elements": []}
+    return {"@type": "SEQUENCE", "name": "ReadDeviceJoinDetailsResponse",
+            "elements": [response, entries] if success else [response]}
+
+
 def _debt_log() -> dict[str, Any]:
     """GCS15d: Publish Debt Log with no records (the emulated GSME keeps no collection log)."""
     return {"@type": "gbz-payload", "components": [_component(
@@ -212,6 +229,8 @@ def response_form(use_case: str, command_view: Any, *, success: bool,
         return None
     if use_case in LOG_READS and command_view.get("@type") == "access-request":
         payload = _log_response(command_view, success)
+    elif use_case == "CS07" and command_view.get("name") == "ReadDeviceJoinDetailsCommand":
+        payload = _join_details(success)
     elif use_case in ("CS11", "GCS16b", "GCS15d") and command_view.get("@type") == "gbz-payload":
         if not success:
             payload = _default_responses(command_view, _ZCL_FAILURE)
@@ -244,6 +263,25 @@ def _snapshot(ctx: FillContext, view: Any) -> Any:
     return view
 
 
+def _joined(ctx: FillContext, view: Any) -> Any:
+    """CS07: each device joined to this one (its HAN log), with its GBCS device type."""
+    read = getattr(ctx.device, "read_device_join_details", None)
+    if read is None:
+        return view
+    entries = []
+    for device_id in read(ctx.now).value:
+        other = ctx.lookup(device_id) if ctx.lookup is not None else None
+        kind = GBCS_DEVICE_TYPES.get(other.kind, _TYPE_2) if other is not None else _TYPE_2
+        entries.append({"@type": "SEQUENCE", "name": "deviceLogEntry", "elements": [
+            {"@type": "OCTET STRING", "name": "deviceID", "value": device_id.replace("-", "").lower()},
+            {"@type": "INTEGER", "name": "deviceType", "value": kind}]})
+    for element in view.get("elements", []):
+        if element.get("name") == "deviceLogEntries":
+            element["elements"] = entries
+    return view
+
+
 PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
     "GCS16b": _snapshot,
+    "CS07": _joined,
 }

@@ -116,7 +116,7 @@ _ALERT_ROLES = {Recipient.SUPPLIER: RemotePartyRole.SUPPLIER,
                 Recipient.WAN_PROVIDER: RemotePartyRole.WAN_PROVIDER}
 #: Use cases that change a HAN link, served by either device of the link (GBCS 8.7, 8.8), and
 #: use cases every device type serves though `use_cases.py` names one (CS06, CS02c).
-_HAN_LINK_USE_CASES = ("CS03", "CS04", *ANY_DEVICE_TYPE)
+_HAN_LINK_USE_CASES = ("CS03", "CS04", "CS07", *ANY_DEVICE_TYPE)
 
 
 class DeviceGbcsEndpoint:
@@ -369,7 +369,8 @@ class DeviceGbcsEndpoint:
     def _respond(self, msg: GbcsMessage, device: Device, form: ResponseForm, command_view: Any,
                  now: datetime, success: bool) -> bytes:
         """GBCS §7.2.7: the Response APDU, MACed or (for critical commands) signed."""
-        view = fill(form, FillContext(device, now, command_view, msg.use_case.code, self.keys),
+        view = fill(form, FillContext(device, now, command_view, msg.use_case.code, self.keys,
+                                      self._lookup),
                     success=success)
         cmd = msg.apdu
         other = OtherInformation(cmd.message_code, cmd.other_information.remote_party_id,

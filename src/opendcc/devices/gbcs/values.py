@@ -60,6 +60,8 @@ class FillContext:
     use_case: str = ""
     #: The device side's keys: where a device finds its own certificates (CS02e).
     keys: KeyLookup | None = None
+    #: Where the device's estate keeps other devices (CS07 names the type of each joined one).
+    lookup: Callable[[str], Device | None] | None = None
 
 
 Getter = Callable[[FillContext, Any], Any]
@@ -475,6 +477,7 @@ def _device_certificate(ctx: FillContext, view: Any) -> Any:
 PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
     "CS02e": _device_certificate,
     **AUTHORED_GAS_HUB,  # CS02c (authored_gas_hub.py)
+    **AUTHORED_MORE,  # CS07, GCS16b (authored_more.py)
 }
 
 

@@ -1,6 +1,7 @@
 """Authored command forms for more use cases with no RTDS vector: log reads of the ESME and the
 GSME (ECS20b/c, ECS21a, GCS15d, GCS16b), the ESME's Change of Tenancy date and CIN (ECS12,
-ECS50) and the clearing of a ZigBee device's event log (CS11).
+ECS50), the clearing of a ZigBee device's event log (CS11) and the reading of a device's HAN
+joins (CS07).
 
 Each form is built from the closest sibling use case's learned form, taken at run time from
 `learned` (never written here: nothing read from an RTDS vector is part of the source): its
@@ -283,10 +284,22 @@ def clear_event_log(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return []
 
 
+def read_device_join_details(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CS07 Read Device Join Details (SRV 8.9, non-critical, a use case for any device): GBCS's
+    ASN.1 ReadDeviceJoinDetailsCommand (NULL), with the Grouping Header of the learned CS03A1
+    (GBCS's ASN.1 join command from a supplier to its meter, no DCC sender)."""
+    for sibling in [f for f in learned if f.get("use_case") == "CS03A1"
+                    and isinstance(f.get("payload"), dict) and not f.get("sender")][:1]:
+        return [_derived(sibling, "CS07 8.9 AUTHORED", "CS07", "8.9", 0x0013,
+                         payload={"@type": "NULL", "name": "ReadDeviceJoinDetailsCommand"},
+                         bind=[], devices=["ESME", "GSME"])]
+    return []
+
+
 def forms(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The authored forms of this module, as raw table data (`tables._form`); each needs its
     sibling's learned form (else it is left out)."""
     return [*read_billing_data_logs(learned), *read_daily_read_log(learned),
             *change_of_tenancy(learned), *customer_identification_number(learned),
             *read_prepayment_daily_log(learned), *read_debt_repayment_log(learned),
-            *clear_event_log(learned)]
+            *clear_event_log(learned), *read_device_join_details(learned)]
