@@ -3,7 +3,10 @@ migrated to the current schema before first use."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +39,8 @@ class Store:
         # One in-memory SQLite connection is shared by every thread, so transactions on it
         # must not interleave.
         self._serialise = threading.RLock() if _is_memory_sqlite(engine) else None
+        self._writers = (WriterQueue(f"{engine.url.database}-writers.lock", _SQLITE_BUSY_SECONDS)
+                         if engine.dialect.name == "sqlite" and self._serialise is None else None)
 
     @property
     def url(self) -> str:
@@ -50,6 +55,10 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
+        if self._writers is not None:
+            with self._writers.turn(), self.engine.begin() as conn:
+                yield conn
+            return
         if self._serialise is None:
             with self.engine.begin() as conn:
                 yield conn
@@ -78,6 +87,66 @@ class Store:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
+
+
+class WriterQueue:
+    """Writers of one SQLite file take turns, across threads and processes.
+
+    Every SQLite transaction here is a writer (BEGIN IMMEDIATE). When two meet, SQLite's busy
+    handler retries by sleeping 1, 2, 5, 10 ... ms, so two gateway processes sharing a file
+    lost milliseconds at each meeting: with the benchmark's 2 processes, fewer device SRs per
+    second than 1 process. Written here instead of relying on SQLite's wait: an advisory lock
+    (flock) on a file beside the database, polled every 50-500 us, hands the turn on about
+    as soon as the last writer commits. A writer that has not had its turn within the busy
+    timeout goes ahead and leaves the waiting to SQLite, as before; a transaction opened
+    inside another of the same thread does not queue (SQLite decides, as before).
+    """
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+        self._thread = threading.Lock()
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the turn for one transaction."""
+        if getattr(self._local, "held", False) or self._fd is None:
+            yield
+            return
+        deadline = time.monotonic() + self.timeout
+        thread = self._thread.acquire(timeout=self.timeout)
+        file = thread and _flock(self._fd, deadline)
+        self._local.held = True
+        try:
+            yield
+        finally:
+            self._local.held = False
+            if file and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if thread:
+                self._thread.release()
+
+    def close(self) -> None:
+        """Close the lock file (the turn is not taken again)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _flock(fd: int, deadline: float) -> bool:
+    delay = 0.00005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.0005)
 
 
 def default_url() -> str:
