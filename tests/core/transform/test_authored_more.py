@@ -1,5 +1,5 @@
 """More use cases without an RTDS Command vector (`core.transform.authored.more`): ECS20b/c,
-ECS21a, ECS12, ECS50, GCS15d, GCS16b, CS11 and CS07. For each DUIS template of them the Transform
+ECS21a, ECS12, ECS50, GCS15d, GCS16b, CS11, CS07 and CS03C (the GSME end). For each DUIS template of them the Transform
 builds a Command that decodes under the use case's own message code with a MAC that verifies;
 the period a log read names reaches the payload; and each form keeps the structure of the
 learned sibling it is built from (taken at run time), or is left out without it."""
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from opendcc.config import reference_dir
@@ -22,7 +23,8 @@ from opendcc.duis.request import read_request
 from opendcc.gbcs import codec
 from opendcc.gbcs.codec import MessageKind, Verification
 from opendcc.gbcs.message_codes import USE_CASE_BY_CODE
-from opendcc.gbcs.payloads import payload_json
+from opendcc.gbcs.payloads import encode_payload, payload_from_json, payload_json
+from opendcc.ids import EUI64
 from opendcc.smki.keystore import KeyStore
 
 NOW = datetime(2014, 6, 1, tzinfo=UTC)
@@ -30,9 +32,15 @@ DCC_COUNTER = 10**13
 SR = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
 LEARNED = load_command_data(reference_dir().resolve())[0]["forms"]
 AUTHORED = sorted({f["use_case"] for f in more.forms(LEARNED)})
+#: A template's use case: its name's first part (the critical CS03C is CS03CCritical).
+def _use_case(path: Path) -> str:
+    return path.name.split("_")[0].removesuffix("Critical") if path.name.startswith("CS03CCritical") \
+        else path.name.split("_")[0]
+
+
 TEMPLATES = sorted(p for p in (reference_dir() / "duis" / "templates").glob("*.XML")
                    # a 5.1 template (a DCC schedule of the read) is no device request
-                   if p.name.split("_")[0] in AUTHORED and "_5.1" not in p.name)
+                   if _use_case(p) in AUTHORED and "_5.1" not in p.name)
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +65,27 @@ def _root(path: Path, end: str | None = None) -> etree._Element:
 def _command(path: Path, keys: KeyStore, end: str | None = None) -> codec.GbcsMessage:
     result = transform(read_request(_root(path, end)), now=NOW, counter=DCC_COUNTER, keys=keys,
                        device_type=_device_type(path))
-    assert not result.pre_command
-    return codec.decode(result.gbcs, keys)
+    msg = codec.decode(result.gbcs, keys)
+    critical = _use_case(path) == "CS03C"
+    assert result.pre_command == critical
+    assert msg.kind is (MessageKind.PRECOMMAND if critical else MessageKind.COMMAND)
+    return msg
 
 
 def test_every_authored_use_case_has_a_template() -> None:
-    assert {"ECS20b", "ECS20c", "ECS21a", "ECS12", "ECS50", "GCS15d", "GCS16b", "CS11", "CS07"} \
+    assert {"ECS20b", "ECS20c", "ECS21a", "ECS12", "ECS50", "GCS15d", "GCS16b", "CS11", "CS07",
+            "CS03C"} \
         <= set(AUTHORED)
-    assert {p.name.split("_")[0] for p in TEMPLATES} == set(AUTHORED)
+    assert {_use_case(p) for p in TEMPLATES} == set(AUTHORED)
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_template_gives_a_command_of_its_use_case_whose_mac_verifies(path: Path,
                                                                      keys: KeyStore) -> None:
     msg = _command(path, keys)
-    assert msg.kind is MessageKind.COMMAND
-    assert msg.mac_check is Verification.VERIFIED
-    assert USE_CASE_BY_CODE[msg.apdu.message_code] == path.name.split("_")[0]
+    if msg.kind is MessageKind.COMMAND:
+        assert msg.mac_check is Verification.VERIFIED
+    assert USE_CASE_BY_CODE[msg.apdu.message_code] == _use_case(path)
 
 
 LOG_READS = [p for p in TEMPLATES if p.name.split("_")[0] in
@@ -143,3 +155,21 @@ def test_cin_is_the_one_gcs36_sends() -> None:
 
 def test_without_the_learned_siblings_no_form_is_authored() -> None:
     assert more.forms([]) == []
+
+
+def test_meter_end_of_a_method_c_join_carries_the_other_device_certificate(keys: KeyStore) -> None:
+    path = next(p for p in TEMPLATES if p.name.startswith("CS03CCritical"))
+    other = parse_xml(path.read_bytes()).findtext(f".//{SR}OtherDeviceID")
+    assert other
+    view = payload_json(_command(path, keys).payload)
+    role, entity, _kind, certificate = view["elements"]
+    assert role["value"] == more.METHOD_C_METER_END
+    assert entity["value"] == other.replace("-", "").lower()
+    expected = keys.certificate(EUI64.parse(other), "ka")
+    assert expected is not None
+    assert encode_payload(payload_from_json(certificate)) == expected.public_bytes(Encoding.DER)
+
+
+def test_no_certificate_source_without_the_other_device_in_smki(keys: KeyStore) -> None:
+    assert more.derived_sources({"OtherDeviceID": "00-11-22-33-44-55-66-77"}, keys) == {}
+    assert more.derived_sources({}, keys) == {}

@@ -17,6 +17,7 @@ from lxml import etree
 from transform_rtds import record
 
 from opendcc.client.correlate import correlate
+from opendcc.config import reference_dir
 from opendcc.core.transform import (
     CommandForm,
     CommandNotTabulated,
@@ -36,6 +37,7 @@ from opendcc.core.transform.builder import shared_forms
 from opendcc.core.transform.content import build_content
 from opendcc.core.transform.conversions import convert
 from opendcc.core.transform.dcc_originated import DCC_ORIGINATORS
+from opendcc.core.transform.learn import load_command_data
 from opendcc.duis.catalogue import load_catalogue
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import DuisRequest, read_request
@@ -48,7 +50,8 @@ from opendcc.smki.keystore import KeyStore
 NOW = datetime(2014, 6, 1, tzinfo=UTC)
 DCC_COUNTER = 1300
 #: Names of the forms written from GBCS rather than learned from a vector.
-AUTHORED_FORMS = frozenset(f["name"] for f in authored_form_data())
+AUTHORED_FORMS = frozenset(f["name"] for f in authored_form_data(  # with the learned siblings
+    load_command_data(reference_dir().resolve())[0]["forms"]))
 #: Payload keys that carry structure (descriptors, ids, types), compared as values.
 STRUCTURAL = frozenset({"@type", "class_id", "instance_id", "attribute_id", "method_id", "command",
                         "tag_class", "tag_number", "extended_header_cluster_id",

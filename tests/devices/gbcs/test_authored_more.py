@@ -5,6 +5,7 @@ recorded; every Response verifies and renders as valid MMC."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,25 @@ def test_join_details_list_the_devices_joined_to_the_gsme(site: Site) -> None:
     listed = {e["elements"][0]["value"]: e["elements"][1]["value"] for e in entries["elements"]}
     assert listed == {d.replace("-", "").lower(): GBCS_DEVICE_TYPES.get(
         site.estate.device(d).kind, 6) if d in site.estate else 6 for d in joined}
+
+
+def test_the_gsme_joins_the_other_device_by_a_signed_method_c_join(site: Site) -> None:
+    path = next((reference_dir() / "duis" / "templates").glob("CS03CCritical_8.7.1_*.XML"))
+    root = parse_xml(path.read_bytes())
+    other = root.findtext(f".//{SR}OtherDeviceID")
+    gsme: Any = site.estate.device(GSME_ID)
+    if other in gsme.han_devices:
+        gsme.unjoin_device(other, site.clock.now())
+    result = transform(read_request(root), now=site.clock.now(), counter=10**13,
+                       keys=site.keys.device_side, device_type="GSME")
+    assert result.pre_command
+    # The supplier signs the Pre-Command (serviceT), the DCC MACs it for the device (serviceS).
+    apdu = dataclasses.replace(codec.decode(result.gbcs).apdu, signature=bytes(64))
+    command = codec.add_mac_header(codec.sign_apdu(apdu, site.keys.device_side),
+                                   site.keys.device_side)
+    answer = site.endpoint.answer(site.command(codec.decode(bytes(command))))
+    assert answer.executed and answer.device == GSME_ID
+    assert other in gsme.han_devices
+    parsed = parse(answer.messages[0], keys=site.keys.supplier_side)
+    validate_mmc(parsed.to_mmc_xml())
+    assert parsed.success

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opendcc.core.transform import dcc_originated, fields
+from opendcc.core.transform.authored import more
 from opendcc.core.transform.content import build_content
 from opendcc.core.transform.conversions import CANCEL
 from opendcc.core.transform.errors import (
@@ -96,6 +97,7 @@ def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
         "@originator": rid.originator.hyphenated, "@target": rid.target.hyphenated,
         "@sender": sender.hyphenated,
     })
+    sources.update(more.derived_sources(sources, keys))  # e.g. a join's other certificate (SMKI)
     if now is not None:
         issued = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
         sources["@now"] = issued.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

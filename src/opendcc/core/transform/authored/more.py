@@ -14,6 +14,7 @@ docs/transform.md ("Authored forms") lists each form with its source.
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Sequence
 from typing import Any
@@ -296,10 +297,66 @@ def read_device_join_details(learned: Sequence[dict[str, Any]]) -> list[dict[str
     return []
 
 
+#: The binding source of the other device's Key Agreement certificate (base64 DER), which the
+#: DCC takes from SMKI for a join (`derived_sources`).
+OTHER_DEVICE_KA_CERTIFICATE = "@other_device_ka_certificate"
+#: GUESS: GBCS joinMethodAndRole of the meter end of a Method C join: the learned joins use
+#: 0-3 (Method A meter and other end, Method B, Method C other end); the meter end is taken as
+#: the next value.
+METHOD_C_METER_END = 4
+
+
+def derived_sources(sources: dict[str, str], keys: Any) -> dict[str, str]:
+    """Values the DCC adds to a request's own for the forms here: the OtherDeviceID's KA
+    certificate from SMKI (GBCS §13.7: a Method C join gives each end the other's certificate),
+    when `keys` holds it."""
+    other = sources.get("OtherDeviceID")
+    if not other or keys is None:
+        return {}
+    from opendcc.ids import EUI64
+
+    try:
+        certificate = keys.certificate(EUI64.parse(other), "ka")
+    except ValueError:
+        return {}
+    if certificate is None:
+        return {}
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = certificate.public_bytes(Encoding.DER)
+    return {OTHER_DEVICE_KA_CERTIFICATE: base64.b64encode(der).decode()}
+
+
+def join_gsme(learned: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CS03C Method C Join, the GSME end (SRV 8.7.1 Join Service (Critical), signed by the
+    supplier): GBCS's ASN.1 JoinDeviceCommand as the learned CS03C sends it to the other end
+    (its structure taken at run time), with joinMethodAndRole `METHOD_C_METER_END` (GUESS), the
+    OtherDeviceID as entityID and that device's KA certificate from SMKI; originated by the
+    user (no DCC sender), as the critical CS03A1 to the ESME."""
+    for sibling in [f for f in learned if f.get("use_case") == "CS03C"
+                    and isinstance(f.get("payload"), dict)
+                    and f["payload"].get("name") == "JoinDeviceCommand"][:1]:
+        payload = copy.deepcopy(sibling["payload"])
+        elements = payload.get("elements") or []
+        names = [e.get("name") for e in elements]
+        if names[:3] != ["joinMethodAndRole", "entityID", "deviceType"] \
+                or "otherDeviceCertificate" not in names:
+            return []
+        elements[0]["value"] = METHOD_C_METER_END
+        at = names.index("otherDeviceCertificate")
+        header = {**sibling, "sender": None, "remote_party_counter": False,
+                  "remote_party_ka_certificate": None}
+        return [_derived(header, "CS03C 8.7.1 AUTHORED", "CS03C", "8.7.1", 0x00AF,
+                         payload=payload, paths=("OtherDeviceID",), devices=["GSME"],
+                         bind=[[["elements", 1, "value"], "OtherDeviceID", "eui-hex"],
+                               [["elements", at], OTHER_DEVICE_KA_CERTIFICATE, "der-asn1"]])]
+    return []
+
+
 def forms(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The authored forms of this module, as raw table data (`tables._form`); each needs its
     sibling's learned form (else it is left out)."""
     return [*read_billing_data_logs(learned), *read_daily_read_log(learned),
             *change_of_tenancy(learned), *customer_identification_number(learned),
             *read_prepayment_daily_log(learned), *read_debt_repayment_log(learned),
-            *clear_event_log(learned), *read_device_join_details(learned)]
+            *clear_event_log(learned), *read_device_join_details(learned), *join_gsme(learned)]
