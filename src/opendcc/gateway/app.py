@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from opendcc.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from opendcc.gateway.pipeline import Answer, Endpoint
+from opendcc.gateway.registrations import add_registration_routes
 from opendcc.gateway.wiring import GatewayConfig, Services, build_services
 from opendcc.ids import EUI64
 
@@ -122,4 +123,5 @@ def create_app(config: GatewayConfig | None = None, *, services: Services | None
             svc.worker.wake()
         return {"user_id": user_id, "response_url": url}
 
+    add_registration_routes(app, svc)  # POST /admin/registrations: the registration feed
     return app
