@@ -1,19 +1,24 @@
 """`opendcc install` and `opendcc switch`: script an installation and a change of supplier.
 
-`opendcc install premises` works on the store directly (the emulated devices live for the
-command); `opendcc install duis`, `install status` and `install decommission` are a supplier's
-DUIS requests to a running DCC (`opendcc serve`) through the SDK (`client.install`).
+`opendcc install premises` and `opendcc switch run` work on the store directly (the emulated
+devices live for the command); `opendcc install duis`, `install status`, `install decommission`
+and `opendcc switch duis` are a supplier's DUIS requests to a running DCC (`opendcc serve`)
+through the SDK (`client.install`, `client.switch`); `opendcc switch register` posts a
+registration feed to a running DCC's `/admin/registrations`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
+    import httpx
+
     from opendcc.client import DccClient
 
 StoreOption = Annotated[str | None, typer.Option(
@@ -36,6 +41,14 @@ def _reference_client(user: str, url: str) -> DccClient:
 make_client: Callable[[str, str], DccClient] = _reference_client
 
 
+def _http() -> httpx.Client | None:
+    return None  # the SDK opens (and closes) its own
+
+
+#: The HTTP client for admin requests (tests put an in-process gateway's here).
+make_http: Callable[[], httpx.Client | None] = _http
+
+
 def _when(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
@@ -44,9 +57,10 @@ def _when(text: str | None) -> datetime:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `opendcc install premises` and `opendcc switch run|status`."""
+    """Add `opendcc install ...` and `opendcc switch run|register|duis|status`."""
     install = typer.Typer(help="Install and commission devices.", no_args_is_help=True)
-    switch = typer.Typer(help="Change of supplier (CS02b via the Transitional CoS party).",
+    switch = typer.Typer(help="Change of supplier (CS02b via the Transitional CoS party): "
+                              "`register` + `duis` against a running DCC, `run` offline.",
                          no_args_is_help=True)
     app.add_typer(install, name="install")
     app.add_typer(switch, name="switch")
@@ -166,8 +180,9 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str | None, typer.Option(help="Effective from (ISO 8601; default now)")] = None,
         store: StoreOption = None,
     ) -> None:
-        """Register the new supplier and, once effective, replace the supplier anchors on the
-        meters (emulated here, rebuilt from the inventory trusting the current supplier)."""
+        """Offline, on a store: register the new supplier and, once effective, replace the
+        supplier anchors on emulated meters rebuilt for the command (trusting the current
+        supplier). Against a running DCC use `switch register` and `switch duis`."""
         from opendcc.core.change_of_supplier import meters_of
         from opendcc.devices.esme import ESME
         from opendcc.devices.gsme import GSME
@@ -204,6 +219,71 @@ def register(app: typer.Typer) -> None:
         for s in done:
             typer.echo(f"{s.mpxn}  {s.old_supplier} -> {s.new_supplier}  {s.step}  "
                        f"{' '.join(sorted(s.devices_done)) or '-'}")
+
+    @switch.command("register")
+    def register_feed(
+        feed: Annotated[Path, typer.Argument(
+            help="CSV: mpxn,supplier_id,network_operator_id,effective_from")],
+        url: UrlOption = "http://127.0.0.1:8079",
+    ) -> None:
+        """Send a registration feed to a running DCC (POST /admin/registrations), whole or
+        not at all: what a registration data provider does before a change of supplier."""
+        from opendcc.client.errors import ClientError
+        from opendcc.client.switch import send_registration_feed
+
+        try:
+            applied = send_registration_feed(url, feed.read_text(encoding="utf-8"),
+                                             http=make_http())
+        except (ClientError, OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"{feed}: refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"{applied} registration records applied")
+
+    @switch.command("duis")
+    def switch_duis(
+        mpxns: Annotated[list[str], typer.Argument(help="MPANs / MPRNs to take over")],
+        supplier: UserOption,
+        url: UrlOption = "http://127.0.0.1:8079",
+        meter: Annotated[str | None, typer.Option(
+            help="Only this meter (EUI-64) of a single MPxN; default: every ESME/GSME the "
+                 "inventory (8.2) has at each MPxN")] = None,
+        path_cert: Annotated[list[Path] | None, typer.Option(
+            help="CA certificate (PEM or DER) that issued the supplier's SMKI certificates; "
+                 "repeat for a longer path (default: the ZAZ1 path of the reference folder)"
+        )] = None,
+        timeout: Annotated[float, typer.Option(
+            help="Seconds to wait for each meter's Response (a battery GSME answers when it "
+                 "next wakes: up to 30 minutes)")] = 60.0,
+    ) -> None:
+        """The gaining supplier's SRV 6.23 (CoS) for each meter at the MPxNs, over DUIS to a
+        running DCC: its SMKI certificates reach the meters through the Transitional CoS party
+        (CS02b); the meters' Responses come back (I0). E4: not the registered supplier."""
+        from opendcc.client.errors import ClientError
+        from opendcc.client.switch import Switcher, SwitchRefused, load_certificates
+
+        if meter is not None and len(mpxns) != 1:
+            raise typer.BadParameter("--meter goes with exactly one MPxN")
+        failed = False
+        try:
+            with make_client(supplier, url) as client:
+                switcher = Switcher(client, certification_path=(
+                    load_certificates(path_cert) if path_cert else None))
+                for point in mpxns:
+                    try:
+                        meters = [meter] if meter else switcher.meters_at(point)
+                        if not meters:
+                            raise SwitchRefused(point, None, "no meter in service there")
+                        for m in meters:
+                            code = switcher.switch(m, point, timeout=timeout).response_code
+                            typer.echo(f"{code:<4} 6.23 {m} {point}")
+                    except SwitchRefused as exc:
+                        typer.echo(f"refused: {exc}", err=True)
+                        failed = True
+        except (ClientError, OSError, ValueError) as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if failed:
+            raise typer.Exit(1)
 
     @switch.command("status")
     def status(store: StoreOption = None) -> None:
