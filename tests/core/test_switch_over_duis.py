@@ -137,7 +137,7 @@ def test_the_gaining_supplier_switches_the_premises_with_the_sdk(
             Switcher(b).switch(ESME, POINTS[3])
         assert refused.value.code == "E4"
 
-        switcher = Switcher(b)
+        switcher = Switcher(b, device_keys=side.keys)  # each meter's Response verified too
         assert switcher.meters_at(POINTS[3]) == [GSME.hyphenated]
         _wake_gsme_soon(side)
         done = switcher.switch_all([(ESME, POINTS[0]), (GSME, POINTS[3])])
@@ -234,3 +234,24 @@ def test_the_cli_registers_the_change_and_switches_by_meter_point(
     bad.write_text("mpxn\n1\n", encoding="utf-8")
     result = runner.invoke(cli, ["switch", "register", str(bad), "--url", "http://testserver"])
     assert result.exit_code == 1 and "line 1" in result.output
+
+
+def test_a_meter_refusing_the_certificates_is_a_refused_switch(
+    gateway: tuple[Services, DeviceSide, TestClient], tmp_path: Path,
+) -> None:
+    """CA certificates that did not issue the supplier's: the meter replaces nothing and says
+    so in its Response (statusCode per certificate, under DUIS I0); the switch is refused,
+    anchors kept. A Response whose device signature does not verify is refused too."""
+    _services, side, http = gateway
+    with _client(A, http, tmp_path) as a:
+        own = KeyStore.from_reference().certificate(A, "ds")
+        assert own is not None
+        with pytest.raises(SwitchRefused) as refused:
+            Switcher(a, certification_path=[own]).switch(ESME, POINTS[0])
+        assert refused.value.code == "I0" and "replaced nothing" in str(refused.value)
+        assert _anchor(side, ESME) == A.hyphenated
+        # A Response checked against keys that are not the meter's (the reference key store
+        # holds the RTDS certificate of this EUI-64, not the emulated meter's): refused.
+        with pytest.raises(SwitchRefused, match="does not decode or verify"):
+            Switcher(a, device_keys=KeyStore.from_reference()).switch(ESME, POINTS[0])
+        assert Switcher(a, device_keys=side.keys).switch(ESME, POINTS[0]).response_code == "I0"

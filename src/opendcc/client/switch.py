@@ -36,6 +36,10 @@ from opendcc.client.errors import ClientError, GatewayRejected
 from opendcc.client.install import DeviceRef, _id
 from opendcc.client.response import Response
 from opendcc.config import reference_dir
+from opendcc.gbcs import codec
+from opendcc.gbcs.errors import GbcsError
+from opendcc.gbcs.payload.asn1 import Enumerated, decode_asn1
+from opendcc.gbcs.payload.asn1 import Sequence as Asn1Sequence
 from opendcc.gbcs.security import KeyLookup
 from opendcc.ids import InvalidIdentifier, MPxN
 
@@ -62,11 +66,12 @@ class SwitchRefused(ClientError):
     def __init__(self, meter: str, response: Response | None, reason: str) -> None:
         code = response.response_code if response is not None else None
         meaning = _MEANING.get(code or "", "")
-        super().__init__(f"6.23 {meter}: {code or reason}" + (f" ({meaning})" if meaning else ""))
+        why = f" ({meaning})" if meaning else (f" ({reason})" if code and reason != code else "")
+        super().__init__(f"6.23 {meter}: {code or reason}{why}")
         self.meter = meter
         self.response = response
         self.code = code
-        self.reason = reason if response is None else (meaning or reason)
+        self.reason = reason if response is None or not meaning else meaning
 
 
 class RegistrationRejected(ClientError):
@@ -99,6 +104,24 @@ def load_certificates(paths: Sequence[Path]) -> list[x509.Certificate]:
     return out
 
 
+def _statuses(content: bytes) -> list[int]:
+    # UpdateSecurityCredentialsResponse ::= SEQUENCE { id, SEQUENCE { ..., ..., ...,
+    # replacementOutcomes SEQUENCE OF SEQUENCE { cell, statusCode ENUMERATED, ... } } }
+    root = decode_asn1(content)
+    if not isinstance(root, Asn1Sequence) or len(root.elements) < 2:
+        return []
+    outcome = root.elements[1]
+    if not isinstance(outcome, Asn1Sequence) or len(outcome.elements) < 4:
+        return []
+    replacements = outcome.elements[3]
+    out: list[int] = []
+    for item in replacements.elements if isinstance(replacements, Asn1Sequence) else ():
+        status = (item.elements[1] if isinstance(item, Asn1Sequence) and len(item.elements) > 1
+                  else None)
+        out.append(status.value if isinstance(status, Enumerated) else -1)
+    return out
+
+
 def _b64(certificate: x509.Certificate) -> str:
     return base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii")
 
@@ -108,16 +131,20 @@ class Switcher:
 
     `keys` finds the supplier's own SMKI certificates (default: the client's GBCS key store,
     which `DccClient.from_reference` sets); `certification_path` is the CA certificates that
-    issued them (default: the ZAZ1 path from the reference folder)."""
+    issued them (default: the ZAZ1 path from the reference folder); `device_keys`, if given,
+    holds the meters' SMKI certificates (opendcc's emulated devices are certified in its SMKI
+    repository, not in the reference key store) to check each Response's device signature."""
 
     def __init__(self, client: DccClient, *, keys: KeyLookup | None = None,
-                 certification_path: Sequence[x509.Certificate] | None = None) -> None:
+                 certification_path: Sequence[x509.Certificate] | None = None,
+                 device_keys: KeyLookup | None = None) -> None:
         self.client = client
         found = keys if keys is not None else getattr(client, "_gbcs_key", None)
         if found is None or not hasattr(found, "certificate"):
             raise ValueError("a change of supplier needs the supplier's SMKI certificates: "
                              "Switcher(client, keys=<a key store>)")
         self.keys: KeyLookup = found
+        self.device_keys = device_keys
         self.certification_path = (list(certification_path) if certification_path is not None
                                    else reference_certification_path())
 
@@ -162,7 +189,31 @@ class Switcher:
             raise SwitchRefused(device, None, str(exc)) from exc
         if response.response_code != "I0":
             raise SwitchRefused(device, response, response.response_code)
+        outcome = self.replacement_statuses(response)
+        if not outcome or any(outcome):
+            raise SwitchRefused(device, response, f"the meter replaced nothing: statusCode "
+                                                  f"{outcome or 'missing'}")
         return response
+
+    def replacement_statuses(self, response: Response) -> list[int]:
+        """The statusCode of each certificate replacement in the meter's CS02b Response
+        (GBCS 13.3 UpdateSecurityCredentialsResponse; 0 is success; a meter that refuses one
+        certificate replaces none). With `device_keys` the device's signature on it is
+        checked too. Raises `SwitchRefused` for a Response that does not decode or verify."""
+        device = response.request_id.split(":")[1] if response.request_id else "?"
+        payload = (response.body.findtext(f"{{{SR_NS}}}GBCSPayload")
+                   if response.body is not None else None)
+        if not payload:
+            raise SwitchRefused(device, response, "the Response carries no GBCS payload")
+        try:
+            msg = codec.decode(base64.b64decode("".join(payload.split())), self.device_keys)
+        except (GbcsError, ValueError) as exc:
+            raise SwitchRefused(device, response, f"the meter's Response does not decode or "
+                                                  f"verify: {exc}") from exc
+        if self.device_keys is not None and msg.verification is not codec.Verification.VERIFIED:
+            raise SwitchRefused(device, response, "the meter's Response does not verify "
+                                                  f"({msg.verification.value})")
+        return _statuses(msg.apdu.content)
 
     def meters_at(self, mpxn: MPxN | str) -> list[str]:
         """The meters (ESME, GSME) whose import, secondary import or export meter point is
