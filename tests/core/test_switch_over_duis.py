@@ -255,3 +255,35 @@ def test_a_meter_refusing_the_certificates_is_a_refused_switch(
         with pytest.raises(SwitchRefused, match="does not decode or verify"):
             Switcher(a, device_keys=KeyStore.from_reference()).switch(ESME, POINTS[0])
         assert Switcher(a, device_keys=side.keys).switch(ESME, POINTS[0]).response_code == "I0"
+
+
+def test_the_cli_names_its_bad_input(
+    gateway: tuple[Services, DeviceSide, TestClient], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from opendcc.client.switch import load_certificates
+
+    _services, side, http = gateway
+    monkeypatch.setattr(install_cmds, "make_client",
+                        lambda user, _url: _client(EUI64.parse(user), http, tmp_path))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["switch", "duis", POINTS[0], POINTS[3], "--meter",
+                                 ESME.hyphenated, "--supplier", str(A)])
+    assert result.exit_code == 2 and "exactly one MPxN" in result.output
+    # A CA certificate that did not issue A's: the meter replaces nothing.
+    own = KeyStore.from_reference().certificate(A, "ds")
+    assert own is not None
+    pem, der = tmp_path / "ca.pem", tmp_path / "ca.der"
+    pem.write_bytes(own.public_bytes(Encoding.PEM) * 2)
+    der.write_bytes(own.public_bytes(Encoding.DER))
+    assert load_certificates([pem, der]) == [own, own, own]
+    result = runner.invoke(cli, ["switch", "duis", POINTS[0], "--meter", ESME.hyphenated,
+                                 "--path-cert", str(der), "--supplier", str(A)])
+    assert result.exit_code == 1 and "replaced nothing" in result.output
+    assert _anchor(side, ESME) == A.hyphenated
+    result = runner.invoke(cli, ["switch", "duis", "1399999999999", "--supplier", str(A)])
+    assert result.exit_code == 1 and "8.2 Read Inventory 1399999999999: E19" in result.output
+    result = runner.invoke(cli, ["switch", "register", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 1 and "missing.csv" in result.output

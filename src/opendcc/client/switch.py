@@ -63,11 +63,12 @@ class SwitchRefused(ClientError):
     """SRV 6.23 for a meter did not succeed: the meter, the DCC's response (None when the
     gateway refused the request outright) and what the response code means."""
 
-    def __init__(self, meter: str, response: Response | None, reason: str) -> None:
+    def __init__(self, meter: str, response: Response | None, reason: str, *,
+                 step: str = "6.23") -> None:
         code = response.response_code if response is not None else None
-        meaning = _MEANING.get(code or "", "")
+        meaning = _MEANING.get(code or "", "") if step == "6.23" else ""
         why = f" ({meaning})" if meaning else (f" ({reason})" if code and reason != code else "")
-        super().__init__(f"6.23 {meter}: {code or reason}{why}")
+        super().__init__(f"{step} {meter}: {code or reason}{why}")
         self.meter = meter
         self.response = response
         self.code = code
@@ -222,7 +223,8 @@ class Switcher:
         point = str(mpxn if isinstance(mpxn, MPxN) else MPxN.parse(mpxn))
         answer = self.client.request("8.2", {"ReadInventory": {"MPxN": point}})
         if answer.response_code != "I0" or answer.body is None:
-            raise SwitchRefused(point, answer, answer.response_code)
+            raise SwitchRefused(point, answer, "the meter point is not in the inventory, or not "
+                                "this supplier's to read", step="8.2 Read Inventory")
         out: list[str] = []
         for device in answer.body.iter(f"{{{SR_NS}}}Device"):
             kind = (device.findtext(f"{{{SR_NS}}}DeviceType") or "").strip()
