@@ -9,8 +9,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
@@ -67,6 +68,22 @@ class Store:
             yield conn
 
     @contextmanager
+    def peek(self) -> Iterator[Connection]:
+        """A connection for a quick read outside any write transaction, for the statements
+        the per-request path runs on the driver (`store._sql.Prepared`) only: it does not
+        queue behind writers (SQLite WAL readers do not wait), and what it reads may be stale
+        by the time a transaction starts, so it is for guesses the transaction checks."""
+        if self._serialise is not None:  # the one in-memory connection: wait for its turn
+            with self.begin() as conn:
+                yield conn
+            return
+        raw = self.engine.raw_connection()
+        try:
+            yield cast(Connection, _Peek(self.engine.dialect, raw))
+        finally:
+            raw.close()  # back to the pool, rolled back (PostgreSQL opened a transaction)
+
+    @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A connection for reads (each statement sees committed data)."""
         with self.begin() as conn:
@@ -89,6 +106,14 @@ class Store:
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()
+
+
+@dataclass(frozen=True)
+class _Peek:
+    """What `Prepared` uses of a Connection: the dialect and the driver's connection."""
+
+    dialect: Any
+    connection: Any
 
 
 class WriterQueue:
