@@ -37,7 +37,6 @@ from opendcc.client.install import DeviceRef, _id
 from opendcc.client.response import Response
 from opendcc.config import reference_dir
 from opendcc.gbcs import codec
-from opendcc.gbcs.errors import GbcsError
 from opendcc.gbcs.payload.asn1 import Enumerated, decode_asn1
 from opendcc.gbcs.payload.asn1 import Sequence as Asn1Sequence
 from opendcc.gbcs.security import KeyLookup
@@ -208,18 +207,19 @@ class Switcher:
             raise SwitchRefused(device, response, "the Response carries no GBCS payload")
         try:
             msg = codec.decode(base64.b64decode("".join(payload.split())), self.device_keys)
-        except (GbcsError, ValueError) as exc:
+            outcome = _statuses(msg.apdu.content)
+        except ValueError as exc:  # GbcsError, binascii.Error and InvalidTree among them
             raise SwitchRefused(device, response, f"the meter's Response does not decode or "
                                                   f"verify: {exc}") from exc
         if self.device_keys is not None and msg.verification is not codec.Verification.VERIFIED:
             raise SwitchRefused(device, response, "the meter's Response does not verify "
                                                   f"({msg.verification.value})")
-        return _statuses(msg.apdu.content)
+        return outcome
 
     def meters_at(self, mpxn: MPxN | str) -> list[str]:
         """The meters (ESME, GSME) whose import, secondary import or export meter point is
-        `mpxn`, from SRV 8.2 Read Inventory by MPxN; decommissioned and withdrawn ones left out. Raises `SwitchRefused` if the DCC
-        refuses the read."""
+        `mpxn`, from SRV 8.2 Read Inventory by MPxN; decommissioned and withdrawn ones left
+        out. Raises `SwitchRefused` if the DCC refuses the read."""
         point = str(mpxn if isinstance(mpxn, MPxN) else MPxN.parse(mpxn))
         answer = self.client.request("8.2", {"ReadInventory": {"MPxN": point}})
         if answer.response_code != "I0" or answer.body is None:
