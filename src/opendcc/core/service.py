@@ -202,9 +202,9 @@ class DataService:
         if srv.non_device:
             return
         with self.store.peek() as conn:
-            device = inventory_repo.get_device(conn, request.request_id.target)
-        if device is not None:
-            prepare(request, device.device_type.value, now)
+            device_type = inventory_repo.device_type_of(conn, request.request_id.target)
+        if device_type is not None:
+            prepare(request, device_type.value, now)
 
     def _decide(self, conn: Connection, request: DuisRequest, signer: EUI64, endpoint: str,
                 now: datetime) -> Outcome:

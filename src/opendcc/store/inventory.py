@@ -21,6 +21,7 @@ _r = registration
 # The per-request lookups of access control, built once: executing them skips statement
 # construction and cache-key generation.
 _DEVICE_BY_ID = Prepared(select(_d).where(_d.c.device_id == bindparam("id")))
+_TYPE_BY_ID = Prepared(select(_d.c.device_type).where(_d.c.device_id == bindparam("id")))
 _REGISTRATION_AT = (
     select(_r)
     .where(_r.c.mpxn == bindparam("mpxn"), _r.c.effective_from <= bindparam("when"))
@@ -142,6 +143,12 @@ def get_device(conn: Connection, device_id: EUI64) -> Device | None:
     """The inventory record of one device, or None."""
     row = _DEVICE_BY_ID.execute(conn, {"id": device_id.hyphenated}).first()
     return None if row is None else _device(row)
+
+
+def device_type_of(conn: Connection, device_id: EUI64) -> DeviceType | None:
+    """The inventory's device type of one device, or None if it is not in the inventory."""
+    rows = _TYPE_BY_ID.execute(conn, {"id": device_id.hyphenated}).rows
+    return DeviceType(rows[0][0]) if rows else None
 
 
 def devices_on_hub(conn: Connection, chf_id: EUI64) -> list[Device]:
