@@ -7,6 +7,7 @@ SMKI repository on 8083 when that service is present.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import ssl
@@ -74,6 +75,13 @@ def register(app: typer.Typer) -> None:
             smki_store = store
         config = GatewayConfig(store_url=store, reference=reference, smki_url=smki_store)
         services, side = _build(config, devices=devices, premises=premises)
+        # Learn (or read from the cache) the Transform's command forms before taking requests,
+        # so the first request does not wait seconds for it (and time out a client).
+        from opendcc.core.transform.errors import CommandFormsUnavailable
+        from opendcc.core.transform.tables import default_tables
+
+        with contextlib.suppress(CommandFormsUnavailable):  # then each transform says so
+            default_tables()
         services.worker.start(poll=poll)
         smki_server = _start_smki(host, smki_port, services) if smki_port else None
 
