@@ -222,7 +222,7 @@ PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
 
 # --- Response structures -----------------------------------------------------------------------
 
-def _default_responses(command_view: Any, status: int) -> dict[str, Any]:
+def default_responses(command_view: Any, status: int) -> dict[str, Any]:
     """A ZCL Default Response for each component of a GBZ command (GBCS §7.5)."""
     components = []
     for component in command_view.get("components", []):
@@ -291,13 +291,13 @@ def response_form(use_case: str, command_view: Any, *, success: bool,
     dated = False
     if use_case == "GCS39":
         payload = _supply_status(command_view) if success else \
-            _default_responses(command_view, _ZCL_FAILURE)
+            default_responses(command_view, _ZCL_FAILURE)
     elif use_case in SIBLINGS:
         sibling = _sibling_form(SIBLINGS[use_case], success)
         if sibling is not None:
             return ResponseForm(use_case, shape_key(command_view), sibling.success, critical,
                                 sibling.dated, sibling.payload)
-        payload = _default_responses(command_view, _ZCL_SUCCESS if success else _ZCL_FAILURE)
+        payload = default_responses(command_view, _ZCL_SUCCESS if success else _ZCL_FAILURE)
     elif use_case == "CS06":
         payload, dated = _activation(command_view, success), True
     elif use_case == "CS02c":

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from opendcc.devices.device import DeviceType
 from opendcc.devices.gbcs.arguments import CommandContext, zcl_fields
+from opendcc.devices.gbcs.authored_gas_hub import default_responses
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ _RETENTION = timedelta(days=731)
 _DAY = timedelta(days=1)
 #: ZCL frame control of a cluster-specific server -> client command, default response
 #: disabled; of a general command server -> client (Default Response); Default Response id.
-_SPECIFIC_RESPONSE, _GENERAL_RESPONSE, _DEFAULT_RESPONSE = 0x19, 0x08, 0x0B
+_SPECIFIC_RESPONSE = 0x19  # ZCL frame control: cluster-specific, server to client
 _ZCL_FAILURE = 0x01
 #: GBCS ASN.1 responseCode of a command the device refuses (as `authored_gas_hub`'s).
 _REFUSED = 1
@@ -166,24 +167,6 @@ def _component(cluster: int, command_id: int, command: str, fields: dict[str, An
                                       "fields": fields}}}
 
 
-def _default_responses(command_view: Any, status: int) -> dict[str, Any]:
-    """A ZCL Default Response for each component of a GBZ command (GBCS §7.5)."""
-    components = []
-    for component in command_view.get("components", []):
-        frame = component.get("zcl_frame", {})
-        components.append({
-            "@type": "gbz-component",
-            "extended_header_control_field": component.get("extended_header_control_field", 1),
-            "extended_header_cluster_id": component.get("extended_header_cluster_id", 0),
-            "zcl_frame": {"@type": "zcl-frame", "frame_control": _GENERAL_RESPONSE,
-                          "transaction_sequence_number": frame.get("transaction_sequence_number", 0),
-                          "command_identifier": _DEFAULT_RESPONSE,
-                          "payload": {"@type": "default-response",
-                                      "command_identifier": frame.get("command_identifier", 0),
-                                      "status_code": status}}})
-    return {"@type": "gbz-payload", "components": components}
-
-
 def _cleared(command_view: Any) -> dict[str, Any]:
     """CS11: Clear Event Log Response, ClearedEventsLogs with the bit of the log cleared (SE 1.4:
     bit n for Log ID n; bit 0 when all were asked for)."""
@@ -233,7 +216,7 @@ def response_form(use_case: str, command_view: Any, *, success: bool,
         payload = _join_details(success)
     elif use_case in ("CS11", "GCS16b", "GCS15d") and command_view.get("@type") == "gbz-payload":
         if not success:
-            payload = _default_responses(command_view, _ZCL_FAILURE)
+            payload = default_responses(command_view, _ZCL_FAILURE)
         else:
             payload = _cleared(command_view) if use_case == "CS11" else \
                 _prepay_snapshot() if use_case == "GCS16b" else _debt_log()
