@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opendcc.core.transform import dcc_originated, fields
-from opendcc.core.transform.authored import more
+from opendcc.core.transform.authored import gas_tariff, more
 from opendcc.core.transform.content import build_content
 from opendcc.core.transform.conversions import CANCEL
 from opendcc.core.transform.errors import (
@@ -98,9 +98,12 @@ def build_command(request: DuisRequest, form: CommandForm, *, counter: int,
         "@sender": sender.hyphenated,
     })
     sources.update(more.derived_sources(sources, keys))  # e.g. a join's other certificate (SMKI)
+    from opendcc.core.transform.authored import variants  # ECS25a2/a3: the event behaviour bitmap
+    sources.update(variants.derived_sources(sources, form))
     if now is not None:
         issued = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
         sources["@now"] = issued.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sources.update(gas_tariff.derived_sources(sources))  # GCS01a: counts of profiles, seasons
     other = OtherInformation(form.message_code)
     if form.sender is not None:
         cert = None

@@ -56,6 +56,19 @@ def _exists(tree: Any, at: tuple[str | int, ...]) -> bool:
     return True
 
 
+#: The last step of a repeat group's `at` that splices its items into a list in place of the
+#: element before it (e.g. one GBZ component per DUIS item), instead of filling a field.
+SPLICE = "*"
+
+
+def _put_repeat(view: Any, at: tuple[str | int, ...], items: list[Any]) -> None:
+    if at and at[-1] == SPLICE:
+        parent, index = _get(view, at[:-2]), int(at[-2])
+        parent[index:index + 1] = items
+    else:
+        _set(view, at, items)
+
+
 def items_of(over: str, sources: dict[str, str]) -> list[int]:
     """The item numbers of the repeated DUIS element `over` in the request, in order."""
     parent, _, name = over.rpartition("/")
@@ -126,7 +139,7 @@ def _skeleton_tree(form: CommandForm) -> Any:
 def fast_content(form: CommandForm, sources: dict[str, str]) -> bytes | None:
     """build_content by patching the form's skeleton tree; None when it cannot (then the
     caller rebuilds from JSON)."""
-    if any(not b.at for b in form.bindings):
+    if any(not b.at for b in form.bindings) or any(r.at[-1:] == (SPLICE,) for r in form.repeats):
         return None
     tree = _skeleton_tree(form)
     if tree is None:
@@ -159,7 +172,7 @@ def build_content(form: CommandForm, sources: dict[str, str], *, fast: bool = Tr
         return quick
     view = _copy(form.payload)
     for repeat in form.repeats:
-        _set(view, repeat.at, build_repeat(repeat, sources, form.use_case))
+        _put_repeat(view, repeat.at, build_repeat(repeat, sources, form.use_case))
     whole: bytes | None = None
     for b in form.bindings:
         if b.at and not _exists(view, b.at):

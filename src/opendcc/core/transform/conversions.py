@@ -314,6 +314,10 @@ CONVERSIONS: dict[str, Conversion] = {
     "date-year": _date_part(0, 2, (5, 12)),
     "date-month": _date_part(2, 1, (5, 12)),
     "date-day": _date_part(3, 1, (5, 12)),
+    # ZCL Date (4 octets: year - 1900, month, day of month, day of week), the others kept
+    "zcl-date-year": _date_part(0, 1, (4,), minus=1900),
+    "zcl-date-month": _date_part(1, 1, (4,)),
+    "zcl-date-day": _date_part(2, 1, (4,)),
     **{f"decimal-e{k}": _scaled(k) for k in range(1, 7)},
 }
 

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from opendcc.core.transform.authored import electricity, gas, gas_tariff, hub, more, security, variants
+from opendcc.core.transform.authored import (
+    electricity,
+    gas,
+    gas_tariff,
+    hub,
+    more,
+    security,
+    variants,
+)
 
 
 def authored_form_data(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
@@ -20,4 +28,4 @@ def authored_form_data(learned: Sequence[dict[str, Any]] = ()) -> list[dict[str,
     reference folder, from which some authored forms take a sibling use case's objects at run
     time (so that nothing read from the RTDS vectors is written into the source)."""
     return [*electricity.forms(learned), *gas.forms(), *hub.forms(), *security.forms(),
-            *more.forms(learned), *variants.forms(learned)]
+            *more.forms(learned), *variants.forms(learned), *gas_tariff.forms(learned)]
