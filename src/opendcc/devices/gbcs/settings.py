@@ -31,6 +31,7 @@ RECORDED: dict[str, DeviceType] = {
     "ECS15c": _E,   # Clear Auxiliary Controller Event Log
     "ECS16": _E,    # Write Supplier Contact Details
     "ECS25a1": _E,  # Set Event Behaviours (supplier)
+    "ECS25a2": _E, "ECS25a3": _E,  # audible alarm, logging (authored/variants.py)
     "ECS25b": _E,   # Set Event Behaviours (network operator)
     "ECS25r1": _E,  # Set Event Behaviours (alerts)
     "ECS25r2": _E,
