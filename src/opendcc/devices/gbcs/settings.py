@@ -19,6 +19,7 @@ from typing import Any
 from opendcc.devices.device import Device, DeviceType
 from opendcc.devices.errors import WrongDevice
 from opendcc.devices.gbcs.authored_more import RECORDED as AUTHORED_RECORDED
+from opendcc.devices.gbcs.authored_variants import RECORDED as VARIANTS_RECORDED
 from opendcc.devices.use_cases import USE_CASES
 
 _E, _G, _C, _P = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF
@@ -31,7 +32,7 @@ RECORDED: dict[str, DeviceType] = {
     "ECS15c": _E,   # Clear Auxiliary Controller Event Log
     "ECS16": _E,    # Write Supplier Contact Details
     "ECS25a1": _E,  # Set Event Behaviours (supplier)
-    "ECS25a2": _E, "ECS25a3": _E,  # audible alarm, logging (authored/variants.py)
+    **VARIANTS_RECORDED,  # ECS25a2/a3: no RTDS vector (authored_variants.py)
     "ECS25b": _E,   # Set Event Behaviours (network operator)
     "ECS25r1": _E,  # Set Event Behaviours (alerts)
     "ECS25r2": _E,
