@@ -535,7 +535,9 @@ def arguments(use_case: str, ctx: CommandContext) -> dict[str, Any]:
     # Imported here: the authored readers are built on this module's payload helpers.
     from opendcc.devices.gbcs.authored_electricity import ARGUMENTS as AUTHORED_ELECTRICITY
     from opendcc.devices.gbcs.authored_gas_hub import ARGUMENTS as AUTHORED_GAS_HUB
+    from opendcc.devices.gbcs.authored_gas_tariff import ARGUMENTS as AUTHORED_GAS_TARIFF
     from opendcc.devices.gbcs.authored_more import ARGUMENTS as AUTHORED_MORE
 
     return (ARGUMENTS.get(use_case) or AUTHORED_ELECTRICITY.get(use_case)
-            or AUTHORED_GAS_HUB.get(use_case) or AUTHORED_MORE.get(use_case) or _none)(ctx)
+            or AUTHORED_GAS_HUB.get(use_case) or AUTHORED_MORE.get(use_case)
+            or AUTHORED_GAS_TARIFF.get(use_case) or _none)(ctx)

@@ -21,7 +21,7 @@ from opendcc.gbcs.date_time import DateTime
 
 #: Use cases GBCS lets a user future-date (those RTDS shows future-dated).
 FUTURE_DATABLE = frozenset({"ECS01a", "ECS01b", "ECS01c", "ECS01d", "ECS02", "ECS03", "ECS08", "ECS28a", "ECS46c",
-                            "GCS01b", "GCS02", "GCS03", "GCS05", "CS06"})
+                            "GCS01a", "GCS01b", "GCS02", "GCS03", "GCS05", "CS06"})
 #: GBCS ASN.1 commands (CS06) carry the time as executionDateTime (GeneralizedTime); this
 #: value cancels, as RTDS's CS02b cancellation shows.
 _ASN1_CANCEL = "99991231235959Z"

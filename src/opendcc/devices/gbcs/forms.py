@@ -30,6 +30,7 @@ from typing import Any
 from opendcc.config import reference_dir
 from opendcc.devices.gbcs.authored_electricity import response_form as authored_response_form
 from opendcc.devices.gbcs.authored_gas_hub import response_form as gas_hub_response_form
+from opendcc.devices.gbcs.authored_gas_tariff import response_form as gas_tariff_response_form
 from opendcc.devices.gbcs.authored_more import response_form as more_response_form
 from opendcc.devices.gbcs.dating import FUTURE_DATABLE
 from opendcc.devices.gbcs.errors import ResponseFormsUnavailable
@@ -320,7 +321,9 @@ def form_for(use_case: str, command_view: Any, *, success: bool,
         return (authored_response_form(use_case, command_view, critical=critical)
                 or gas_hub_response_form(use_case, command_view, success=success,
                                          critical=critical)
-                or more_response_form(use_case, command_view, success=success, critical=critical))
+                or more_response_form(use_case, command_view, success=success, critical=critical)
+                or gas_tariff_response_form(use_case, command_view, success=success,
+                                            critical=critical))
     key = shape_key(command_view)
     for candidates in ([r for r in rows if r.command_shape == key and r.success == success],
                        [r for r in rows if r.command_shape == key],
