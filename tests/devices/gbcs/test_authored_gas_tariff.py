@@ -5,6 +5,8 @@ back verified and parses into valid MMC; a tariff the meter cannot hold changes 
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 from devices.gbcs.sites import Site
 from devices.gbcs.test_authored_gas_hub import GSME_ID, _answer, _device, _request
 from opendcc.devices.gsme import GSME
@@ -45,3 +47,16 @@ def test_gcs01a_tariff_the_meter_cannot_hold_is_refused_and_changes_nothing(site
     assert not executed
     assert gsme.read_tariff(site.clock.now()).value == before
     assert view["components"][0]["zcl_frame"]["payload"]["status_code"] != 0
+
+
+def test_gcs01a_future_dated_tariff_is_held_until_its_date(site: Site) -> None:
+    gsme = _device(site, GSME_ID, GSME)
+    before = gsme.read_tariff(site.clock.now()).value
+    at = (site.clock.now() + timedelta(hours=1)).astimezone(UTC)
+    executed, _, _ = _answer(site, _request(BLOCK, {
+        "ExecutionDateTime": at.strftime("%Y-%m-%dT%H:%M:%S.00Z")}))
+    assert executed and [p.use_case for p in gsme.pending()] == ["GCS01a"]
+    assert gsme.read_tariff(site.clock.now()).value == before
+    site.clock.advance(2 * 3600)
+    assert not gsme.pending()
+    assert gsme.read_tariff(site.clock.now()).value.block_prices == (9600, 10200, 10750, 11000)
