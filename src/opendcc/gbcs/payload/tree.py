@@ -21,7 +21,20 @@ N = TypeVar("N", bound="Node")
 NOTES = "#"
 
 _REGISTRY: dict[str, type[Node]] = {}
-_HINTS: dict[type[Node], dict[str, Any]] = {}
+#: Per node class, once: each field's name, default (MISSING if none) and type hint, and the
+#: JSON keys it accepts. dataclasses.fields() and the hints cost more than the rebuild itself.
+_SPECS: dict[type[Node], tuple[tuple[tuple[str, Any, Any], ...], frozenset[str]]] = {}
+#: Type hint -> (typing.get_origin, typing.get_args), asked for every value rebuilt.
+_ORIGINS: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _spec(cls: type[Node]) -> tuple[tuple[tuple[str, Any, Any], ...], frozenset[str]]:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        hints = typing.get_type_hints(cls)
+        rows = tuple((f.name, f.default, hints[f.name]) for f in fields(cls))
+        spec = _SPECS[cls] = (rows, frozenset(name for name, _, _ in rows) | {"@type", NOTES})
+    return spec
 
 
 @dataclass(frozen=True)
@@ -46,11 +59,11 @@ class Node:
         """This node as JSON-ready data; fields left at their default are omitted, and
         notes for people (names of codes, times as text) go under "#"."""
         out: dict[str, Any] = {"@type": self.TYPE}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.default is not MISSING and value == f.default:
+        for name, default, _hint in _spec(type(self))[0]:
+            value = getattr(self, name)
+            if default is not MISSING and value == default:
                 continue
-            out[f.name] = dump(value)
+            out[name] = dump(value)
         notes = self.notes()
         if notes:
             out[NOTES] = notes
@@ -71,19 +84,16 @@ class Node:
 
     @classmethod
     def _from_fields(cls: type[N], obj: dict[str, Any]) -> N:
-        hints = _HINTS.get(cls)
-        if hints is None:
-            hints = _HINTS[cls] = typing.get_type_hints(cls)
+        rows, known = _spec(cls)
         kwargs: dict[str, Any] = {}
-        known = {f.name for f in fields(cls)} | {"@type", NOTES}
-        unknown = sorted(set(obj) - known)
-        if unknown:
+        if not known.issuperset(obj):
+            unknown = sorted(set(obj) - known)
             raise InvalidTree(cls.TYPE, f"unknown field(s) {', '.join(unknown)}")
-        for f in fields(cls):
-            if f.name in obj:
-                kwargs[f.name] = load(hints[f.name], obj[f.name], f.name)
-            elif f.default is MISSING:
-                raise InvalidTree(cls.TYPE, f"field {f.name!r} missing")
+        for name, default, hint in rows:
+            if name in obj:
+                kwargs[name] = load(hint, obj[name], name)
+            elif default is MISSING:
+                raise InvalidTree(cls.TYPE, f"field {name!r} missing")
         return cls(**kwargs)
 
 
@@ -102,9 +112,12 @@ def dump(value: Any) -> Any:
 
 def load(hint: Any, value: Any, name: str) -> Any:
     """One field value rebuilt from JSON data according to its type hint."""
-    origin = typing.get_origin(hint)
+    known = _ORIGINS.get(hint)
+    if known is None:
+        known = _ORIGINS[hint] = (typing.get_origin(hint), typing.get_args(hint))
+    origin, args = known
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
+        options = args
         if value is None and type(None) in options:
             return None
         for option in options:
@@ -118,7 +131,7 @@ def load(hint: Any, value: Any, name: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list):
             raise InvalidTree(name, "expected a list")
-        (item, _ellipsis) = typing.get_args(hint)
+        (item, _ellipsis) = args
         return tuple(load(item, v, name) for v in value)
     if isinstance(hint, type):
         if issubclass(hint, Node):
