@@ -375,13 +375,26 @@ def _fill_asn1(node: Any, ctx: FillContext) -> Any:
 def _ecs17b_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
     """ECS17b protected registers: the active import register (unit 30, Wh) is the ESME's
     total import; the reactive register keeps the form's value."""
-    data = decode_data(plaintext).to_json()
     total = _meter(ctx).read_instantaneous_import_registers(ctx.now).value.total_wh
+    key = (plaintext, total)
+    done = _ECS17B_PLAIN.get(key)
+    if done is not None:
+        return done
+    data = decode_data(plaintext).to_json()
     elements = data["elements"][0]["elements"]
     for i in range(0, len(elements) - 1, 2):
         if elements[i + 1]["elements"][1]["value"] == _UNIT_ACTIVE_ENERGY_WH:
             elements[i]["value"] = total
-    return encode_data(Data.from_json(data))
+    done = encode_data(Data.from_json(data))
+    if len(_ECS17B_PLAIN) >= 1024:  # registers move on: stay bounded
+        _ECS17B_PLAIN.clear()
+    _ECS17B_PLAIN[key] = done
+    return done
+
+
+#: (form's plaintext, import register) -> ECS17b's plaintext: a pure function of the two, so
+#: repeated reads of an unchanged register skip the DLMS decode, rebuild and encode.
+_ECS17B_PLAIN: dict[tuple[bytes, int], bytes] = {}
 
 
 def _zcl_plain(plaintext: bytes, ctx: FillContext, component: Any) -> bytes:
@@ -481,11 +494,23 @@ PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
 }
 
 
+def _json_copy(node: Any) -> Any:
+    """A deep copy of a JSON view (dicts, lists and immutable scalars), several times
+    faster than copy.deepcopy; anything else is deep-copied."""
+    if isinstance(node, dict):
+        return {k: _json_copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_copy(v) for v in node]
+    if node is None or isinstance(node, str | int | float):
+        return node
+    return copy.deepcopy(node)
+
+
 def fill(form: ResponseForm, ctx: FillContext, *, success: bool) -> Any:
     """The form's payload view with the device's values (a fresh copy). A refusal answered
     with a success form (RTDS shows no failure form for that command) has every result set
     to failure; a failure form keeps the failure results RTDS gives."""
-    view = copy.deepcopy(form.payload)
+    view = _json_copy(form.payload)
     if not isinstance(view, dict):
         return view
     if not success and not form.success:
