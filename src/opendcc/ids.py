@@ -14,6 +14,10 @@ _HEX16 = re.compile(r"^[0-9A-Fa-f]{16}$")
 _MPXN = re.compile(r"^[0-9]{6,13}$")
 
 
+#: Text -> its EUI64: each request parses the same few identifiers many times over.
+_PARSED: dict[str, EUI64] = {}
+
+
 class InvalidIdentifier(ValueError):
     """An identifier that does not have the form the specification gives."""
 
@@ -27,10 +31,18 @@ class EUI64:
     @classmethod
     def parse(cls, text: str) -> EUI64:
         """Accept `00-DB-12-34-56-78-90-A0`, `00DB1234567890A0` or lower case."""
+        known = _PARSED.get(text)
+        if known is not None and cls is EUI64:
+            return known
         compact = text.strip().replace("-", "").replace(":", "")
         if not _HEX16.match(compact):
             raise InvalidIdentifier(f"not an EUI-64: {text!r}")
-        return cls(compact.upper())
+        parsed = cls(compact.upper())
+        if cls is EUI64 and isinstance(text, str):
+            if len(_PARSED) >= 65536:  # an estate's worth of identifiers; stay bounded
+                _PARSED.clear()
+            _PARSED[text] = parsed
+        return parsed
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> EUI64:
@@ -45,7 +57,8 @@ class EUI64:
     @property
     def hyphenated(self) -> str:
         """The DUIS form: eight hyphen-separated octets."""
-        return "-".join(self.hex[i : i + 2] for i in range(0, 16, 2))
+        h = self.hex
+        return f"{h[0:2]}-{h[2:4]}-{h[4:6]}-{h[6:8]}-{h[8:10]}-{h[10:12]}-{h[12:14]}-{h[14:16]}"
 
     @property
     def lower(self) -> str:
