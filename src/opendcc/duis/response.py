@@ -27,7 +27,9 @@ def _sr(name: str) -> str:
 def format_datetime(moment: datetime) -> str:
     """xs:dateTime in UTC with milliseconds, as the DCC writes ResponseDateTime."""
     utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Formatted by hand: strftime was ~1% of a device SRV end to end (three per request).
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+            f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z")
 
 
 def build_response(request_id: str | None, code: ResponseCode, *, now: datetime,
