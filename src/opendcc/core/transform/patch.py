@@ -28,8 +28,33 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _replace(node: Node, name: str, value: Any) -> Node:
+    """`dataclasses.replace(node, name=value)`, its field names looked up once per class
+    (payload nodes have no `__post_init__` or init-only fields: the same node results)."""
+    cls = type(node)
+    names = _INIT_FIELDS.get(cls)
+    if names is None:
+        names = _INIT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(node) if f.init)
+    kwargs = {n: getattr(node, n) for n in names}
+    kwargs[name] = value
+    return cls(**kwargs)
+
+
+_ITEM_HINTS: dict[Any, Any] = {}
+
+
 def _tuple_item_hint(hint: Any) -> Any:
     """The item type of a `tuple[X, ...]` hint (inside an optional union, too)."""
+    item = _ITEM_HINTS.get(hint)
+    if item is None:
+        item = _ITEM_HINTS[hint] = _find_item_hint(hint)
+    return item
+
+
+def _find_item_hint(hint: Any) -> Any:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         for option in typing.get_args(hint):
             if typing.get_origin(option) is tuple:
@@ -52,5 +77,5 @@ def patched(node: Any, path: Path, value: Any, hint: Any = None) -> Any:
         return tuple(items)
     if isinstance(node, Node) and isinstance(step, str) and dataclasses.is_dataclass(node):
         field_hint = _hints(type(node))[step]
-        return dataclasses.replace(node, **{step: patched(getattr(node, step), path[1:], value, field_hint)})
+        return _replace(node, step, patched(getattr(node, step), path[1:], value, field_hint))
     raise TypeError(f"cannot follow {step!r} into a {type(node).__name__}")
