@@ -378,11 +378,19 @@ class DeviceGbcsEndpoint:
         stamp = DateTime.from_datetime(device.device_time(now)) if form.dated else None
         apdu = GeneralSigning(CraFlag.RESPONSE, cmd.originator_counter, device.eui, cmd.originator,
                               stamp, other, b"", None)
-        if _has_plaintext(view):
-            key = codec.encryption_key(apdu, self.keys)
-            if key is None:
-                raise MissingKey("Ciphered Payload", 0, f"no key agreement key pair for {device.id}")
-            view = _encrypt(view, key, device.eui)
+        derived: list[bytes] = []
+
+        def key() -> bytes:
+            # Derived on the first part to encrypt (one walk of the view, not two).
+            if not derived:
+                found = codec.encryption_key(apdu, self.keys)
+                if found is None:
+                    raise MissingKey("Ciphered Payload", 0,
+                                     f"no key agreement key pair for {device.id}")
+                derived.append(found)
+            return derived[0]
+
+        view = _encrypt(view, key, device.eui)
         payload = payload_from_json(view)
         apdu = dataclasses.replace(apdu, content=encode_payload(payload) if payload is not None else b"")
         if form.signed:
@@ -405,15 +413,7 @@ def _spki(certificate: x509.Certificate) -> bytes:
     return certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
-def _has_plaintext(node: Any) -> bool:
-    if isinstance(node, dict):
-        return "plaintext" in node or any(_has_plaintext(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_plaintext(v) for v in node)
-    return False
-
-
-def _encrypt(node: Any, key: bytes, originator: EUI64) -> Any:
+def _encrypt(node: Any, key: Callable[[], bytes], originator: EUI64) -> Any:
     """GBCS §4.3.3: encrypt each part the form marks with its plaintext under the device's
     payload encryption key (GBZ ciphered ZCL payloads, DLMS protected attributes)."""
     if isinstance(node, dict):
@@ -422,12 +422,12 @@ def _encrypt(node: Any, key: bytes, originator: EUI64) -> Any:
             plain = bytes.fromhex(node["plaintext"])
             if out.get("@type") == "ciphered-zcl-payload":
                 header = bytes.fromhex(out["security_header"])
-                sealed = security.encrypt(key, originator, plain, header)
+                sealed = security.encrypt(key(), originator, plain, header)
                 out["ciphertext"] = sealed[:-security.MAC_LENGTH].hex()
                 out["authentication_tag"] = sealed[-security.MAC_LENGTH:].hex()
             else:
                 header = security.ENCRYPTION_HEADER
-                out["value"] = (header + security.encrypt(key, originator, plain, header)).hex()
+                out["value"] = (header + security.encrypt(key(), originator, plain, header)).hex()
         return out
     if isinstance(node, list):
         return [_encrypt(v, key, originator) for v in node]
