@@ -42,8 +42,9 @@ CASES = [
      unsigned_template("ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML"), {"I99"}, {"NoBody"}),
     # Critical: the gateway does not return Pre-Commands yet. E20 ("unable to communicate")
     # comes from the Data Service, i.e. after signature, replay and access checks passed.
+    # (GCS05: SRV 2.1 to an ESME is ECS08a, which has no command form yet, see docs/transform.md)
     ("critical SRV 2.1 Update Prepay Configuration (CV 4)", "serviceT",
-     unsigned_template("ECS08_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML"), {"I0", "E20"},
+     unsigned_template("GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML"), {"I0", "E20"},
      {"PreCommand", "NoBody"}),
 ]
 

@@ -166,7 +166,13 @@ def test_command_has_the_rtds_structure_and_the_template_values(template: rtds.T
     exact = got.apdu.content == expected.apdu.content
     record("identical payload", "match" if exact else "differs")
     # Told only what the gateway knows (device type from the inventory, the signer's role).
-    alone = transform(request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device_type(request))
+    try:
+        alone = transform(request, now=NOW, counter=DCC_COUNTER, keys=keys, device_type=device_type(request))
+    except CommandNotTabulated:
+        # the GBCS use-case table names another use case, with no form, for the SRV and device
+        # type (ECS08a, GCS21m): an RTDS vector of an older use case is sent only when named
+        record("use case chosen without the template's name", "not tabulated")
+        return
     record("use case chosen without the template's name",
            "match" if alone.use_case == got.use_case.code else "differs")
 

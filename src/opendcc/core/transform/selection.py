@@ -2,9 +2,13 @@
 when the caller knows them, then the form that fits the request body best.
 
 A device type none of the SRV's use cases is for is E11 (DeviceTypeInvalid); one that a use
-case with no command form yet is for is not tabulated (`narrow`). Forms built for another
-value of a `when` field (a discriminating field such as RemotePartyRole, or an enumeration
-word the tables cannot encode) are never chosen. Fit, in order: the request's dating
+case with no command form yet is for is not tabulated (`narrow`). Nor is a request whose SRV
+and device type the GBCS use-case table gives a use case with no form, when the only forms
+are of a use case the table does not name for the SRV (`no_stand_in`: ECS08a is not sent as
+ECS08, GCS21m not as GCS21e). Forms built for another value of a `when` field (a
+discriminating field such as RemotePartyRole, or an enumeration word the tables cannot
+encode) are never chosen, nor a form without that field for a value another form of the SRV
+is built for (`claimed_elsewhere`: LogToRead Security is not ECS35e's). Fit, in order: the request's dating
 (immediate, future-dated or a cancellation) is the form's; the most of the form's body paths
 present in the request; the fewest of them absent; the fewest request values left unused;
 the requester's SMKI role among the form's; a form built from a template of exactly its
@@ -55,6 +59,44 @@ def narrow(forms: Sequence[CommandForm], device_type: str, srv: str,
                             f"(it serves {', '.join(served)})")
 
 
+def no_stand_in(seen: Sequence[CommandForm], device_type: str, srv: str,
+                tables: CommandTables) -> None:
+    """Refuse a sibling's form as a stand-in: when the GBCS use-case table names, for this
+    SRV and device type, a use case with no command form, and none of the forms learned for
+    that device type is of a use case the table names for the SRV (the RTDS vectors of an
+    older use case, ECS08 or GCS21e, whose message code is not the one the table's ECS08a or
+    GCS21m would carry), the request is that use case's, not tabulated (HTTP 501)."""
+    use_cases = tables.use_cases_of(srv) or tables.use_cases_of(srv.rsplit(".", 1)[0])
+    # RTDS variant names (ECS25a1) are of the table's use case (ECS25a)
+    if not use_cases or any(f.use_case.startswith(u) for f in seen for u in use_cases):
+        return
+    untabulated = _untabulated(srv, device_type, tables)
+    if untabulated:
+        raise CommandNotTabulated(
+            f"SRV {srv} to a device of type {device_type} is use case {' or '.join(untabulated)}: "
+            f"no command form of it yet (the forms of {', '.join(sorted({f.use_case for f in seen}))} "
+            "carry another use case's message code)")
+
+
+def _untabulated(srv: str, device_type: str, tables: CommandTables) -> list[str]:
+    """The use cases the GBCS use-case table names for the SRV and device type that have no
+    command form (an RTDS variant name such as ECS25a1 is a form of ECS25a)."""
+    use_cases = tables.use_cases_of(srv) or tables.use_cases_of(srv.rsplit(".", 1)[0])
+    with_forms = {f.use_case for f in tables.forms}
+    return [u for u in dict.fromkeys(use_cases) if tables.serves(u, device_type)
+            and not any(w.startswith(u) for w in with_forms)]
+
+
+def claimed_elsewhere(form: CommandForm, values: dict[str, str],
+                      forms: Sequence[CommandForm]) -> bool:
+    """Whether a request value the form neither encodes nor discriminates on is the value
+    another form of the SRV is built for (its `when`): LogToRead Security to an ESME is
+    ECS35b's, as ECS35d's form says for a CHF, so ECS35e's form (no LogToRead) is not for it."""
+    own = {path for path, _ in form.when} | form.body_sources
+    return any(path not in own and values.get(path) == value
+               for other in forms if other is not form for path, value in other.when)
+
+
 def _branches(paths: Iterable[str]) -> set[str]:
     """The first elements of body paths (the choice a DUIS body makes at its top level)."""
     return {fields.split_step(p.split("/", 1)[0])[0] for p in paths} - {"ExecutionDateTime"}
@@ -99,14 +141,22 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
             raise CommandNotTabulated(f"use case {use_case} has no command form for SRV "
                                       f"{request.service_reference_variant}")
         forms = exact
+    siblings = forms
     if device_type is not None:
         forms = narrow(forms, device_type, request.service_reference_variant, tables)
+        if use_case is None and tables is not None:
+            # a use case the caller names is sent as asked (the RTDS vectors' own)
+            no_stand_in(forms, device_type, request.service_reference_variant, tables)
     values = fields.leaves(request.body) if values is None else values
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)
-             and same_choice(f, values)]
+             and same_choice(f, values) and not claimed_elsewhere(f, values, siblings)]
     if not forms:
-        raise CommandNotTabulated(f"no command form of SRV {request.service_reference_variant} "
-                                  "for this variant of the request")
+        srv = request.service_reference_variant
+        missing = [] if tables is None or device_type is None else _untabulated(srv, device_type, tables)
+        raise CommandNotTabulated(f"no command form of SRV {srv} for this variant of the request"
+                                  + (f"; its use case for a {device_type} with no command form yet: "
+                                     f"{' or '.join(missing)}"
+                                     if missing else ""))
     present = set(values)
     dated = dating(request)
     return max(forms, key=lambda f: fit(f, present, dated, role))
