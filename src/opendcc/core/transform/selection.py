@@ -2,10 +2,9 @@
 when the caller knows them, then the form that fits the request body best.
 
 A device type none of the SRV's use cases is for is E11 (DeviceTypeInvalid); one that a use
-case with no command form yet is for is not tabulated (`narrow`). Nor is a request whose SRV
-and device type the GBCS use-case table gives a use case with no form, when the only forms
-are of a use case the table does not name for the SRV (`no_stand_in`: ECS08a is not sent as
-ECS08, GCS21m not as GCS21e). Forms built for another value of a `when` field (a
+case with no command form yet is for is not tabulated (`narrow`). A request whose SRV and
+device type the GBCS use-case table gives a use case with no form is sent with the learned
+form of the older use case of that SRV (ECS08a as ECS08, GCS21m as GCS21e). Forms built for another value of a `when` field (a
 discriminating field such as RemotePartyRole, or an enumeration word the tables cannot
 encode) are never chosen, nor a form without that field for a value another form of the SRV
 is built for (`claimed_elsewhere`: LogToRead Security is not ECS35e's). Fit, in order: the request's dating
@@ -57,25 +56,6 @@ def narrow(forms: Sequence[CommandForm], device_type: str, srv: str,
     served = sorted({d for f in forms for d in f.devices} | named)
     raise DeviceTypeInvalid(f"SRV {srv} is not for a device of type {device_type} "
                             f"(it serves {', '.join(served)})")
-
-
-def no_stand_in(seen: Sequence[CommandForm], device_type: str, srv: str,
-                tables: CommandTables) -> None:
-    """Refuse a sibling's form as a stand-in: when the GBCS use-case table names, for this
-    SRV and device type, a use case with no command form, and none of the forms learned for
-    that device type is of a use case the table names for the SRV (the RTDS vectors of an
-    older use case, ECS08 or GCS21e, whose message code is not the one the table's ECS08a or
-    GCS21m would carry), the request is that use case's, not tabulated (HTTP 501)."""
-    use_cases = tables.use_cases_of(srv) or tables.use_cases_of(srv.rsplit(".", 1)[0])
-    # RTDS variant names (ECS25a1) are of the table's use case (ECS25a)
-    if not use_cases or any(f.use_case.startswith(u) for f in seen for u in use_cases):
-        return
-    untabulated = _untabulated(srv, device_type, tables)
-    if untabulated:
-        raise CommandNotTabulated(
-            f"SRV {srv} to a device of type {device_type} is use case {' or '.join(untabulated)}: "
-            f"no command form of it yet (the forms of {', '.join(sorted({f.use_case for f in seen}))} "
-            "carry another use case's message code)")
 
 
 def _untabulated(srv: str, device_type: str, tables: CommandTables) -> list[str]:
@@ -143,10 +123,10 @@ def choose_form(forms: Sequence[CommandForm], request: DuisRequest, *,
         forms = exact
     siblings = forms
     if device_type is not None:
+        # A use case of an older GBCS version the table no longer names for the SRV (ECS08 for
+        # ECS08a, GCS21e for GCS21m) still serves it: devices of that version take it, and the
+        # emulated ones do. A discriminating value is another matter (`claimed_elsewhere`).
         forms = narrow(forms, device_type, request.service_reference_variant, tables)
-        if use_case is None and tables is not None:
-            # a use case the caller names is sent as asked (the RTDS vectors' own)
-            no_stand_in(forms, device_type, request.service_reference_variant, tables)
     values = fields.leaves(request.body) if values is None else values
     forms = [f for f in forms if all(values.get(path, value) == value for path, value in f.when)
              and same_choice(f, values) and not claimed_elsewhere(f, values, siblings)]
