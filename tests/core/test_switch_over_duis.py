@@ -16,28 +16,25 @@ from pathlib import Path
 
 import pytest
 from core_requests import template
+from cos_support import client_for, http_gateway
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from opendcc.cli import install_cmds
 from opendcc.cli.main import app as cli
-from opendcc.client import DccClient
-from opendcc.client.counter import Counter
 from opendcc.client.switch import (
     RegistrationRejected,
     Switcher,
     SwitchRefused,
     send_registration_feed,
 )
-from opendcc.core.alerts import registered_parties
-from opendcc.core.device_layer import DeviceSide, serve_device_side
+from opendcc.core.device_layer import DeviceSide
 from opendcc.devices.gsme import CONTACT_INTERVAL
 from opendcc.devices.load_model import EPOCH
 from opendcc.devices.security import RemotePartyRole
 from opendcc.duis.parser import parse_xml
 from opendcc.duis.request import read_request
-from opendcc.gateway.app import create_app
-from opendcc.gateway.wiring import GatewayConfig, Services, build_services
+from opendcc.gateway.wiring import Services
 from opendcc.ids import EUI64, MPxN
 from opendcc.smki.keystore import KeyStore
 from opendcc.store import inventory as inventory_repo
@@ -51,35 +48,13 @@ POINTS = ("1312345678111", "1312345678222", "1312345678333", "1000999888")
 HEADER = "mpxn,supplier_id,network_operator_id,effective_from\n"
 
 
-class YearAgo:
-    """The wall clock a year back: the gateway's view of certificate validity."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) - timedelta(days=365)
-
-
 @pytest.fixture
 def gateway() -> Iterator[tuple[Services, DeviceSide, TestClient]]:
-    from opendcc.store.engine import open_store
-
-    store = open_store("sqlite://")
-    service, side = serve_device_side(store, KeyStore.from_reference(), premises=0)
-    services = build_services(GatewayConfig(store_url="sqlite://", smki_url="sqlite://",
-                                            clock=YearAgo()),
-                              service=service, store=store)
-    side.connect(services.deliver, registered_parties(store, side.router.clock.now))
-    services.worker.start(poll=0.05)
-    try:
-        yield services, side, TestClient(create_app(services=services))
-    finally:
-        services.worker.stop()
-        side.router.clock.stop()  # type: ignore[attr-defined]
-        services.close()
+    with http_gateway() as parts:
+        yield parts
 
 
-def _client(user: EUI64, http: TestClient, tmp_path: Path) -> DccClient:
-    return DccClient.from_reference(user, "http://testserver", http=http, timeout=20,
-                                    counter=Counter(tmp_path / f"{user.hex}.counter"))
+_client = client_for
 
 
 def _suppliers(services: Services, now: datetime) -> list[str]:
