@@ -460,18 +460,27 @@ def _balance_reset(ctx: CommandContext) -> dict[str, Any]:
 _CREDIT_MODE_ABSOLUTE, _CREDIT_MODE_INCREMENTAL = 2, 3
 
 
-def _credit_adjustment(ctx: CommandContext) -> dict[str, Any]:
-    """GCS40c/GCS40d: Credit Adjustment of the meter balance, by an amount (incremental) or to
-    a value (absolute, 0 for a reset)."""
+def credit_adjustment(ctx: CommandContext, *, absolute: int, incremental: int,
+                      balance: str) -> dict[str, Any]:
+    """A ZCL Credit Adjustment of the meter balance as the amount to add: by an amount
+    (`incremental` type) or to a value (`absolute` type, 0 for a reset); another type is not
+    an adjustment of this `balance`."""
     fields = zcl_fields(ctx.view, "prepayment/credit-adjustment")
     kind, value = fields.get("credit_adjustment_type"), fields.get("credit_adjustment_value")
-    if kind not in (_CREDIT_MODE_ABSOLUTE, _CREDIT_MODE_INCREMENTAL) or not isinstance(value, int):
-        raise InvalidArgument(f"credit adjustment type {kind} is not a credit-mode meter balance")
+    if kind not in (absolute, incremental) or not isinstance(value, int):
+        raise InvalidArgument(f"credit adjustment type {kind} is not a {balance}")
     amount = value // MONEY_SCALE
-    if kind == _CREDIT_MODE_ABSOLUTE:
+    if kind == absolute:
         meter: Any = ctx.device
         amount -= meter.read_meter_balance(ctx.now).value.balance
     return {"amount": amount}
+
+
+def _credit_adjustment(ctx: CommandContext) -> dict[str, Any]:
+    """GCS40c/GCS40d: Credit Adjustment of the credit-mode meter balance."""
+    return credit_adjustment(ctx, absolute=_CREDIT_MODE_ABSOLUTE,
+                             incremental=_CREDIT_MODE_INCREMENTAL,
+                             balance="credit-mode meter balance")
 
 
 _E_PRICES: Reader = lambda ctx: _prices(ctx, PRIMARY_PRICES, standing=True)  # noqa: E731

@@ -38,8 +38,8 @@ from opendcc.devices.device import DeviceType
 from opendcc.devices.errors import InvalidArgument
 from opendcc.devices.events import FUTURE_DATED_EXECUTION
 from opendcc.devices.gbcs.arguments import (
-    MONEY_SCALE,
     CommandContext,
+    credit_adjustment,
     dlms_action,
     eui,
     named,
@@ -124,15 +124,8 @@ def _register_device(ctx: CommandContext) -> dict[str, Any]:
 def _prepayment_adjustment(ctx: CommandContext) -> dict[str, Any]:
     """GCS40a/b: Credit Adjustment of the prepayment-mode balance, by an amount (incremental)
     or to a value (absolute: 0 for a reset), in the units GCS40c uses."""
-    fields = zcl_fields(ctx.view, "prepayment/credit-adjustment")
-    kind, value = fields.get("credit_adjustment_type"), fields.get("credit_adjustment_value")
-    if kind not in (CREDIT_INCREMENTAL, CREDIT_ABSOLUTE) or not isinstance(value, int):
-        raise InvalidArgument(f"credit adjustment type {kind} is not a prepayment-mode balance")
-    amount = value // MONEY_SCALE
-    if kind == CREDIT_ABSOLUTE:
-        meter: Any = ctx.device
-        amount -= meter.read_meter_balance(ctx.now).value.balance
-    return {"amount": amount}
+    return credit_adjustment(ctx, absolute=CREDIT_ABSOLUTE, incremental=CREDIT_INCREMENTAL,
+                             balance="prepayment-mode balance")
 
 
 def _billing_calendar(ctx: CommandContext) -> dict[str, Any]:
