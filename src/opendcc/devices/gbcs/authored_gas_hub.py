@@ -215,16 +215,19 @@ PAYLOAD_VALUES: dict[str, Callable[[FillContext, Any], Any]] = {
 
 # --- Response structures -----------------------------------------------------------------------
 
-def default_responses(command_view: Any, status: int) -> dict[str, Any]:
-    """A ZCL Default Response for each component of a GBZ command (GBCS §7.5)."""
+def default_responses(command_view: Any, status: int, *, frame_control: int = _GENERAL_RESPONSE,
+                      header_control: int = 1) -> dict[str, Any]:
+    """A ZCL Default Response for each component of a GBZ command (GBCS §7.5), with this
+    frame control; `header_control` stands in for a component without its own."""
     components = []
     for component in command_view.get("components", []):
         frame = component.get("zcl_frame", {})
         components.append({
             "@type": "gbz-component",
-            "extended_header_control_field": component.get("extended_header_control_field", 1),
+            "extended_header_control_field": component.get("extended_header_control_field",
+                                                           header_control),
             "extended_header_cluster_id": component.get("extended_header_cluster_id", 0),
-            "zcl_frame": {"@type": "zcl-frame", "frame_control": _GENERAL_RESPONSE,
+            "zcl_frame": {"@type": "zcl-frame", "frame_control": frame_control,
                           "transaction_sequence_number": frame.get("transaction_sequence_number", 0),
                           "command_identifier": _DEFAULT_RESPONSE,
                           "payload": {"@type": "default-response",

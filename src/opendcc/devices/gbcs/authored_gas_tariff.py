@@ -23,13 +23,14 @@ from typing import Any
 
 from opendcc.devices.errors import InvalidArgument
 from opendcc.devices.gbcs.arguments import CommandContext, zcl_fields
+from opendcc.devices.gbcs.authored_gas_hub import default_responses
 from opendcc.devices.gbcs.templates import ResponseForm, shape_key
 from opendcc.devices.tariff import Tariff
 
 #: Publish Price Matrix sub-payload control bit 0: the entries are TOU tiers (SE 1.4 D.4.2.4.6).
 _TOU_ENTRIES = 0x01
 #: ZCL Default Response (general command 0x0B) and its status codes.
-_DEFAULT_RESPONSE, _SUCCESS, _FAILURE = 0x0B, 0x00, 0x01
+_SUCCESS, _FAILURE = 0x00, 0x01  # ZCL status codes
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _UNSPECIFIED = 0xFF
 
@@ -132,19 +133,7 @@ def response_form(use_case: str, command_view: Any, *, success: bool,
         frame_control = first.get("frame_control", frame_control)
         status = first.get("payload", {}).get("status_code", status)
         dated = sibling.dated
-    components = []
-    for component in command_view.get("components", []):
-        frame = component.get("zcl_frame", {})
-        components.append({
-            "@type": "gbz-component",
-            "extended_header_control_field": component.get("extended_header_control_field", 0),
-            "extended_header_cluster_id": component.get("extended_header_cluster_id", 0),
-            "zcl_frame": {"@type": "zcl-frame", "frame_control": frame_control,
-                          "transaction_sequence_number": frame.get("transaction_sequence_number", 0),
-                          "command_identifier": _DEFAULT_RESPONSE,
-                          "payload": {"@type": "default-response",
-                                      "command_identifier": frame.get("command_identifier", 0),
-                                      "status_code": status}}})
     return ResponseForm(use_case, shape_key(command_view), success, critical, dated,
-                        {"@type": "gbz-payload", "components": components})
+                        default_responses(command_view, status, frame_control=frame_control,
+                                          header_control=0))
 
